@@ -1,0 +1,64 @@
+# Rapport — the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench migrate demo audit messages migrations-check clean
+
+# The venv is rebuilt whenever a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: export DEBUG ?= 1
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "  Rapport is starting on http://127.0.0.1:$(PORT)/"
+	@echo "  Sign in as demo@rapport.local / rapport-demo-2026"
+	@echo "  Web, worker and beat run below; Ctrl-C stops all three."
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: export DEBUG ?= 1
+migrate: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+
+demo: export DEBUG ?= 1
+demo: $(STAMP)
+	$(BIN)/python manage.py seed_demo
+
+migrations-check: export DEBUG ?= 1
+migrations-check: $(STAMP)
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+bench: export DEBUG ?= 1
+bench: $(STAMP)
+	$(BIN)/python manage.py bench
+
+# pip-audit needs the package index; it is deliberately not part of `make test`.
+audit: $(STAMP)
+	$(BIN)/python -m pip install --quiet pip-audit
+	$(BIN)/pip-audit -r requirements.txt
+
+clean:
+	rm -rf var/celery var/celerybeat-schedule* var/test-rapport.sqlite3

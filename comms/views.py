@@ -1,0 +1,46 @@
+from csp.decorators import csp_replace
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from comms.models import MailboxEmail
+from crm.access import get_for_member, scoped, studio_required
+
+
+@studio_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "comms/inbox.html")
+
+
+@studio_required
+def outbox(request: HttpRequest) -> HttpResponse:
+    emails = scoped(request, MailboxEmail).defer("text_body", "html_body", "headers")
+    page = Paginator(emails, 50).get_page(request.GET.get("page"))
+    return render(request, "comms/outbox.html", {"page": page})
+
+
+@studio_required
+def mailbox_email(request: HttpRequest, pk: int) -> HttpResponse:
+    email = get_for_member(request, MailboxEmail, pk=pk)
+    return render(request, "comms/mailbox_email.html", {"email": email})
+
+
+@studio_required
+@xframe_options_sameorigin
+@csp_replace(
+    {
+        "default-src": ["'none'"],
+        "script-src": ["'none'"],
+        "style-src": ["'unsafe-inline'"],
+        "img-src": ["data:"],
+        "font-src": ["'none'"],
+        "connect-src": ["'none'"],
+        "frame-ancestors": ["'self'"],
+        "sandbox": True,
+    }
+)
+def mailbox_email_html(request: HttpRequest, pk: int) -> HttpResponse:
+    """The HTML body alone, for a sandboxed iframe: no scripts, no remote loads."""
+    email = get_for_member(request, MailboxEmail, pk=pk)
+    return HttpResponse(email.html_body)

@@ -1,0 +1,73 @@
+"""The Celery app. Beat is a metronome, the database is the calendar.
+
+Every scheduled job is a sweep that asks the database what is due now, so a
+tick run twice, late or by two beat processes produces the same rows. Enqueue
+work from request code with `task.delay_on_commit(...)`, never plain `.delay`
+inside a transaction.
+"""
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, signals
+from celery.beat import PersistentScheduler
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
+
+app = Celery("rapport")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_scheduler = "crm.celery:HeartbeatScheduler"
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "crm.tasks.heartbeat", "schedule": crontab(minute="*")},
+}
+
+HEARTBEAT_EVERY_SECONDS = 30
+
+
+def _ensure_filesystem_broker_folders() -> None:
+    from django.conf import settings
+
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    for key in ("data_folder_in", "data_folder_out", "control_folder"):
+        if key in options:
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _prepare_broker(**_: Any) -> None:
+    _ensure_filesystem_broker_folders()
+
+
+class HeartbeatScheduler(PersistentScheduler):
+    """Beat's scheduler that also records "beat is alive" every half minute."""
+
+    _last_heartbeat = 0.0
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        delay = super().tick(*args, **kwargs)
+        if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY_SECONDS:
+            from crm.heartbeat import heartbeat_record
+
+            heartbeat_record(source="beat")
+            self._last_heartbeat = time.monotonic()
+        return min(delay, HEARTBEAT_EVERY_SECONDS)
+
+
+_last_worker_heartbeat = 0.0
+
+
+@signals.task_postrun.connect
+def _worker_heartbeat(**_: Any) -> None:
+    global _last_worker_heartbeat
+    if time.monotonic() - _last_worker_heartbeat < HEARTBEAT_EVERY_SECONDS:
+        return
+    from crm.heartbeat import heartbeat_record
+
+    heartbeat_record(source="worker")
+    _last_worker_heartbeat = time.monotonic()

@@ -1,0 +1,248 @@
+from datetime import time
+from functools import cache
+from typing import Any
+from zoneinfo import available_timezones
+
+import holidays
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+from holidays.registry import COUNTRIES
+
+from crm.models import Studio, User
+
+WEEKDAYS = [
+    (0, "mon", _("Monday")),
+    (1, "tue", _("Tuesday")),
+    (2, "wed", _("Wednesday")),
+    (3, "thu", _("Thursday")),
+    (4, "fri", _("Friday")),
+    (5, "sat", _("Saturday")),
+    (6, "sun", _("Sunday")),
+]
+HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    names = sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+@cache
+def holiday_country_choices() -> list[tuple[str, str]]:
+    countries = {code: module.replace("_", " ").title() for module, (_cls, code, *_rest) in COUNTRIES.items()}
+    return [("", _("No public holidays"))] + sorted(countries.items(), key=lambda item: item[1])
+
+
+class TimezoneField(forms.ChoiceField):
+    default_error_messages = {
+        "invalid_choice": _("“%(value)s” is not a time zone we know. Pick one from the list, such as Europe/Berlin."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=timezone_choices, **kwargs)
+
+
+class EmailLoginForm(AuthenticationForm):
+    username = forms.EmailField(label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True}))
+
+
+class SignupForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    studio_name = forms.CharField(label=_("Studio name"), max_length=120, help_text=_("Your business name."))
+    timezone = TimezoneField(label=_("Time zone"), initial="Europe/London")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Create my studio"), css_class="w-100"))
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email already exists. Sign in instead."))
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if password := cleaned.get("password"):
+            user = User(email=cleaned.get("email", ""), name=cleaned.get("name", ""))
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+class StudioCreateForm(forms.ModelForm):
+    timezone = TimezoneField(label=_("Time zone"), initial="Europe/London")
+
+    class Meta:
+        model = Studio
+        fields = ["name", "timezone"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Create studio")))
+
+
+class StudioSettingsForm(forms.ModelForm):
+    """Studio settings, with the weekly working hours as one open/close pair per weekday."""
+
+    timezone = TimezoneField(label=_("Time zone"))
+    holiday_country = forms.ChoiceField(label=_("Public holidays of"), choices=holiday_country_choices, required=False)
+    friday_update_hour = forms.TypedChoiceField(label=_("Friday update reminder at"), choices=HOUR_CHOICES, coerce=int)
+    digest_hour = forms.TypedChoiceField(label=_("Daily digest at"), choices=HOUR_CHOICES, coerce=int)
+
+    class Meta:
+        model = Studio
+        fields = [
+            "name",
+            "timezone",
+            "holiday_country",
+            "holiday_subdivision",
+            "sla_mode",
+            "sla_hours",
+            "urgent_sla_mode",
+            "urgent_sla_hours",
+            "friday_update_hour",
+            "digest_hour",
+            "sender_name",
+            "sender_email",
+            "payment_options",
+            "contact_card",
+        ]
+        widgets = {
+            "payment_options": forms.Textarea(attrs={"rows": 3}),
+            "contact_card": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "holiday_subdivision": _("State or region code, e.g. BY for Bavaria; leave empty for national holidays."),
+            "sla_hours": _("9 working hours = one business day on 09:00–18:00."),
+            "payment_options": _("Shown to clients in their portal: bank transfer, card, PayPal…"),
+            "contact_card": _("How and when clients can reach you."),
+            "sender_email": _("Client emails are sent from this address."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        hours = self.instance.working_hours if self.instance.pk else {}
+        rows = []
+        for day, key, label in WEEKDAYS:
+            opens, closes = hours.get(day, (None, None))
+            self.fields[f"{key}_open"] = forms.TimeField(
+                label=_("%(day)s opens") % {"day": label},
+                required=False,
+                initial=opens,
+                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            )
+            self.fields[f"{key}_close"] = forms.TimeField(
+                label=_("closes"),
+                required=False,
+                initial=closes,
+                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            )
+            rows.append(Row(Column(f"{key}_open"), Column(f"{key}_close")))
+        for field in ("sla_hours", "urgent_sla_hours"):
+            self.fields[field].widget.attrs.update({"min": "0.25", "max": "720", "step": "0.25"})
+
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset(_("Studio"), "name", "timezone", Row(Column("holiday_country"), Column("holiday_subdivision"))),
+            Fieldset(
+                _("Working hours"),
+                HTML(
+                    '<p class="text-body-secondary small">'
+                    + str(_("Leave both times empty for a day off. Closing time is not included."))
+                    + "</p>"
+                ),
+                *rows,
+            ),
+            Fieldset(
+                _("Reply time (R1)"),
+                Row(Column("sla_mode"), Column("sla_hours")),
+                Row(Column("urgent_sla_mode"), Column("urgent_sla_hours")),
+            ),
+            Fieldset(_("Schedule"), Row(Column("friday_update_hour"), Column("digest_hour"))),
+            Fieldset(
+                _("Sender and client-facing text"),
+                Row(Column("sender_name"), Column("sender_email")),
+                "payment_options",
+                "contact_card",
+            ),
+        )
+        self.helper.add_input(Submit("submit", _("Save settings")))
+
+    def clean_sla_hours(self) -> Any:
+        return _positive_hours(self.cleaned_data["sla_hours"])
+
+    def clean_urgent_sla_hours(self) -> Any:
+        return _positive_hours(self.cleaned_data["urgent_sla_hours"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        working_hours: dict[int, tuple[time, time]] = {}
+        for day, key, label in WEEKDAYS:
+            opens, closes = cleaned.get(f"{key}_open"), cleaned.get(f"{key}_close")
+            if opens is None and closes is None:
+                continue
+            if opens is None or closes is None:
+                self.add_error(f"{key}_open", _("Give both an opening and a closing time, or neither for a day off."))
+            elif opens >= closes:
+                self.add_error(
+                    f"{key}_close",
+                    _("%(day)s closes at %(closes)s, before it opens at %(opens)s.")
+                    % {"day": label, "closes": closes.strftime("%H:%M"), "opens": opens.strftime("%H:%M")},
+                )
+            else:
+                working_hours[day] = (opens, closes)
+        if not working_hours and not self.errors:
+            raise forms.ValidationError(_("Set working hours on at least one day: reply times count in them."))
+        cleaned["working_hours"] = working_hours
+
+        country = cleaned.get("holiday_country") or ""
+        subdivision = (cleaned.get("holiday_subdivision") or "").strip().upper()
+        if subdivision and not country:
+            self.add_error("holiday_subdivision", _("Choose the country first."))
+        elif subdivision:
+            known = holidays.list_supported_countries().get(country, [])
+            if subdivision not in known:
+                self.add_error(
+                    "holiday_subdivision",
+                    _("“%(code)s” is not a region of this country. Known: %(known)s.")
+                    % {"code": subdivision, "known": ", ".join(known) or _("none")},
+                )
+        cleaned["holiday_subdivision"] = subdivision
+        return cleaned
+
+    def save(self, commit: bool = True) -> Studio:
+        self.instance.working_hours = self.cleaned_data["working_hours"]
+        return super().save(commit=commit)
+
+
+def _positive_hours(value: Any) -> Any:
+    if value is not None and value <= 0:
+        raise forms.ValidationError(_("Give a number of hours greater than zero."))
+    return value
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label=_("Email of the person to add"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_class = "row g-2 align-items-end"
+        self.helper.add_input(Submit("submit", _("Add member")))
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].lower()

@@ -1,0 +1,176 @@
+"""The studio core: users, the Studio tenant, membership and the scheduler heartbeat."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm import workhours
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: object) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in to the dashboard: signs in with an email address."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+
+def default_working_hours() -> dict[str, list[str]]:
+    return {str(day): ["09:00", "18:00"] for day in range(5)}
+
+
+class SlaMode(models.TextChoices):
+    BUSINESS = "business", _("Working hours only")
+    CALENDAR = "calendar", _("Around the clock")
+
+
+class Studio(models.Model):
+    """The tenant: one freelancer or small studio. Every domain row belongs to one."""
+
+    name = models.CharField(_("studio name"), max_length=120)
+    slug = models.SlugField(unique=True, max_length=60)
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    # {"0": ["09:00", "18:00"], ...}: weekday (0 = Monday) → one [open, close) interval;
+    # a missing weekday is closed. Read it through `working_hours`.
+    working_hours_json = models.JSONField(default=default_working_hours)
+    holiday_country = models.CharField(_("public holidays of"), max_length=2, blank=True)
+    holiday_subdivision = models.CharField(_("region"), max_length=10, blank=True)
+
+    sla_mode = models.CharField(_("reply time counts"), max_length=10, choices=SlaMode, default=SlaMode.BUSINESS)
+    sla_hours = models.DecimalField(_("reply within (hours)"), max_digits=5, decimal_places=2, default=9)
+    urgent_sla_mode = models.CharField(
+        _("urgent reply time counts"), max_length=10, choices=SlaMode, default=SlaMode.CALENDAR
+    )
+    urgent_sla_hours = models.DecimalField(_("urgent: reply within (hours)"), max_digits=5, decimal_places=2, default=4)
+
+    friday_update_hour = models.PositiveSmallIntegerField(_("Friday update reminder at (hour)"), default=10)
+    digest_hour = models.PositiveSmallIntegerField(_("daily digest at (hour)"), default=8)
+
+    sender_name = models.CharField(_("sender name"), max_length=120, blank=True)
+    sender_email = models.EmailField(_("sender address"), blank=True)
+    payment_options = models.TextField(_("payment options"), blank=True)
+    contact_card = models.TextField(_("contact card"), blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zoneinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def working_hours(self) -> dict[int, tuple[time, time]]:
+        return {
+            int(day): (time.fromisoformat(opens), time.fromisoformat(closes))
+            for day, (opens, closes) in self.working_hours_json.items()
+        }
+
+    @working_hours.setter
+    def working_hours(self, value: dict[int, tuple[time, time]]) -> None:
+        self.working_hours_json = {
+            str(day): [opens.strftime("%H:%M"), closes.strftime("%H:%M")] for day, (opens, closes) in value.items()
+        }
+
+    @property
+    def holiday_spec(self) -> tuple[str, str | None] | None:
+        if not self.holiday_country:
+            return None
+        return (self.holiday_country, self.holiday_subdivision or None)
+
+    @property
+    def from_email(self) -> str:
+        """The From header for mail the studio sends: its own address, or the server's."""
+        if self.sender_email:
+            return f"{self.sender_name or self.name} <{self.sender_email}>"
+        return settings.DEFAULT_FROM_EMAIL
+
+    def one_business_day_hours(self) -> float:
+        """The "one business day" SLA preset: the length of the studio's most common working day."""
+        return workhours.typical_day_hours(self.working_hours)
+
+    def local_now(self, now: datetime | None = None) -> datetime:
+        return (now or timezone.now()).astimezone(self.zoneinfo)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MEMBER = "member", _("Member")
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["studio", "user"], name="membership_unique_user_per_studio")]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.studio} ({self.role})"
+
+
+class StudioScopedQuerySet(models.QuerySet):
+    """Base queryset for every domain model: `Model.objects.for_studio(studio)`."""
+
+    def for_studio(self, studio: Studio) -> StudioScopedQuerySet:
+        return self.filter(studio=studio)
+
+
+class Heartbeat(models.Model):
+    """When beat last ticked and a worker last ran a task, so the UI can say if one is down."""
+
+    class Source(models.TextChoices):
+        BEAT = "beat", _("scheduler (celery beat)")
+        WORKER = "worker", _("worker (celery worker)")
+
+    source = models.CharField(max_length=10, choices=Source, unique=True)
+    last_seen_at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.source} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+    def is_stale(self, now: datetime) -> bool:
+        return now - self.last_seen_at > timedelta(seconds=settings.HEARTBEAT_STALE_AFTER_SECONDS)

@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from crm import views
+from crm.forms import EmailLoginForm
+
+urlpatterns = [
+    path("", views.today, name="today"),
+    path("signup/", views.signup, name="signup"),
+    path("studio/new/", views.create_studio, name="studio_create"),
+    path("reports/", views.reports, name="reports"),
+    path("settings/", views.studio_settings, name="settings"),
+    path("settings/members/add/", views.add_member, name="member_add"),
+    path("settings/members/<int:pk>/remove/", views.remove_member, name="member_remove"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=EmailLoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("clients/", include("clients.urls")),
+    path("projects/", include("projects.urls")),
+    path("comms/", include("comms.urls")),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,116 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.access import get_for_member, is_owner, owner_required, studio_required
+from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm
+from crm.middleware import SESSION_STUDIO_KEY
+from crm.models import Membership
+from crm.services import MembershipError, member_add, member_remove, studio_create, user_signup
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("today")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_signup(**form.cleaned_data)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to Rapport. Set your working hours so reply times count right."))
+        return redirect("today")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@login_required
+def create_studio(request: HttpRequest) -> HttpResponse:
+    form = StudioCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        studio = studio_create(owner=request.user, **form.cleaned_data)
+        request.session[SESSION_STUDIO_KEY] = studio.pk
+        messages.success(request, _("Studio created."))
+        return redirect("today")
+    return render(request, "crm/studio_create.html", {"form": form})
+
+
+@studio_required
+def today(request: HttpRequest) -> HttpResponse:
+    studio = request.studio
+    setup_steps = [
+        (_("Set your time zone and working hours"), bool(studio.working_hours), "settings"),
+        (_("Choose the country whose public holidays you keep"), bool(studio.holiday_country), "settings"),
+        (_("Add the address client emails come from"), bool(studio.sender_email), "settings"),
+        (_("Tell clients how they can pay you"), bool(studio.payment_options), "settings"),
+    ]
+    return render(
+        request,
+        "crm/today.html",
+        {"setup_steps": setup_steps, "local_now": studio.local_now()},
+    )
+
+
+@studio_required
+def studio_settings(request: HttpRequest) -> HttpResponse:
+    owner = is_owner(request)
+    form = StudioSettingsForm(request.POST or None, instance=request.studio)
+    if request.method == "POST":
+        if not owner:
+            messages.error(request, _("Only the studio's owners can change its settings."))
+            return redirect("settings")
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Settings saved."))
+            return redirect("settings")
+        messages.error(request, _("Please correct the errors below; nothing was saved."))
+    members = Membership.objects.filter(studio=request.studio).select_related("user").order_by("created_at")
+    return render(
+        request,
+        "crm/settings.html",
+        {"form": form, "members": members, "member_form": MemberAddForm(), "is_owner": owner},
+    )
+
+
+@owner_required
+@require_POST
+def add_member(request: HttpRequest) -> HttpResponse:
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            member_add(studio=request.studio, email=form.cleaned_data["email"], request=request)
+        except MembershipError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("%(email)s added.") % form.cleaned_data)
+    else:
+        messages.error(request, " ".join(form.errors.get("email", [])))
+    return redirect("settings")
+
+
+@owner_required
+@require_POST
+def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
+    membership = get_for_member(request, Membership.objects.select_related("user"), pk=pk)
+    try:
+        member_remove(membership=membership)
+    except MembershipError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(user)s removed from the studio.") % {"user": membership.user})
+    return redirect("settings")
+
+
+@studio_required
+def reports(request: HttpRequest) -> HttpResponse:
+    return render(request, "crm/reports.html")
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and compose: the process answers and the database is reachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

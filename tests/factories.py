@@ -1,0 +1,42 @@
+"""factory-boy factories: one per model, `SubFactory` up to the studio."""
+
+from datetime import time
+
+import factory
+from factory.django import DjangoModelFactory
+
+from crm.models import Membership, Studio, User
+
+
+class StudioFactory(DjangoModelFactory):
+    class Meta:
+        model = Studio
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Studio {n}")
+    slug = factory.Sequence(lambda n: f"studio-{n}")
+    timezone = "Europe/Berlin"
+    working_hours_json = factory.LazyFunction(lambda: {str(day): ["09:00", "18:00"] for day in range(5)})
+    sender_email = factory.LazyAttribute(lambda studio: f"hello@{studio.slug}.example")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    name = factory.Faker("name")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class MembershipFactory(DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    studio = factory.SubFactory(StudioFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.OWNER
+
+
+NINE_TO_SIX = {day: (time(9), time(18)) for day in range(5)}
