@@ -8,10 +8,12 @@ from django.utils import timezone
 from crm.models import Heartbeat
 
 
-def heartbeat_record(*, source: str, now: datetime | None = None, detail: str = "") -> None:
-    Heartbeat.objects.update_or_create(
-        source=source, defaults={"last_seen_at": now or timezone.now(), "detail": detail[:200]}
-    )
+def heartbeat_record(*, source: str, now: datetime | None = None, detail: str | None = None) -> None:
+    """Mark `source` alive at `now`; a heartbeat without `detail` keeps the last one."""
+    defaults = {"last_seen_at": now or timezone.now()}
+    if detail is not None:
+        defaults["detail"] = detail[:200]
+    Heartbeat.objects.update_or_create(source=source, defaults=defaults)
 
 
 @dataclass(frozen=True)
