@@ -38,7 +38,15 @@ def holiday_country_choices() -> list[tuple[str, str]]:
     return [("", _("No public holidays"))] + sorted(countries.items(), key=lambda item: item[1])
 
 
+class LongSelect(forms.Select):
+    """A select for hundreds of options: one template loop instead of an include per option."""
+
+    template_name = "crm/widgets/long_select.html"
+
+
 class TimezoneField(forms.ChoiceField):
+    widget = LongSelect
+
     default_error_messages = {
         "invalid_choice": _("“%(value)s” is not a time zone we know. Pick one from the list, such as Europe/Berlin."),
     }
@@ -99,7 +107,9 @@ class StudioSettingsForm(forms.ModelForm):
     """Studio settings, with the weekly working hours as one open/close pair per weekday."""
 
     timezone = TimezoneField(label=_("Time zone"))
-    holiday_country = forms.ChoiceField(label=_("Public holidays of"), choices=holiday_country_choices, required=False)
+    holiday_country = forms.ChoiceField(
+        label=_("Public holidays of"), choices=holiday_country_choices, required=False, widget=LongSelect
+    )
     friday_update_hour = forms.TypedChoiceField(label=_("Friday update reminder at"), choices=HOUR_CHOICES, coerce=int)
     digest_hour = forms.TypedChoiceField(label=_("Daily digest at"), choices=HOUR_CHOICES, coerce=int)
 

@@ -1,0 +1,68 @@
+"""`make bench`: page timings against a floor, printed as one table.
+
+Runs against a throwaway SQLite database (or `--database-url`), never the dev data.
+Later issues add scales, pages, sweeps and outbox throughput to the same table.
+"""
+
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, get_runner, setup_test_environment, teardown_test_environment
+
+
+def measure(request: Callable[[], Any], *, runs: int) -> tuple[float, float, int]:
+    """Median and p95 in milliseconds, and the query count of one request."""
+    request()  # warm caches and templates
+    connection.queries_log.clear()  # a full log (maxlen 9000 after migrations) would hide new queries
+    with CaptureQueriesContext(connection) as queries:
+        request()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        request()
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], len(queries)
+
+
+class Command(BaseCommand):
+    help = "Measure page speed against a one-query floor view; prints one table."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--runs", type=int, default=200)
+
+    def handle(self, *args: Any, runs: int, **options: Any) -> None:
+        setup_test_environment()
+        runner = get_runner(settings)(verbosity=0, interactive=False)
+        old_config = runner.setup_databases()
+        try:
+            self._bench(runs)
+        finally:
+            runner.teardown_databases(old_config)
+            teardown_test_environment()
+
+    def _bench(self, runs: int) -> None:
+        from crm.demo import DEMO_EMAIL, demo_seed
+        from crm.models import User
+
+        call_command("migrate", verbosity=0)
+        demo_seed()
+        browser = Client()
+        browser.force_login(User.objects.get(email=DEMO_EMAIL))
+
+        floor_median, floor_p95, floor_queries = measure(lambda: browser.get("/healthz"), runs=runs)
+        rows = [("floor (1 query)", floor_median, floor_p95, floor_queries)]
+        for name, url in [("Today", "/"), ("Settings", "/settings/"), ("Outbox", "/comms/outbox/")]:
+            rows.append((name, *measure(lambda url=url: browser.get(url), runs=runs)))
+
+        self.stdout.write(f"database: {connection.vendor}; {runs} requests per page, one process\n")
+        self.stdout.write(f"{'page':<18}{'queries':>8}{'median ms':>11}{'p95 ms':>9}{'× floor':>9}")
+        for name, median, p95, queries in rows:
+            self.stdout.write(f"{name:<18}{queries:>8}{median:>11.2f}{p95:>9.2f}{median / floor_median:>9.1f}")
