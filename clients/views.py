@@ -1,9 +1,178 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import date
 
-from crm.access import studio_required
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clients import selectors, services
+from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, TouchpointForm
+from clients.models import Client, Contact, Tag
+from crm.access import get_for_member, scoped, studio_required
+
+
+def _local_today(request: HttpRequest) -> date:
+    return request.studio.local_now().date()
 
 
 @studio_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "clients/index.html")
+    filters = {key: request.GET.get(key, "").strip() for key in ("search", "status", "tier", "tag", "sort")}
+    archived = request.GET.get("archived") == "1"
+    clients = selectors.client_list(
+        studio=request.studio, as_of=_local_today(request), archived=archived, **{k: v for k, v in filters.items() if v}
+    )
+    page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "clients/index.html",
+        {
+            "page": page,
+            "filters": filters,
+            "archived": archived,
+            "statuses": Client.Status.choices,
+            "tiers": Client.Tier.choices,
+            "tags": scoped(request, Tag),
+            "sorts": [
+                ("name", _("Name")),
+                ("revenue", _("12-month revenue")),
+                ("recent", _("Last contact")),
+                ("silent", _("Longest silence")),
+            ],  # fmt: skip
+            "query": query.urlencode(),
+        },
+    )
+
+
+@studio_required
+def create(request: HttpRequest) -> HttpResponse:
+    form = ClientForm(request.POST or None, studio=request.studio)
+    if request.method == "POST" and form.is_valid():
+        client = form.save()
+        messages.success(request, _("Client added. Add their contact person next."))
+        return redirect("clients:contact_add", pk=client.pk)
+    return render(request, "clients/form.html", {"form": form, "title": _("New client")})
+
+
+@studio_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    form = ClientForm(request.POST or None, instance=client, studio=request.studio)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Client saved."))
+        return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/form.html", {"form": form, "client": client, "title": client.name})
+
+
+@studio_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client.objects.select_related("referred_by"), pk=pk)
+    today = _local_today(request)
+    return render(
+        request,
+        "clients/detail.html",
+        {
+            "client": client,
+            "contacts": client.contacts.all(),
+            "tags": client.tags.all(),
+            "totals": selectors.client_totals(client=client, as_of=today),
+            "timeline": selectors.client_timeline(client=client),
+            "markup": request.studio.markup_percent(client.difficulty),
+            "payment_form": PaymentForm(studio=request.studio),
+            "touchpoint_form": TouchpointForm(studio=request.studio),
+            "pin_form": PinForm(initial={"tier_pin": client.tier_pin}),
+        },
+    )
+
+
+@studio_required
+@require_POST
+def archive(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    services.client_archive(client=client)
+    messages.success(request, _("%(name)s archived. Nothing was deleted; restore it any time.") % {"name": client})
+    return redirect("clients:detail", pk=client.pk)
+
+
+@studio_required
+@require_POST
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    services.client_restore(client=client)
+    messages.success(request, _("%(name)s restored.") % {"name": client})
+    return redirect("clients:detail", pk=client.pk)
+
+
+@studio_required
+@require_POST
+def pin(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    form = PinForm(request.POST)
+    if form.is_valid():
+        services.client_set_pin(client=client, pin=form.cleaned_data["tier_pin"])
+        messages.success(request, _("Tier updated: %(reason)s") % {"reason": client.tier_reason})
+    return redirect("clients:detail", pk=client.pk)
+
+
+@studio_required
+def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    return _contact_form(request, client, Contact(client=client, studio=request.studio))
+
+
+@studio_required
+def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    contact = get_for_member(request, Contact, pk=contact_pk, client=client)
+    return _contact_form(request, client, contact)
+
+
+def _contact_form(request: HttpRequest, client: Client, contact: Contact) -> HttpResponse:
+    form = ContactForm(request.POST or None, instance=contact, client=client)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Contact saved."))
+        return redirect("clients:detail", pk=client.pk)
+    title = contact.name if contact.pk else _("New contact for %(client)s") % {"client": client}
+    return render(request, "clients/form.html", {"form": form, "client": client, "title": title})
+
+
+@studio_required
+def payment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    form = PaymentForm(request.POST or None, studio=request.studio)
+    if request.method == "POST" and form.is_valid():
+        services.payment_record(client=client, **form.payment_fields())
+        messages.success(request, _("Payment recorded. Tiers update tonight."))
+        return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/form.html", {"form": form, "client": client, "title": _("Record a payment")})
+
+
+@studio_required
+def touchpoint_add(request: HttpRequest, pk: int) -> HttpResponse:
+    client = get_for_member(request, Client, pk=pk)
+    form = TouchpointForm(request.POST or None, studio=request.studio)
+    if request.method == "POST" and form.is_valid():
+        services.touchpoint_create(client=client, by=request.user, **form.cleaned_data)
+        messages.success(request, _("Touchpoint logged."))
+        return redirect("clients:detail", pk=client.pk)
+    return render(request, "clients/form.html", {"form": form, "client": client, "title": _("Log a touchpoint")})
+
+
+@studio_required
+def touchpoints(request: HttpRequest) -> HttpResponse:
+    today = _local_today(request)
+    return render(
+        request,
+        "clients/touchpoints.html",
+        {
+            "due": selectors.touchpoints_due(studio=request.studio, today=today),
+            "past_clients": selectors.past_clients_to_call(studio=request.studio),
+            "today": today,
+        },
+    )

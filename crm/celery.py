@@ -24,6 +24,8 @@ app.autodiscover_tasks()
 app.conf.beat_scheduler = "crm.celery:HeartbeatScheduler"
 app.conf.beat_schedule = {
     "heartbeat": {"task": "crm.tasks.heartbeat", "schedule": crontab(minute="*")},
+    # Each sweep asks the database what is due in each studio's own timezone.
+    "tier-recompute-sweep": {"task": "clients.tasks.sweep_tier_recompute", "schedule": crontab(minute="*/15")},
 }
 
 HEARTBEAT_EVERY_SECONDS = 30

@@ -35,4 +35,8 @@ def demo_seed() -> Studio:
     if user is None:
         user = User.objects.create_user(email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Mira Lindqvist")
     Membership.objects.get_or_create(studio=studio, user=user, defaults={"role": Membership.Role.OWNER})
+
+    from clients.demo import demo_clients_seed
+
+    demo_clients_seed(studio, today=studio.local_now().date())
     return studio

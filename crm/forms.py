@@ -9,6 +9,7 @@ from crispy_forms.layout import HTML, Column, Fieldset, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from holidays.registry import COUNTRIES
 
@@ -23,6 +24,9 @@ WEEKDAYS = [
     (5, "sat", _("Saturday")),
     (6, "sun", _("Sunday")),
 ]
+MONTH_CHOICES = [(month, name) for month, name in enumerate(
+    [_("January"), _("February"), _("March"), _("April"), _("May"), _("June"), _("July"), _("August"),
+     _("September"), _("October"), _("November"), _("December")], start=1)]  # fmt: skip
 HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
 
 
@@ -112,6 +116,17 @@ class StudioSettingsForm(forms.ModelForm):
     )
     friday_update_hour = forms.TypedChoiceField(label=_("Friday update reminder at"), choices=HOUR_CHOICES, coerce=int)
     digest_hour = forms.TypedChoiceField(label=_("Daily digest at"), choices=HOUR_CHOICES, coerce=int)
+    currency = forms.RegexField(
+        label=_("Currency"),
+        regex=r"^[A-Za-z]{3}$",
+        help_text=_("Revenue and tiers count payments in this currency."),
+        error_messages={"invalid": _("Three letters, e.g. EUR.")},
+    )
+    yearly_card_month = forms.TypedChoiceField(label=_("Yearly card in"), choices=MONTH_CHOICES, coerce=int)
+    difficulty_markups_text = forms.CharField(
+        label=_("Quote markup by client difficulty (%)"),
+        help_text=_("Four numbers for difficulty 0, 1, 2 and 3, e.g. 0, 10, 20, 30."),
+    )
 
     class Meta:
         model = Studio
@@ -130,6 +145,11 @@ class StudioSettingsForm(forms.ModelForm):
             "sender_email",
             "payment_options",
             "contact_card",
+            "currency",
+            "angel_cadence_days",
+            "regular_cadence_days",
+            "yearly_card_month",
+            "past_clients_per_week",
         ]
         widgets = {
             "payment_options": forms.Textarea(attrs={"rows": 3}),
@@ -162,6 +182,12 @@ class StudioSettingsForm(forms.ModelForm):
                 widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             )
             rows.append(Row(Column(f"{key}_open"), Column(f"{key}_close")))
+        self.fields["difficulty_markups_text"].initial = ", ".join(
+            str(markup) for markup in self.instance.difficulty_markups
+        )
+        for field in ("angel_cadence_days", "regular_cadence_days", "past_clients_per_week"):
+            self.fields[field].min_value = 1
+            self.fields[field].validators.append(MinValueValidator(1))
         for field in ("sla_hours", "urgent_sla_hours"):
             self.fields[field].widget.attrs.update({"min": "0.25", "max": "720", "step": "0.25"})
 
@@ -184,6 +210,12 @@ class StudioSettingsForm(forms.ModelForm):
             ),
             Fieldset(_("Schedule"), Row(Column("friday_update_hour"), Column("digest_hour"))),
             Fieldset(
+                _("Clients"),
+                Row(Column("currency"), Column("difficulty_markups_text")),
+                Row(Column("angel_cadence_days"), Column("regular_cadence_days")),
+                Row(Column("yearly_card_month"), Column("past_clients_per_week")),
+            ),
+            Fieldset(
                 _("Sender and client-facing text"),
                 Row(Column("sender_name"), Column("sender_email")),
                 "payment_options",
@@ -191,6 +223,19 @@ class StudioSettingsForm(forms.ModelForm):
             ),
         )
         self.helper.add_input(Submit("submit", _("Save settings")))
+
+    def clean_currency(self) -> str:
+        return self.cleaned_data["currency"].upper()
+
+    def clean_difficulty_markups_text(self) -> list[int]:
+        parts = [part.strip().rstrip("%") for part in self.cleaned_data["difficulty_markups_text"].split(",")]
+        try:
+            markups = [int(part) for part in parts]
+        except ValueError:
+            markups = []
+        if len(markups) != 4 or not all(0 <= markup <= 200 for markup in markups):
+            raise forms.ValidationError(_("Give four whole percentages from 0 to 200, e.g. 0, 10, 20, 30."))
+        return markups
 
     def clean_sla_hours(self) -> Any:
         return _positive_hours(self.cleaned_data["sla_hours"])
@@ -236,6 +281,7 @@ class StudioSettingsForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Studio:
         self.instance.working_hours = self.cleaned_data["working_hours"]
+        self.instance.difficulty_markups = self.cleaned_data["difficulty_markups_text"]
         return super().save(commit=commit)
 
 

@@ -51,6 +51,10 @@ class User(AbstractUser):
         return self.name or self.email
 
 
+def default_difficulty_markups() -> list[int]:
+    return [0, 10, 20, 30]
+
+
 def default_working_hours() -> dict[str, list[str]]:
     return {str(day): ["09:00", "18:00"] for day in range(5)}
 
@@ -86,6 +90,16 @@ class Studio(models.Model):
     sender_email = models.EmailField(_("sender address"), blank=True)
     payment_options = models.TextField(_("payment options"), blank=True)
     contact_card = models.TextField(_("contact card"), blank=True)
+
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    # Staying in touch (R14): days between personal touchpoints for angels, check-ins for others.
+    angel_cadence_days = models.PositiveSmallIntegerField(_("angels: personal contact every (days)"), default=90)
+    regular_cadence_days = models.PositiveSmallIntegerField(_("others: check in every (days)"), default=180)
+    yearly_card_month = models.PositiveSmallIntegerField(_("yearly card in month"), default=12)
+    past_clients_per_week = models.PositiveSmallIntegerField(_("past clients to call each week"), default=3)
+    # Suggested quote markup in percent for client difficulty 0, 1, 2 and 3 (R17).
+    difficulty_markups = models.JSONField(default=default_difficulty_markups)
+    tiers_computed_on = models.DateField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -128,6 +142,11 @@ class Studio(models.Model):
     def one_business_day_hours(self) -> float:
         """The "one business day" SLA preset: the length of the studio's most common working day."""
         return workhours.typical_day_hours(self.working_hours)
+
+    def markup_percent(self, difficulty: int) -> int:
+        """The suggested quote markup for a client of this difficulty (0–3)."""
+        markups = self.difficulty_markups or default_difficulty_markups()
+        return int(markups[max(0, min(difficulty, len(markups) - 1))])
 
     def local_now(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()).astimezone(self.zoneinfo)

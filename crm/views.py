@@ -21,7 +21,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = user_signup(**form.cleaned_data)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, _("Welcome to Rapport. Set your working hours so reply times count right."))
+        messages.success(
+            request,
+            _(
+                "Welcome to Rapport. Your working hours are Monday to Friday, 09:00–18:00: change them in Settings if yours differ."
+            ),
+        )
         return redirect("today")
     return render(request, "registration/signup.html", {"form": form})
 

@@ -1,10 +1,12 @@
 """factory-boy factories: one per model, `SubFactory` up to the studio."""
 
+import datetime
 from datetime import time
 
 import factory
 from factory.django import DjangoModelFactory
 
+from clients.models import Client, Contact, Payment, Touchpoint
 from crm.models import Membership, Studio, User
 
 
@@ -40,3 +42,43 @@ class MembershipFactory(DjangoModelFactory):
 
 
 NINE_TO_SIX = {day: (time(9), time(18)) for day in range(5)}
+
+
+class ClientFactory(DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    studio = factory.SubFactory(StudioFactory)
+    name = factory.Sequence(lambda n: f"Client {n}")
+    status = Client.Status.ACTIVE
+
+
+class ContactFactory(DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    client = factory.SubFactory(ClientFactory)
+    studio = factory.SelfAttribute("client.studio")
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@client.example")
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    client = factory.SubFactory(ClientFactory)
+    studio = factory.SelfAttribute("client.studio")
+    amount_minor = 100_000
+    currency = "EUR"
+    paid_on = datetime.date(2026, 10, 1)
+
+
+class TouchpointFactory(DjangoModelFactory):
+    class Meta:
+        model = Touchpoint
+
+    client = factory.SubFactory(ClientFactory)
+    studio = factory.SelfAttribute("client.studio")
+    kind = Touchpoint.Kind.CALL
+    happened_on = datetime.date(2026, 10, 1)

@@ -33,6 +33,12 @@ def settings_post(studio: Studio, **changes: str) -> dict[str, str]:
         "sender_email": "",
         "payment_options": "",
         "contact_card": "",
+        "currency": "EUR",
+        "difficulty_markups_text": "0, 10, 20, 30",
+        "angel_cadence_days": "90",
+        "regular_cadence_days": "180",
+        "yearly_card_month": "12",
+        "past_clients_per_week": "3",
     }
     for key in ("mon", "tue", "wed", "thu", "fri"):
         data[f"{key}_open"], data[f"{key}_close"] = "09:00", "18:00"
@@ -115,6 +121,19 @@ def test_the_owner_saves_working_hours_and_holidays(owner_client: Client, studio
     assert studio.holiday_spec == ("DE", "BY")
 
 
+def test_the_owner_sets_markups_currency_and_cadences(owner_client: Client, studio: Studio):
+    owner_client.post(
+        reverse("settings"),
+        settings_post(studio, currency="usd", difficulty_markups_text="0, 5%, 15, 40", angel_cadence_days="60"),
+    )
+
+    studio.refresh_from_db()
+    assert studio.currency == "USD"
+    assert studio.difficulty_markups == [0, 5, 15, 40]
+    assert studio.markup_percent(3) == 40
+    assert studio.angel_cadence_days == 60
+
+
 def test_inverted_working_hours_re_render_the_form_with_a_clear_error(owner_client: Client, studio: Studio):
     before = studio.working_hours
 
@@ -134,6 +153,9 @@ def test_inverted_working_hours_re_render_the_form_with_a_clear_error(owner_clie
         ({"holiday_country": "DE", "holiday_subdivision": "XX"}, "holiday_subdivision", "is not a region"),
         ({"holiday_subdivision": "BY"}, "holiday_subdivision", "Choose the country first"),
         ({"sla_hours": "0"}, "sla_hours", "greater than zero"),
+        ({"difficulty_markups_text": "0, 10, lots"}, "difficulty_markups_text", "four whole percentages"),
+        ({"currency": "euro"}, "currency", "Three letters"),
+        ({"angel_cadence_days": "0"}, "angel_cadence_days", "greater than or equal to 1"),
     ],
 )
 def test_invalid_settings_are_refused_with_the_reason(owner_client, studio, changes, field, message):
