@@ -24,7 +24,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _(
-                "Welcome to Rapport. Your working hours are Monday to Friday, 09:00–18:00: change them in Settings if yours differ."
+                "Welcome to Rapport. Your working hours are Monday to Friday, 09:00–18:00: "
+                "change them in Settings if yours differ."
             ),
         )
         return redirect("today")
