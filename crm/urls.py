@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from clients.urls import public_urlpatterns as public_inquiry_urls
 from crm import views
 from crm.forms import EmailLoginForm
 
@@ -20,6 +21,7 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("clients/", include("clients.urls")),
+    path("inquiry/", include((public_inquiry_urls, "inquiry"))),
     path("projects/", include("projects.urls")),
     path("comms/", include("comms.urls")),
     path("healthz", views.healthz, name="healthz"),

@@ -1,0 +1,180 @@
+"""Website inquiries: a message from the public form becomes a lead, an acknowledgment and a notice."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import dateformat
+
+from clients.models import Client, Contact
+from clients.services import client_touch
+from crm import workhours
+from crm.mail import studio_email_send
+from crm.models import Membership, Studio
+
+logger = logging.getLogger("rapport.inquiry")
+
+ACK_TEMPLATE = "inquiry-ack"
+NEW_LEAD_TEMPLATE = "inquiry-new-lead"
+
+
+def lead_create_from_inquiry(
+    *,
+    studio: Studio,
+    name: str,
+    email: str,
+    company: str,
+    message: str,
+    budget: str,
+    phone: str,
+    received_at: datetime,
+) -> Client:
+    """Record an inquiry as a lead and send the two emails; returns the client it was filed under.
+
+    * A new email address makes a new `Client` (status lead, source website; named after the
+      company if given, else the person) with the person as its primary `Contact`.
+    * An address already known to the studio (any case) files the inquiry under that contact's
+      client: no second contact, and the status stays as it is (an active client asking for more
+      stays active) unless the client was archived: then it comes back, as a lead.
+    * The inquiry itself (message, company, phone, budget) is appended to `Client.notes` as a dated
+      block, so nothing is lost until the comms issue files it as an inbound message with a reply clock.
+
+    `budget` is the budget in words ("" if not given); `received_at` is aware. Then the person gets an
+    acknowledgment and the studio's owners a notice. The lead is saved first: a failing email is
+    logged, never lost with the inquiry.
+    """
+    email = email.strip()
+    with transaction.atomic():
+        client, contact, is_new = _client_for(studio=studio, name=name, email=email, company=company, phone=phone)
+        client = Client.objects.select_for_update().get(pk=client.pk)
+        if not is_new and client.is_archived:
+            client.archived_at = None
+            client.status = Client.Status.LEAD
+        block = _notes_block(
+            studio=studio,
+            received_at=received_at,
+            name=name,
+            email=email,
+            company=company,
+            phone=phone,
+            budget=budget,
+            message=message,
+        )
+        client.notes = f"{client.notes.rstrip()}\n\n{block}" if client.notes.strip() else block
+        client.save(update_fields=["notes", "archived_at", "status"])
+        client_touch(client=client, at=received_at)
+
+    context = {
+        "name": name,
+        "email": email,
+        "company": company,
+        "phone": phone,
+        "budget": budget,
+        "message": message,
+        "message_quoted": _quoted(message),
+        "reply_by": reply_by_text(studio=studio, received_at=received_at),
+        "client_name": client.name,
+        "client_status": str(client.get_status_display()),
+        "existing_client": "" if is_new else client.name,
+        "contact_name": contact.name,
+        "client_url": f"{settings.SITE_URL}/clients/{client.pk}/",
+    }
+    _send(studio=studio, to=[email], template=ACK_TEMPLATE, context=context)
+    owners = owner_emails(studio)
+    if owners:
+        _send(studio=studio, to=owners, template=NEW_LEAD_TEMPLATE, context=context, reply_to=[email])
+    return client
+
+
+def owner_emails(studio: Studio) -> list[str]:
+    return list(
+        Membership.objects.filter(studio=studio, role=Membership.Role.OWNER, user__is_active=True)
+        .order_by("created_at")
+        .values_list("user__email", flat=True)
+    )
+
+
+def reply_by_text(*, studio: Studio, received_at: datetime) -> str:
+    """When the studio answers at the latest, one business day after `received_at`, in words.
+
+    "" if the studio's calendar can't say (no working day set): the emails then only promise
+    "within one business day".
+    """
+    try:
+        due = workhours.add_working_time(
+            received_at,
+            timedelta(hours=studio.one_business_day_hours()),
+            tz=studio.zoneinfo,
+            working_hours=studio.working_hours,
+            holidays=studio.holiday_spec,
+        )
+    except (ValueError, KeyError):
+        return ""
+    local = due.astimezone(studio.zoneinfo)
+    return f"{dateformat.format(local, 'l j F, H:i')} ({studio.timezone.replace('_', ' ')} time)"
+
+
+def _client_for(*, studio: Studio, name: str, email: str, company: str, phone: str) -> tuple[Client, Contact, bool]:
+    """The client to file the inquiry under, its contact for `email`, and whether both are new."""
+    if existing := _contact_with(studio=studio, email=email):
+        return existing.client, existing, False
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(
+                studio=studio,
+                name=company or name,
+                kind=Client.Kind.COMPANY if company else Client.Kind.PERSON,
+                status=Client.Status.LEAD,
+                source=Client.Source.WEBSITE,
+            )
+            contact = Contact.objects.create(
+                studio=studio, client=client, name=name, email=email, phone=phone, is_primary=True
+            )
+    except IntegrityError:
+        # The same address sent twice at once and the other request created the contact first.
+        existing = _contact_with(studio=studio, email=email)
+        if existing is None:
+            raise
+        return existing.client, existing, False
+    return client, contact, True
+
+
+def _contact_with(*, studio: Studio, email: str) -> Contact | None:
+    return Contact.objects.filter(studio=studio, email__iexact=email).select_related("client").first()
+
+
+def _notes_block(
+    *,
+    studio: Studio,
+    received_at: datetime,
+    name: str,
+    email: str,
+    company: str,
+    phone: str,
+    budget: str,
+    message: str,
+) -> str:
+    day = received_at.astimezone(studio.zoneinfo).date()
+    lines = [f"Inquiry on {day.isoformat()} from {name} <{email}>:"]
+    lines += [
+        f"{label}: {value}" for label, value in (("Company", company), ("Phone", phone), ("Budget", budget)) if value
+    ]
+    lines.append(message.strip())
+    return "\n".join(lines)
+
+
+def _quoted(message: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in message.strip().splitlines())
+
+
+def _send(
+    *, studio: Studio, to: Sequence[str], template: str, context: dict[str, str], reply_to: Sequence[str] = ()
+) -> None:
+    try:
+        studio_email_send(studio=studio, to=to, template=template, context=context, reply_to=reply_to)
+    except Exception:
+        logger.exception("Could not send the %s email for studio %s", template, studio.pk)
