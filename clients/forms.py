@@ -25,7 +25,10 @@ def split_list(text: str) -> list[str]:
 
 class ClientForm(forms.ModelForm):
     tags_text = forms.CharField(
-        label=_("Tags"), required=False, help_text=_("Separated by commas, e.g. e-commerce, retainer.")
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separated by commas, e.g. e-commerce, retainer."),
     )
     timezone = forms.ChoiceField(
         label=_("Time zone"),
@@ -75,9 +78,9 @@ class ClientForm(forms.ModelForm):
         client.studio = self.studio
         client.save()
         tags = []
-        for name in dict.fromkeys(split_list(self.cleaned_data["tags_text"])):
+        for name in dict.fromkeys(tag[:40] for tag in split_list(self.cleaned_data["tags_text"])):
             tag = Tag.objects.filter(studio=self.studio, name__iexact=name).first()
-            tags.append(tag or Tag.objects.create(studio=self.studio, name=name[:40]))
+            tags.append(tag or Tag.objects.create(studio=self.studio, name=name))
         client.tags.set(tags)
         return client
 

@@ -50,3 +50,24 @@ def test_the_outbox_page_shows_an_email_and_its_html_in_a_sandbox(owner_client: 
     assert "sandbox" in html["Content-Security-Policy"]
     assert "script-src 'none'" in html["Content-Security-Policy"]
     assert html["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_plain_text_parts_keep_what_was_typed_and_html_parts_escape_it(studio, mailoutbox, tmp_path, settings):
+    from crm.mail import studio_email_send
+
+    (tmp_path / "emails").mkdir()
+    for part, body in (
+        ("subject.txt", "Hello {{ name }}"),
+        ("body.txt", "Dear {{ name }}"),
+        ("body.html", "<p>{{ name }}</p>"),
+    ):
+        (tmp_path / "emails" / f"probe-{part}").write_text(body)
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+
+    studio_email_send(studio=studio, to=["a@b.example"], template="probe", context={"name": "O'Brien & <Co>"})
+
+    email = mailoutbox[0]
+    assert email.subject == "Hello O'Brien & <Co>"
+    assert email.body == "Dear O'Brien & <Co>"
+    assert email.alternatives[0][0] == "<p>O&#x27;Brien &amp; &lt;Co&gt;</p>"
+    assert email.extra_headers["X-Rapport-Studio"] == str(studio.pk)
