@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from clients.selectors import touchpoints_due
 from crm.access import get_for_member, is_owner, owner_required, studio_required
 from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm
 from crm.middleware import SESSION_STUDIO_KEY
@@ -52,10 +53,12 @@ def today(request: HttpRequest) -> HttpResponse:
         (_("Add the address client emails come from"), bool(studio.sender_email), "settings"),
         (_("Tell clients how they can pay you"), bool(studio.payment_options), "settings"),
     ]
+    local_now = studio.local_now()
+    touches = touchpoints_due(studio=studio, today=local_now.date())
     return render(
         request,
         "crm/today.html",
-        {"setup_steps": setup_steps, "local_now": studio.local_now()},
+        {"setup_steps": setup_steps, "local_now": local_now, "touches": touches[:5], "touches_count": len(touches)},
     )
 
 

@@ -234,3 +234,17 @@ def test_a_contact_of_another_client_cannot_be_edited_through_this_client(owner_
 def test_lists_never_show_another_studios_clients(charlie_client: Browser, acme):
     assert "Acme Bakery" not in charlie_client.get(reverse("clients:index")).content.decode()
     assert "Acme Bakery" not in charlie_client.get(reverse("clients:index") + "?search=olga").content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_today_lists_the_clients_due_a_touchpoint(owner_client: Browser, studio):
+    silent = ClientFactory(studio=studio, name="Silent Angel", tier=Client.Tier.ANGEL)
+    Client.objects.filter(pk=silent.pk).update(last_interaction_at=datetime(2026, 6, 1, tzinfo=UTC))
+    recent = ClientFactory(studio=studio, name="Recent Regular")
+    Client.objects.filter(pk=recent.pk).update(last_interaction_at=datetime(2026, 11, 1, tzinfo=UTC))
+
+    page = owner_client.get(reverse("today")).content.decode()
+
+    assert "Silent Angel" in page
+    assert "time for a personal call" in page
+    assert "Recent Regular" not in page
