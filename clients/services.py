@@ -32,7 +32,7 @@ def net_revenue_by_client(*, studio: Studio, as_of: date) -> dict[int, int]:
 def angel_reason(*, count: int, percent: int) -> str:
     if count == 1:
         return f"The one client who brings {percent} % of the last 12 months' revenue."
-    return f"One of {count} clients who bring {percent} % of the last 12 months' revenue."
+    return f"One of {count:,} clients who bring {percent} % of the last 12 months' revenue."
 
 
 REASON_REGULAR = "Not among the clients who bring 80 % of the last 12 months' revenue."
@@ -54,14 +54,17 @@ def tiers_recompute(*, studio: Studio, as_of: date) -> set[int]:
     unpinned = {pk for pk, pin in pins.items() if pin == Client.Pin.REGULAR}
     computed = set(summary.angel_ids) - pinned - unpinned
 
+    regular_reason = REASON_REGULAR if summary.total_net > 0 else REASON_NO_REVENUE
+    angel_reason_text = angel_reason(count=summary.angel_count, percent=summary.share_percent)
     clients = Client.objects.filter(studio=studio)
-    clients.exclude(id__in=pins).update(
-        tier=Client.Tier.REGULAR, tier_reason=REASON_REGULAR if summary.total_net > 0 else REASON_NO_REVENUE
-    )
-    reason = angel_reason(count=summary.angel_count, percent=summary.share_percent)
-    clients.filter(id__in=computed).update(tier=Client.Tier.ANGEL, tier_reason=reason)
-    clients.filter(id__in=pinned).update(tier=Client.Tier.ANGEL, tier_reason=REASON_PINNED)
-    clients.filter(id__in=unpinned).update(tier=Client.Tier.REGULAR, tier_reason=REASON_UNPINNED)
+    # Only rows whose tier or reason changes are written: a quiet night writes almost nothing.
+    for rows, tier, reason in (
+        (clients.exclude(id__in=computed | set(pins)), Client.Tier.REGULAR, regular_reason),
+        (clients.filter(id__in=computed), Client.Tier.ANGEL, angel_reason_text),
+        (clients.filter(id__in=pinned), Client.Tier.ANGEL, REASON_PINNED),
+        (clients.filter(id__in=unpinned), Client.Tier.REGULAR, REASON_UNPINNED),
+    ):
+        rows.exclude(tier=tier, tier_reason=reason).update(tier=tier, tier_reason=reason)
     Studio.objects.filter(pk=studio.pk).update(tiers_computed_on=as_of)
     studio.tiers_computed_on = as_of
     return apply_pins(summary.angel_ids, pinned=pinned, unpinned=unpinned)

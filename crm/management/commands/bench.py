@@ -1,6 +1,7 @@
 """`make bench`: page timings against a floor, printed as one table.
 
-Runs against a throwaway SQLite database (or `--database-url`), never the dev data.
+Runs against a throwaway database (SQLite, or PostgreSQL when DATABASE_URL is set), never
+the dev data nor the test suite's.
 Later issues add scales, pages, sweeps and outbox throughput to the same table.
 """
 
@@ -9,12 +10,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext, get_runner, setup_test_environment, teardown_test_environment
+from django.test.utils import CaptureQueriesContext
+
+from crm.benchdb import throwaway_database
 
 
 def measure(request: Callable[[], Any], *, runs: int) -> tuple[float, float, int]:
@@ -39,20 +41,15 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=200)
 
     def handle(self, *args: Any, runs: int, **options: Any) -> None:
-        setup_test_environment()
-        runner = get_runner(settings)(verbosity=0, interactive=False)
-        old_config = runner.setup_databases()
-        try:
+        with throwaway_database("pages"):
             self._bench(runs)
-        finally:
-            runner.teardown_databases(old_config)
-            teardown_test_environment()
+        self.stdout.write("\nTier recompute (10,000 clients, 200,000 payments):")
+        call_command("bench_tiers", stdout=self.stdout)
 
     def _bench(self, runs: int) -> None:
         from crm.demo import DEMO_EMAIL, demo_seed
         from crm.models import User
 
-        call_command("migrate", verbosity=0)
         demo_seed()
         browser = Client()
         browser.force_login(User.objects.get(email=DEMO_EMAIL))
