@@ -64,6 +64,14 @@ class HeartbeatScheduler(PersistentScheduler):
 _last_worker_heartbeat = 0.0
 
 
+@signals.worker_ready.connect
+def _worker_ready_heartbeat(**_: Any) -> None:
+    """Say "alive" at start-up, not only after the first scheduled task a minute later."""
+    from crm.heartbeat import heartbeat_record
+
+    heartbeat_record(source="worker", detail="started")
+
+
 @signals.task_postrun.connect
 def _worker_heartbeat(**_: Any) -> None:
     global _last_worker_heartbeat

@@ -58,7 +58,13 @@ def today(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crm/today.html",
-        {"setup_steps": setup_steps, "local_now": local_now, "touches": touches[:5], "touches_count": len(touches)},
+        {
+            "setup_steps": setup_steps,
+            "setup_done": all(done for _label, done, _url in setup_steps),
+            "local_now": local_now,
+            "touches": touches[:5],
+            "touches_count": len(touches),
+        },
     )
 
 
