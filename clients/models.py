@@ -165,6 +165,10 @@ class Payment(models.Model):
     )
     paid_on = models.DateField(_("paid on"))
     method = models.CharField(_("method"), max_length=10, choices=Method, default=Method.BANK)
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("project"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="payments",
+    )  # fmt: skip
     note = models.CharField(_("note"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -100,6 +100,7 @@ class Studio(models.Model):
     # Suggested quote markup in percent for client difficulty 0, 1, 2 and 3 (R17).
     difficulty_markups = models.JSONField(default=default_difficulty_markups)
     tiers_computed_on = models.DateField(null=True, blank=True, editable=False)
+    default_deposit_percent = models.PositiveSmallIntegerField(_("default deposit (%)"), default=50)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
