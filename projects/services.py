@@ -1,0 +1,310 @@
+"""Writes for projects: status changes, launch follow-ups, moved dates, change requests, deposits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
+
+from clients.models import Payment
+from crm.models import Studio, User
+from crm.money import ZERO_DECIMAL_CURRENCIES, format_money
+from projects.models import ActionItem, ChangeRequest, DeadlineChange, Milestone, Project
+from projects.workflow import transition_problem
+
+Status = Project.Status
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+MAINTENANCE_PERCENT = 5
+MAINTENANCE_MINIMUM_UNITS = 50
+MAINTENANCE_FOLLOWUP_DAYS = 3
+
+
+class ProjectError(Exception):
+    """A project write that can't happen; the message is written for the person who tried."""
+
+
+def long_date(day: date) -> str:
+    """`date(2026, 12, 4)` → "Friday 4 December 2026", whatever the server's locale."""
+    return f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def first_of_next_month(day: date) -> date:
+    return date(day.year + 1, 1, 1) if day.month == 12 else date(day.year, day.month + 1, 1)
+
+
+# --- deposits ---------------------------------------------------------------------------------------
+
+
+def deposit_received_minor(project: Project) -> int:
+    """Net paid towards `project`: payments linked to it in its currency, refunds subtracted.
+
+    Payments in another currency don't count: a sum across currencies means nothing.
+    """
+    total = Payment.objects.filter(project=project, currency=project.currency).aggregate(total=Sum("amount_minor"))[
+        "total"
+    ]
+    return total or 0
+
+
+def projects_awaiting_deposit(*, studio: Studio, today: date) -> list[tuple[Project, int, int]]:
+    """The studio's projects awaiting their deposit: `(project, days_waiting, received_minor)`.
+
+    Days waiting count from the local date the client accepted the agreement
+    (`agreement_accepted_at`), else from the local date the project was created: no status
+    history is stored, and `updated_at` moves with every edit. Never negative. Received is
+    as in `deposit_received_minor`. Longest waiting first. One query, whatever the count.
+    """
+    projects = (
+        Project.objects.filter(studio=studio, status=Status.AWAITING_DEPOSIT)
+        .select_related("client")
+        .annotate(received_minor=Coalesce(Sum("payments__amount_minor", filter=Q(payments__currency=F("currency"))), 0))
+    )
+    rows = []
+    for project in projects:
+        project.studio = studio  # already loaded: spares a query per row in callers
+        since = (project.agreement_accepted_at or project.created_at).astimezone(studio.zoneinfo).date()
+        rows.append((project, max(0, (today - since).days), project.received_minor))
+    rows.sort(key=lambda row: (-row[1], row[0].title, row[0].pk))
+    return rows
+
+
+# --- status -----------------------------------------------------------------------------------------
+
+
+def project_set_status(
+    *, project: Project, target: str, by: User | None, now: datetime, override_reason: str = ""
+) -> Project:
+    """Move `project` to `target`, or raise `ProjectError` saying why it can't (see `workflow`).
+
+    Starting (entering In progress) without the full deposit needs `override_reason`; a reason
+    recorded earlier for this project still counts. When a new reason is what lets it start,
+    the reason, `by` and `now` are stored on the project. Dates are the studio's local date of
+    `now`: entering an active status from a non-active one sets `active_from` and clears
+    `active_until`; leaving for a non-active one sets `active_until` (inclusive: it was active
+    that day). Launched sets `launched_on` and runs `project_launch_followups`; Completed
+    sets `completed_on`. Returns the updated row; `project` is updated in place too.
+    """
+    reason = override_reason.strip()
+    with transaction.atomic():
+        # Race condition: someone may have moved it since it was loaded; decide on the locked row.
+        locked = Project.objects.select_for_update().select_related("studio", "client").get(pk=project.pk)
+        current = locked.status
+        due = locked.deposit_due_minor
+        received = deposit_received_minor(locked)
+        problem = transition_problem(
+            current,
+            target,
+            deposit_due_minor=due,
+            deposit_received_minor=received,
+            override_reason=reason or locked.deposit_override_reason,
+            currency=locked.currency,
+        )
+        if problem:
+            raise ProjectError(problem)
+
+        today = locked.studio.local_now(now).date()
+        fields = ["status", "updated_at"]
+        locked.status = target
+        if target == Status.IN_PROGRESS and due > 0 and received < due and reason:
+            locked.deposit_override_reason = reason[:300]
+            locked.deposit_override_by = by
+            locked.deposit_override_at = now
+            fields += ["deposit_override_reason", "deposit_override_by", "deposit_override_at"]
+        was_active = current in Project.ACTIVE_STATUSES
+        is_active = target in Project.ACTIVE_STATUSES
+        if is_active and not was_active:
+            locked.active_from, locked.active_until = today, None
+            fields += ["active_from", "active_until"]
+        elif was_active and not is_active:
+            locked.active_until = today
+            fields += ["active_until"]
+        if target == Status.LAUNCHED:
+            locked.launched_on = today
+            fields += ["launched_on"]
+        elif target == Status.COMPLETED:
+            locked.completed_on = today
+            fields += ["completed_on"]
+        locked.save(update_fields=fields)
+        if target == Status.LAUNCHED:
+            project_launch_followups(project=locked, now=now)
+            fields += ["maintenance_offer_draft"]
+
+    for field in fields:
+        setattr(project, field, getattr(locked, field))
+    return locked
+
+
+# --- after launch -----------------------------------------------------------------------------------
+
+
+def suggested_maintenance_minor(*, price_minor: int | None, currency: str) -> int:
+    """5 % of the agreed price per month, rounded half up to whole units, at least 50 units."""
+    scale = 1 if currency in ZERO_DECIMAL_CURRENCIES else 100
+    units = ((price_minor or 0) * MAINTENANCE_PERCENT + 50 * scale) // (100 * scale)
+    return max(units, MAINTENANCE_MINIMUM_UNITS) * scale
+
+
+def maintenance_offer_text(*, project: Project, today: date) -> str:
+    monthly = suggested_maintenance_minor(price_minor=project.price_minor, currency=project.currency)
+    return (
+        f"Hi {project.client.name},\n\n"
+        f"Thank you for working with us on {project.title}: it's live, and we're proud of it.\n\n"
+        "A website needs a little care to stay fast and safe. Our maintenance plan covers:\n"
+        "- updates to the software, themes and plugins\n"
+        "- regular backups, kept off the server\n"
+        "- small edits: texts, images, opening hours and the like\n"
+        "- uptime checks, so we hear about trouble before your visitors do\n\n"
+        f"For {project.title} we suggest {format_money(monthly, project.currency, cents=False)} per month, "
+        "and you can stop at the end of any month.\n\n"
+        "Next steps:\n"
+        f"Reply 'yes' and we'll start on {long_date(first_of_next_month(today))}.\n"
+    )
+
+
+def project_launch_followups(*, project: Project, now: datetime) -> None:
+    """After launch: draft the maintenance offer and remind us to send it (in 3 local days).
+
+    Idempotent: an existing draft (perhaps edited) is kept, and no second reminder is added
+    while an open one with the same text exists, so launching again changes nothing.
+    """
+    today = project.studio.local_now(now).date()
+    if not project.maintenance_offer_draft.strip():
+        project.maintenance_offer_draft = maintenance_offer_text(project=project, today=today)
+        project.save(update_fields=["maintenance_offer_draft", "updated_at"])
+    text = f"Send the maintenance offer to {project.client.name}"[:300]
+    if not project.action_items.filter(owner=ActionItem.Owner.US, text=text, done_at__isnull=True).exists():
+        ActionItem.objects.create(
+            project=project,
+            owner=ActionItem.Owner.US,
+            text=text,
+            due_on=today + timedelta(days=MAINTENANCE_FOLLOWUP_DAYS),
+        )
+
+
+# --- moved dates ------------------------------------------------------------------------------------
+
+
+def _next_step_text(project: Project) -> str:
+    upcoming = project.milestones.filter(done_at__isnull=True).order_by(F("due_on").asc(nulls_last=True), "order", "pk")
+    milestone = upcoming.first()
+    if milestone is None:
+        return "We'll keep you posted every Friday."
+    if milestone.due_on is None:
+        return f"Next up is “{milestone.title}”. We'll keep you posted every Friday."
+    return f"Next up is “{milestone.title}”, due {long_date(milestone.due_on)}. We'll keep you posted every Friday."
+
+
+def _greeting_name(project: Project) -> str:
+    contact = project.client.contacts.filter(is_primary=True).first()
+    return contact.name if contact else project.client.name
+
+
+def deadline_notice(
+    *, project: Project, milestone: Milestone | None, old_date: date | None, new_date: date, reason: str
+) -> tuple[str, str]:
+    """The drafted subject and text telling the client a date moved, why, and what comes next."""
+    what = f"“{milestone.title}”" if milestone else f"the deadline for {project.title}"
+    subject_what = f"{project.title}: “{milestone.title}”" if milestone else project.title
+    if old_date is None:
+        moved = f"We've set {what} to {long_date(new_date)}."
+    else:
+        moved = f"We're moving {what} from {long_date(old_date)} to {long_date(new_date)}."
+    if milestone and project.deadline_on:
+        moved += f" The project deadline stays {long_date(project.deadline_on)}."
+    subject = f"New date for {subject_what}: {long_date(new_date)}"[:200]
+    text = (
+        f"Hi {_greeting_name(project)},\n\n{moved}\n\nWhy: {reason}\n\nWhat happens next: {_next_step_text(project)}\n"
+    )
+    return subject, text
+
+
+def deadline_change(
+    *, project: Project, new_date: date, reason: str, by: User | None, milestone: Milestone | None = None
+) -> DeadlineChange:
+    """Move the project's deadline (or a milestone's due date) and keep the change for ever.
+
+    `reason` is required (the client reads it). The date must change. A project deadline
+    can't be before `start_on`; a milestone must fall within the project's start and deadline
+    (each when set). Stores a `DeadlineChange` with a drafted notice to the client.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise ProjectError("Say why the date moves: the client will read it.")
+    if milestone is not None and milestone.project_id != project.pk:
+        raise ProjectError("That milestone belongs to another project.")
+    old_date = milestone.due_on if milestone else project.deadline_on
+    if new_date == old_date:
+        raise ProjectError(f"The date is already {long_date(new_date)}.")
+    if milestone is None:
+        if project.start_on and new_date < project.start_on:
+            raise ProjectError(f"The deadline can't be before the project starts ({long_date(project.start_on)}).")
+    else:
+        if project.start_on and new_date < project.start_on:
+            raise ProjectError(
+                f"“{milestone.title}” can't be due before the project starts ({long_date(project.start_on)})."
+            )
+        if project.deadline_on and new_date > project.deadline_on:
+            raise ProjectError(
+                f"“{milestone.title}” can't be due after the project deadline ({long_date(project.deadline_on)}). "
+                "Move the deadline first."
+            )
+
+    with transaction.atomic():
+        if milestone is None:
+            project.deadline_on = new_date
+            project.save(update_fields=["deadline_on", "updated_at"])
+        else:
+            milestone.due_on = new_date
+            milestone.save(update_fields=["due_on"])
+        subject, text = deadline_notice(
+            project=project, milestone=milestone, old_date=old_date, new_date=new_date, reason=reason
+        )
+        return DeadlineChange.objects.create(
+            project=project,
+            milestone=milestone,
+            old_date=old_date,
+            new_date=new_date,
+            reason=reason,
+            changed_by=by,
+            notice_subject=subject,
+            notice_text=text,
+        )
+
+
+# --- change requests --------------------------------------------------------------------------------
+
+
+def change_request_decide(
+    *, change_request: ChangeRequest, approve: bool, by_name: str, now: datetime
+) -> ChangeRequest:
+    """Approve or decline a proposed change request, recording who and when.
+
+    Only a proposed request can be decided (`ProjectError` otherwise, e.g. a second click);
+    `by_name` (the person deciding, as they gave it) is required.
+    """
+    by_name = by_name.strip()
+    if not by_name:
+        raise ProjectError("Say who decided.")
+    with transaction.atomic():
+        # Race condition: the client may decide in the portal while we look at it.
+        locked = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
+        if locked.status != ChangeRequest.Status.PROPOSED:
+            raise ProjectError(
+                f"“{locked.title}” was already {ChangeRequest.Status(locked.status).label.lower()} "
+                f"by {locked.decided_by_name or 'someone'}."
+            )
+        locked.status = ChangeRequest.Status.APPROVED if approve else ChangeRequest.Status.DECLINED
+        locked.decided_at = now
+        locked.decided_by_name = by_name[:200]
+        locked.save(update_fields=["status", "decided_at", "decided_by_name"])
+    for field in ("status", "decided_at", "decided_by_name"):
+        setattr(change_request, field, getattr(locked, field))
+    return locked
