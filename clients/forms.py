@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Contact, Payment, Tag, Touchpoint
-from crm.forms import LongSelect, timezone_choices
+from crm.forms import CurrencyField, LongSelect, timezone_choices
 from crm.models import Studio
 
 
@@ -158,22 +158,28 @@ class PaymentForm(forms.Form):
         label=_("Amount"), max_digits=12, decimal_places=2, min_value=Decimal("0.01"), help_text=_("e.g. 1200.50")
     )
     is_refund = forms.BooleanField(label=_("This is a refund (money paid back)"), required=False)
-    currency = forms.RegexField(
-        label=_("Currency"), regex=r"^[A-Za-z]{3}$", error_messages={"invalid": _("Three letters, e.g. EUR.")}
-    )
+    currency = CurrencyField()
     paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
+    project = forms.ModelChoiceField(
+        label=_("For project"),
+        queryset=None,
+        required=False,
+        empty_label=_("No particular project"),
+        help_text=_("A payment for a project counts towards its deposit."),
+    )
 
-    def __init__(self, *args: Any, studio: Studio, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, studio: Studio, client: Client, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.studio = studio
+        self.fields["project"].queryset = client.projects.exclude(status="cancelled").order_by("-created_at")
         self.fields["currency"].initial = studio.currency
         self.fields["paid_on"].initial = studio.local_now().date()
         self.helper = FormHelper()
         self.helper.layout = Layout(
-            Row(Column("amount"), Column("currency"), Column("paid_on")), Row(Column("method"), Column("note")),
-            "is_refund",
+            Row(Column("amount"), Column("currency"), Column("paid_on")), Row(Column("method"), Column("project")),
+            "note", "is_refund",
         )  # fmt: skip
         self.helper.add_input(Submit("submit", _("Record payment")))
 
@@ -191,6 +197,7 @@ class PaymentForm(forms.Form):
             "paid_on": self.cleaned_data["paid_on"],
             "method": self.cleaned_data["method"],
             "note": self.cleaned_data["note"],
+            "project": self.cleaned_data["project"],
         }
 
 

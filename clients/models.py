@@ -12,6 +12,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Studio, StudioScopedQuerySet
+from crm.money import format_money
 
 
 class Tag(models.Model):
@@ -182,7 +183,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount_minor / 100:.2f} {self.currency} from {self.client_id} on {self.paid_on}"
+        return f"{format_money(self.amount_minor, self.currency)} from client {self.client_id} on {self.paid_on}"
 
     @property
     def is_refund(self) -> bool:

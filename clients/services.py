@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q, Sum
@@ -11,6 +12,9 @@ from django.utils import timezone
 from clients.models import Client, Payment, Touchpoint
 from clients.tiering import angel_summary, apply_pins, window_start
 from crm.models import Studio, User
+
+if TYPE_CHECKING:
+    from projects.models import Project
 
 
 def net_revenue_by_client(*, studio: Studio, as_of: date) -> dict[int, int]:
@@ -132,9 +136,20 @@ def touchpoint_create(
 
 
 def payment_record(
-    *, client: Client, amount_minor: int, currency: str, paid_on: date, method: str, note: str = ""
+    *,
+    client: Client,
+    amount_minor: int,
+    currency: str,
+    paid_on: date,
+    method: str,
+    note: str = "",
+    project: Project | None = None,
 ) -> Payment:
+    """Record money received (or refunded); linked to a project, it counts towards its deposit."""
+    if project is not None and project.client_id != client.pk:
+        raise ValueError("A payment can only be linked to one of its client's projects.")
     return Payment.objects.create(
+        project=project,
         studio=client.studio,
         client=client,
         amount_minor=amount_minor,

@@ -83,7 +83,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "totals": selectors.client_totals(client=client, as_of=today),
             "timeline": selectors.client_timeline(client=client),
             "markup": request.studio.markup_percent(client.difficulty),
-            "payment_form": PaymentForm(studio=request.studio),
             "touchpoint_form": TouchpointForm(studio=request.studio),
             "pin_form": PinForm(initial={"tier_pin": client.tier_pin}),
         },
@@ -145,7 +144,7 @@ def _contact_form(request: HttpRequest, client: Client, contact: Contact) -> Htt
 @studio_required
 def payment_add(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_member(request, Client, pk=pk)
-    form = PaymentForm(request.POST or None, studio=request.studio)
+    form = PaymentForm(request.POST or None, studio=request.studio, client=client, initial=request.GET.dict())
     if request.method == "POST" and form.is_valid():
         services.payment_record(client=client, **form.payment_fields())
         messages.success(request, _("Payment recorded. Tiers update tonight."))

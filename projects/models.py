@@ -138,7 +138,8 @@ class ActionItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["done_at", "due_on", "pk"]
+        # Open items first on every database (SQLite and PostgreSQL sort NULLs differently).
+        ordering = [models.F("done_at").asc(nulls_first=True), "due_on", "pk"]
         indexes = [models.Index(fields=["project", "owner", "done_at"], name="actionitem_open")]
 
     def __str__(self) -> str:
