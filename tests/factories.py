@@ -82,3 +82,32 @@ class TouchpointFactory(DjangoModelFactory):
     studio = factory.SelfAttribute("client.studio")
     kind = Touchpoint.Kind.CALL
     happened_on = datetime.date(2026, 10, 1)
+
+
+class ProjectFactory(DjangoModelFactory):
+    class Meta:
+        model = "projects.Project"
+
+    client = factory.SubFactory(ClientFactory)
+    studio = factory.SelfAttribute("client.studio")
+    title = factory.Sequence(lambda n: f"Project {n}")
+    status = "in_progress"
+    currency = "EUR"
+
+
+class MilestoneFactory(DjangoModelFactory):
+    class Meta:
+        model = "projects.Milestone"
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Milestone {n}")
+    order = factory.Sequence(lambda n: n)
+
+
+class ActionItemFactory(DjangoModelFactory):
+    class Meta:
+        model = "projects.ActionItem"
+
+    project = factory.SubFactory(ProjectFactory)
+    owner = "client"
+    text = factory.Sequence(lambda n: f"Action {n}")

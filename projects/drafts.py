@@ -1,0 +1,139 @@
+"""Drafting the Friday update (R2): one StatusUpdate per project and local ISO week.
+
+The draft is plain text with "• " bullets, filled from the project's milestones and the client's
+open action items; an empty section is the empty string. "This week" and "overdue" are read in the
+studio's local time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import transaction
+
+from projects.friday import WeekBounds, week_bounds
+from projects.models import ActionItem, Milestone, Project, StatusUpdate
+
+BULLET = "• "
+NEXT_UP_COUNT = 2
+
+# English names, not %a/%A/%b/%B: those follow the process locale.
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def short_date(day: date) -> str:
+    """``Tue 24 Nov``."""
+    return f"{_WEEKDAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1][:3]}"
+
+
+def long_date(day: date) -> str:
+    """``Friday 4 December``."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"{BULLET}{line}" for line in lines)
+
+
+def _done_this_week(milestones: list[Milestone], bounds: WeekBounds) -> str:
+    return _bullets(
+        [
+            milestone.title
+            for milestone in milestones
+            if milestone.done_at is not None and bounds.starts_at <= milestone.done_at < bounds.covered_until
+        ]
+    )
+
+
+def _next_up(open_milestones: list[Milestone]) -> str:
+    lines = []
+    for milestone in open_milestones[:NEXT_UP_COUNT]:
+        due = f" (due {short_date(milestone.due_on)})" if milestone.due_on else ""
+        lines.append(f"{milestone.title}{due}")
+    return _bullets(lines)
+
+
+def _client_next_steps(items: list[ActionItem]) -> str:
+    return _bullets([f"{item.text} (by {short_date(item.due_on)})" if item.due_on else item.text for item in items])
+
+
+def _blockers(items: list[ActionItem], today: date) -> str:
+    return _bullets(
+        [
+            f"Waiting on you: {item.text} (was due {short_date(item.due_on)})"
+            for item in items
+            if item.due_on is not None and item.due_on < today
+        ]
+    )
+
+
+def _summary(deadline: date | None, overdue: list[Milestone], today: date) -> str:
+    if deadline is None:
+        return "No deadline set yet."
+    if overdue:
+        late = [f"{milestone.title} (due {short_date(milestone.due_on)})" for milestone in overdue]
+        listed = late[0] if len(late) == 1 else f"{', '.join(late[:-1])} and {late[-1]}"
+        verb = "is" if len(late) == 1 else "are"
+        if deadline < today:
+            return f"The deadline of {long_date(deadline)} has passed: {listed} {verb} still open."
+        return f"The deadline of {long_date(deadline)} is at risk: {listed} {verb} overdue."
+    if deadline < today:
+        return f"The deadline of {long_date(deadline)} has passed."
+    return f"On track for launch on {long_date(deadline)}."
+
+
+def _draft_fields(project: Project, now: datetime) -> dict[str, str]:
+    tz = project.studio.zoneinfo
+    bounds = week_bounds(now, tz)
+    today = now.astimezone(tz).date()
+    milestones = list(project.milestones.order_by("order", "due_on", "pk"))
+    open_milestones = [milestone for milestone in milestones if milestone.done_at is None]
+    overdue = [milestone for milestone in open_milestones if milestone.due_on is not None and milestone.due_on < today]
+    client_items = list(
+        project.action_items.filter(owner=ActionItem.Owner.CLIENT, done_at__isnull=True).order_by(
+            "due_on", "created_at", "pk"
+        )
+    )
+    # Dated items first, soonest first; undated ones after them.
+    client_items.sort(key=lambda item: item.due_on is None)
+    return {
+        "summary": _summary(project.deadline_on, overdue, today),
+        "done_this_week": _done_this_week(milestones, bounds),
+        "next_up": _next_up(open_milestones),
+        "blockers": _blockers(client_items, today),
+        "client_next_steps": _client_next_steps(client_items),
+    }
+
+
+def status_update_get_or_draft(*, project: Project, now: datetime) -> StatusUpdate:
+    """Return the project's StatusUpdate for the studio's local ISO week containing ``now``.
+
+    An existing one (drafted, edited or sent) is returned untouched. Otherwise a draft is saved,
+    filled from the milestones done this week (local Monday 00:00 to Saturday 00:00), the next
+    open milestones, the client's open action items (overdue ones are also blockers), a sentence
+    about the deadline, and the project's resources attached.
+    """
+    key = week_bounds(now, project.studio.zoneinfo).key
+    existing = StatusUpdate.objects.filter(project=project, week=key).first()
+    if existing is not None:
+        return existing
+    fields = _draft_fields(project, now)
+    with transaction.atomic():
+        update, created = StatusUpdate.objects.get_or_create(project=project, week=key, defaults=fields)
+        if created:
+            update.resources.set(project.resources.all())
+    return update

@@ -1,0 +1,81 @@
+"""The Friday rule (``projects.friday``) over the database.
+
+The query only narrows the studio's projects down to the week's candidates and collects their
+clients' contact emails; the decision itself is the pure ``updates_due``, so the database and the
+rule cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
+
+from django.db.models import Q
+
+from clients.models import Contact
+from crm.models import Studio
+from projects.friday import WeekBounds, updates_due, week_bounds
+from projects.models import Project
+
+CandidateRow = tuple[int, list[str], date, date | None]
+
+
+def friday_candidates(*, studio: Studio, now: datetime) -> tuple[WeekBounds, list[CandidateRow]]:
+    """Return the bounds of the studio's local week containing ``now`` and its candidate projects.
+
+    A candidate is one of the studio's projects active on the week's Friday (``active_from <=
+    Friday`` and ``active_until`` empty or ``>= Friday``; a project never started has no
+    ``active_from`` and is never a candidate). Each row is shaped as ``updates_due`` takes it:
+    ``(project id, every email of every contact of its client, active from, active until)``.
+    Two queries, whatever the number of projects.
+    """
+    bounds = week_bounds(now, studio.zoneinfo)
+    projects = list(
+        Project.objects.for_studio(studio)
+        .filter(active_from__isnull=False, active_from__lte=bounds.friday)
+        .filter(Q(active_until__isnull=True) | Q(active_until__gte=bounds.friday))
+        .order_by("pk")
+        .values_list("pk", "client_id", "active_from", "active_until")
+    )
+    emails_by_client: defaultdict[int, list[str]] = defaultdict(list)
+    if projects:
+        client_ids = {client_id for _, client_id, _, _ in projects}
+        contacts = (
+            Contact.objects.for_studio(studio)
+            .filter(client_id__in=client_ids)
+            .order_by("pk")
+            .values_list("client_id", "email", "other_emails")
+        )
+        for client_id, email, other_emails in contacts:
+            emails_by_client[client_id].append(email)
+            emails_by_client[client_id].extend(other for other in other_emails or () if isinstance(other, str))
+    rows = [
+        (pk, list(emails_by_client.get(client_id, ())), active_from, active_until)
+        for pk, client_id, active_from, active_until in projects
+    ]
+    return bounds, rows
+
+
+def projects_due_friday_update(
+    *, studio: Studio, now: datetime, outbound: Iterable[tuple[datetime, Collection[str]]]
+) -> tuple[str, list[Project]]:
+    """Return the key of the studio's local ISO week containing ``now`` and the projects due an update.
+
+    ``outbound`` is ``(sent at (aware), all recipients: To, Cc and Bcc)`` for the studio's sent
+    messages; it may hold messages from any time, only those sent within the week count. It is a
+    parameter for now: it will come from comms' Message table once that exists.
+
+    The projects come with their client, ordered by client name, then title. Three queries.
+    """
+    _bounds, rows = friday_candidates(studio=studio, now=now)
+    key, due_ids = updates_due(now=now, tz=studio.zoneinfo, projects=rows, outbound=outbound)
+    if not due_ids:
+        return key, []
+    due = list(
+        Project.objects.for_studio(studio)
+        .filter(pk__in=due_ids)
+        .select_related("client")
+        .order_by("client__name", "title", "pk")
+    )
+    return key, due
