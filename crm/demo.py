@@ -37,6 +37,8 @@ def demo_seed() -> Studio:
     Membership.objects.get_or_create(studio=studio, user=user, defaults={"role": Membership.Role.OWNER})
 
     from clients.demo import demo_clients_seed
+    from projects.demo import demo_projects_seed
 
     demo_clients_seed(studio, today=studio.local_now().date())
+    demo_projects_seed(studio, today=studio.local_now().date())
     return studio

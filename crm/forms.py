@@ -48,6 +48,18 @@ class LongSelect(forms.Select):
     template_name = "crm/widgets/long_select.html"
 
 
+class CurrencyField(forms.RegexField):
+    """An ISO 4217 code: three letters, cleaned to capitals."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Currency"))
+        kwargs.setdefault("error_messages", {"invalid": _("Three letters, e.g. EUR.")})
+        super().__init__(regex=r"^\s*[A-Za-z]{3}\s*$", **kwargs)
+
+    def clean(self, value: Any) -> str:
+        return super().clean(value).strip().upper()
+
+
 class TimezoneField(forms.ChoiceField):
     widget = LongSelect
 
@@ -116,12 +128,7 @@ class StudioSettingsForm(forms.ModelForm):
     )
     friday_update_hour = forms.TypedChoiceField(label=_("Friday update reminder at"), choices=HOUR_CHOICES, coerce=int)
     digest_hour = forms.TypedChoiceField(label=_("Daily digest at"), choices=HOUR_CHOICES, coerce=int)
-    currency = forms.RegexField(
-        label=_("Currency"),
-        regex=r"^[A-Za-z]{3}$",
-        help_text=_("Revenue and tiers count payments in this currency."),
-        error_messages={"invalid": _("Three letters, e.g. EUR.")},
-    )
+    currency = CurrencyField(help_text=_("Revenue and tiers count payments in this currency."))
     yearly_card_month = forms.TypedChoiceField(label=_("Yearly card in"), choices=MONTH_CHOICES, coerce=int)
     difficulty_markups_text = forms.CharField(
         label=_("Quote markup by client difficulty (%)"),
@@ -223,9 +230,6 @@ class StudioSettingsForm(forms.ModelForm):
             ),
         )
         self.helper.add_input(Submit("submit", _("Save settings")))
-
-    def clean_currency(self) -> str:
-        return self.cleaned_data["currency"].upper()
 
     def clean_difficulty_markups_text(self) -> list[int]:
         parts = [part.strip().rstrip("%") for part in self.cleaned_data["difficulty_markups_text"].split(",")]

@@ -1,9 +1,269 @@
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from datetime import timedelta
 
-from crm.access import studio_required
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clients.models import Client
+from crm.access import get_for_member, scoped, studio_required
+from projects import services
+from projects.forms import (
+    ActionItemForm,
+    ChangeRequestForm,
+    DeadlineForm,
+    MilestoneForm,
+    ProjectForm,
+    ResourceForm,
+    StatusForm,
+    to_minor,
+)
+from projects.models import Milestone, Project, Resource
+from projects.workflow import TRANSITIONS
+
+DEADLINE_FILTERS = {"overdue", "week", "month"}
 
 
 @studio_required
 def index(request: HttpRequest) -> HttpResponse:
-    return render(request, "projects/index.html")
+    today = request.studio.local_now().date()
+    status = request.GET.get("status", "")
+    deadline = request.GET.get("deadline", "")
+    projects = (
+        scoped(request, Project)
+        .select_related("client")
+        .annotate(
+            open_client_items=Count("action_items", filter=Q(action_items__owner="client", action_items__done_at=None))
+        )
+    )
+    if status == "active":
+        projects = projects.filter(status__in=Project.ACTIVE_STATUSES)
+    elif status:
+        projects = projects.filter(status=status)
+    if deadline in DEADLINE_FILTERS:
+        open_projects = projects.exclude(status__in=[Project.Status.COMPLETED, Project.Status.CANCELLED])
+        days = {"overdue": 0, "week": 7, "month": 31}[deadline]
+        if deadline == "overdue":
+            projects = open_projects.filter(deadline_on__lt=today)
+        else:
+            projects = open_projects.filter(deadline_on__gte=today, deadline_on__lte=today + timedelta(days=days))
+    page = Paginator(projects.order_by("deadline_on", "title", "pk"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "projects/index.html",
+        {
+            "page": page,
+            "status": status,
+            "deadline": deadline,
+            "statuses": Project.Status.choices,
+            "today": today,
+            "awaiting_deposit": services.projects_awaiting_deposit(studio=request.studio, today=today),
+        },
+    )
+
+
+@studio_required
+def create(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    if client_pk := request.GET.get("client"):
+        initial["client"] = get_for_member(request, Client, pk=client_pk)
+    form = ProjectForm(request.POST or None, studio=request.studio, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        project = form.save()
+        messages.success(request, _("Project created. Add its milestones next."))
+        return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/form.html", {"form": form, "title": _("New project")})
+
+
+@studio_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    form = ProjectForm(request.POST or None, instance=project, studio=request.studio)
+    if "deadline_on" in form.fields and project.deadline_on:
+        # A set deadline moves only through "Move the date", which asks why and keeps history (R12).
+        form.fields["deadline_on"].disabled = True
+        form.fields["deadline_on"].help_text = _("Use “Move the date” on the project page: the client is told why.")
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Project saved."))
+        return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/form.html", {"form": form, "project": project, "title": project.title})
+
+
+@studio_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(
+        request,
+        Project.objects.select_related("client", "deposit_override_by").prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.order_by("order", "due_on", "pk")),
+            "action_items",
+            "deadline_changes__changed_by",
+            "change_requests",
+            "resources",
+            "installments",
+            Prefetch("status_updates"),
+        ),
+        pk=pk,
+    )
+    today = request.studio.local_now().date()
+    received = services.deposit_received_minor(project)
+    markup = request.studio.markup_percent(project.client.difficulty)
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": project,
+            "today": today,
+            "received": received,
+            "markup": markup,
+            "next_statuses": [
+                (value, label)
+                for value, label in Project.Status.choices
+                if value in TRANSITIONS.get(project.status, ())
+            ],  # fmt: skip
+            "deadline_form": DeadlineForm(project=project),
+            "milestone_form": MilestoneForm(project=project),
+            "action_form": ActionItemForm(),
+            "change_form": ChangeRequestForm(),
+            "library": scoped(request, Resource).exclude(projects=project),
+        },
+    )
+
+
+@studio_required
+@require_POST
+def set_status(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.project_set_status(
+                project=project,
+                target=form.cleaned_data["status"],
+                by=request.user,
+                now=timezone.now(),
+                override_reason=form.cleaned_data["override_reason"],
+            )
+        except services.ProjectError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Status: %(status)s.") % {"status": project.get_status_display()})
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+def move_date(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    form = DeadlineForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = services.deadline_change(
+                project=project,
+                new_date=form.cleaned_data["new_date"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                milestone=form.cleaned_data["milestone"],
+            )
+        except services.ProjectError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Date moved. The notice to the client is drafted below."))
+            return redirect(reverse("projects:detail", args=[project.pk]) + f"#change-{change.pk}")
+    return render(request, "projects/form.html", {"form": form, "project": project, "title": _("Move a date")})
+
+
+@studio_required
+@require_POST
+def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    form = MilestoneForm(request.POST, project=project)
+    if form.is_valid():
+        milestone = form.save(commit=False)
+        milestone.project = project
+        milestone.save()
+        messages.success(request, _("Milestone added."))
+    else:
+        messages.error(request, _("Milestone not added: %(errors)s") % {"errors": _errors_text(form)})
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+@require_POST
+def milestone_toggle(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    milestone = get_object_or_404(project.milestones, pk=milestone_pk)
+    milestone.done_at = None if milestone.done_at else timezone.now()
+    milestone.save(update_fields=["done_at"])
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+@require_POST
+def action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    form = ActionItemForm(request.POST)
+    if form.is_valid():
+        item = form.save(commit=False)
+        item.project = project
+        item.save()
+        messages.success(request, _("Next step added."))
+    else:
+        messages.error(request, _("Next step not added: %(errors)s") % {"errors": _errors_text(form)})
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+@require_POST
+def action_toggle(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    item = get_object_or_404(project.action_items, pk=item_pk)
+    item.done_at = None if item.done_at else timezone.now()
+    item.save(update_fields=["done_at"])
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+@require_POST
+def change_request_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    form = ChangeRequestForm(request.POST)
+    if form.is_valid():
+        change = form.save(commit=False)
+        change.project = project
+        change.price_minor = to_minor(form.cleaned_data["price"])
+        change.save()
+        messages.success(request, _("Change request proposed: the client approves it in their portal."))
+    else:
+        messages.error(request, _("Change request not added: %(errors)s") % {"errors": _errors_text(form)})
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+@require_POST
+def resource_attach(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    resource = get_for_member(request, Resource, pk=request.POST.get("resource"))
+    resource.projects.add(project)
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+def resources(request: HttpRequest) -> HttpResponse:
+    form = ResourceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        resource = form.save(commit=False)
+        resource.studio = request.studio
+        resource.save()
+        messages.success(request, _("Added to your library."))
+        return redirect("projects:resources")
+    library = scoped(request, Resource).annotate(project_count=Count("projects"))
+    return render(request, "projects/resources.html", {"form": form, "library": library})
+
+
+def _errors_text(form: object) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)  # type: ignore[attr-defined]

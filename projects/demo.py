@@ -1,0 +1,70 @@
+"""Demo projects for `seed_demo`: one or more in every status. Idempotent: matched by title."""
+
+from datetime import date, datetime, time, timedelta
+
+from clients.models import Client
+from crm.models import Studio
+from projects.models import ActionItem, DeadlineChange, Milestone, Project, Resource
+
+# (client name, title, status, price in euros, start offset days, deadline offset days)
+DEMO_PROJECTS = [
+    ("Papercraft Weddings", "Wedding planner site", "lead", None, None, None),
+    ("Volt EV Chargers", "Charger finder app landing page", "quoted", 6_500, 14, 60),
+    ("Willow Kindergarten", "Kindergarten website", "awaiting_deposit", 3_200, 7, 45),
+    ("Harbor & Pine Architects", "Portfolio relaunch", "in_progress", 14_000, -40, 25),
+    ("Moss Coffee Roasters", "Subscription shop", "in_review", 9_800, -60, 5),
+    ("Kite Legal", "Client intake forms", "waiting_on_client", 4_400, -30, 12),
+    ("Brightside Dental", "Booking widget", "in_progress", 3_900, -20, -2),
+    ("Aurora Yoga Studio", "Class schedule redesign", "launched", 2_800, -80, -10),
+    ("Pixel Parade Games", "Press kit site", "completed", 5_200, -400, -330),
+    ("Nordwind Sailing School", "Course booking", "on_hold", 6_000, -50, 40),
+    ("Orbit Analytics", "Dashboard marketing site", "cancelled", 7_500, -300, -240),
+]
+MILESTONES = ["Discovery call and brief", "Home page design", "Inner pages", "Build and content", "Launch"]
+
+
+def demo_projects_seed(studio: Studio, *, today: date) -> None:
+    faq, _ = Resource.objects.get_or_create(
+        studio=studio, title="How do I edit a page myself?", defaults={"kind": Resource.Kind.FAQ,
+        "answer": "Sign in at /admin, open Pages, edit the text and press Publish. Changes are live at once."},
+    )  # fmt: skip
+    video, _ = Resource.objects.get_or_create(
+        studio=studio, title="Screencast: your new site in 5 minutes",
+        defaults={"kind": Resource.Kind.SCREENCAST, "url": "https://example.com/screencasts/tour"},
+    )  # fmt: skip
+    for client_name, title, status, price, start, deadline in DEMO_PROJECTS:
+        client = Client.objects.filter(studio=studio, name=client_name).first()
+        if client is None or Project.objects.filter(studio=studio, title=title).exists():
+            continue
+        start_on = today + timedelta(days=start) if start is not None else None
+        project = Project.objects.create(
+            studio=studio, client=client, title=title, status=status, currency=studio.currency,
+            price_minor=price * 100 if price else None,
+            quote_low_minor=int(price * 90) if price else None, quote_high_minor=int(price * 115) if price else None,
+            deposit_percent=studio.default_deposit_percent if price else None,
+            start_on=start_on, deadline_on=today + timedelta(days=deadline) if deadline is not None else None,
+            deliverables="Home + 4 inner page mock-ups as Figma files, then the built site on your hosting.",
+            scope="Design and build of the pages listed above, with one round of revisions per page.",
+            active_from=start_on if status in Project.ACTIVE_STATUSES else None,
+        )  # fmt: skip
+        if start_on is None or project.deadline_on is None:
+            continue
+        span = (project.deadline_on - start_on).days
+        done_until = {"in_progress": 2, "in_review": 4, "waiting_on_client": 3, "launched": 5, "completed": 5}
+        for order, name in enumerate(MILESTONES, start=1):
+            due_on = start_on + timedelta(days=span * order // len(MILESTONES))
+            done_at = datetime.combine(due_on, time(16), tzinfo=studio.zoneinfo)
+            if order > done_until.get(status, 0):
+                done_at = None
+            Milestone.objects.create(project=project, title=name, order=order, due_on=due_on, done_at=done_at)
+        if status in Project.ACTIVE_STATUSES:
+            for text, due_in in (("Send the final texts for the About page", 2), ("Approve the home page design", -1)):
+                ActionItem.objects.create(
+                    project=project, owner=ActionItem.Owner.CLIENT, text=text, due_on=today + timedelta(days=due_in)
+                )
+            project.resources.add(faq, video)
+        if status == "waiting_on_client":
+            DeadlineChange.objects.create(
+                project=project, old_date=project.deadline_on - timedelta(days=7), new_date=project.deadline_on,
+                reason="The photo shoot moved by a week, and the gallery pages need the photos.",
+            )  # fmt: skip
