@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import views
+from projects import update_views, views
 
 app_name = "projects"
 urlpatterns = [
@@ -17,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/next-steps/<int:item_pk>/toggle/", views.action_toggle, name="action_toggle"),
     path("<int:pk>/change-requests/", views.change_request_add, name="change_request_add"),
     path("<int:pk>/resources/", views.resource_attach, name="resource_attach"),
+    *update_views.urlpatterns,
 ]
