@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from crm.forms import CurrencyField
 from crm.models import Studio
-from projects.models import ActionItem, ChangeRequest, Milestone, Project, Resource
+from projects.models import ActionItem, ChangeRequest, MaintenancePlan, Milestone, Project, Resource
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -25,7 +25,8 @@ def to_major(minor: int | None) -> Decimal | None:
 class MoneyField(forms.DecimalField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
-        super().__init__(max_digits=12, decimal_places=2, min_value=Decimal("0"), **kwargs)
+        kwargs.setdefault("min_value", Decimal("0"))
+        super().__init__(max_digits=12, decimal_places=2, **kwargs)
 
 
 class ProjectForm(forms.ModelForm):
@@ -179,4 +180,42 @@ class ResourceForm(forms.ModelForm):
             self.add_error("answer", _("An FAQ entry needs its answer."))
         if kind in (Resource.Kind.SCREENCAST, Resource.Kind.DOCUMENT) and not cleaned.get("url"):
             self.add_error("url", _("Give the link to the screencast or document."))
+        return cleaned
+
+
+class InstallmentForm(forms.Form):
+    amount = MoneyField(label=_("Amount"), required=True, min_value=Decimal("0.01"))
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=DATE)
+    after_milestone = forms.ModelChoiceField(
+        label=_("or after milestone"), queryset=Milestone.objects.none(), required=False
+    )
+    days_after_milestone = forms.IntegerField(label=_("days after it"), min_value=0, max_value=365, initial=7)
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["after_milestone"].queryset = project.milestones.all()
+
+
+class MaintenancePlanForm(forms.ModelForm):
+    monthly_price = MoneyField(label=_("Monthly price"), required=True, min_value=Decimal("0.01"))
+    currency = CurrencyField()
+
+    class Meta:
+        model = MaintenancePlan
+        fields = ["currency", "included", "start_on", "end_on"]
+        widgets = {"start_on": DATE, "end_on": DATE, "included": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Row(Column("monthly_price"), Column("currency")), "included", Row(Column("start_on"), Column("end_on"))
+        )
+        self.helper.add_input(Submit("submit", _("Save maintenance plan")))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start_on"), cleaned.get("end_on")
+        if start and end and end < start:
+            self.add_error("end_on", _("The plan ends before it starts."))
         return cleaned

@@ -11,7 +11,7 @@ from django.db.models.functions import Coalesce
 from clients.models import Payment
 from crm.models import Studio, User
 from crm.money import ZERO_DECIMAL_CURRENCIES, format_money
-from projects.models import ActionItem, ChangeRequest, DeadlineChange, Milestone, Project
+from projects.models import ActionItem, ChangeRequest, DeadlineChange, Installment, Milestone, Project
 from projects.workflow import transition_problem
 
 Status = Project.Status
@@ -308,3 +308,76 @@ def change_request_decide(
     for field in ("status", "decided_at", "decided_by_name"):
         setattr(change_request, field, getattr(locked, field))
     return locked
+
+
+ACCEPTANCE_FIELDS = (
+    "agreement_accepted_at",
+    "agreement_accepted_name",
+    "agreement_accepted_email",
+    "agreement_accepted_ip",
+)
+
+
+def agreement_accept(*, project: Project, name: str, email: str, ip: str | None, now: datetime) -> Project:
+    """Record that the client accepted scope, deliverables, price and deposit (from the portal).
+
+    Kept as evidence: who, from which address, when. Accepting twice is refused, so the
+    first acceptance is never overwritten.
+    """
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if locked.agreement_accepted_at is not None:
+            raise ProjectError(
+                f"The agreement was already accepted by {locked.agreement_accepted_name} "
+                f"on {long_date(locked.agreement_accepted_at.astimezone(project.studio.zoneinfo).date())}."
+            )
+        if not name.strip():
+            raise ProjectError("Type your name to accept the agreement.")
+        locked.agreement_accepted_at = now
+        locked.agreement_accepted_name = name.strip()[:200]
+        locked.agreement_accepted_email = email
+        locked.agreement_accepted_ip = ip
+        locked.save(update_fields=[field for field in vars(locked) if field.startswith("agreement_accepted_")])
+    for field in (
+        "agreement_accepted_at",
+        "agreement_accepted_name",
+        "agreement_accepted_email",
+        "agreement_accepted_ip",
+    ):
+        setattr(project, field, getattr(locked, field))
+    return project
+
+
+def installment_add(
+    *,
+    project: Project,
+    amount_minor: int,
+    due_on: date | None = None,
+    after_milestone: Milestone | None = None,
+    days_after_milestone: int = 0,
+) -> Installment:
+    """A payment due after the deposit: on a fixed date, or some days after a milestone is done.
+
+    The deposit plus all installments may not exceed the agreed price, when one is set.
+    """
+    if amount_minor <= 0:
+        raise ProjectError("An installment needs an amount above zero.")
+    if (due_on is None) == (after_milestone is None):
+        raise ProjectError("Give either a due date or the milestone it follows, not both.")
+    if after_milestone is not None and after_milestone.project_id != project.pk:
+        raise ProjectError("That milestone belongs to another project.")
+    if project.price_minor is not None:
+        planned = project.deposit_due_minor + sum(project.installments.values_list("amount_minor", flat=True))
+        if planned + amount_minor > project.price_minor:
+            room = max(project.price_minor - planned, 0)
+            raise ProjectError(
+                "The deposit and installments would add up to more than the agreed price: "
+                f"at most {format_money(room, project.currency)} is left to schedule."
+            )
+    return Installment.objects.create(
+        project=project,
+        amount_minor=amount_minor,
+        due_on=due_on,
+        after_milestone=after_milestone,
+        days_after_milestone=days_after_milestone if after_milestone else 0,
+    )

@@ -17,5 +17,7 @@ urlpatterns = [
     path("<int:pk>/next-steps/<int:item_pk>/toggle/", views.action_toggle, name="action_toggle"),
     path("<int:pk>/change-requests/", views.change_request_add, name="change_request_add"),
     path("<int:pk>/resources/", views.resource_attach, name="resource_attach"),
+    path("<int:pk>/installments/", views.installment_add, name="installment_add"),
+    path("<int:pk>/maintenance/", views.maintenance_add, name="maintenance_add"),
     *update_views.urlpatterns,
 ]

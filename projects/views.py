@@ -17,6 +17,8 @@ from projects.forms import (
     ActionItemForm,
     ChangeRequestForm,
     DeadlineForm,
+    InstallmentForm,
+    MaintenancePlanForm,
     MilestoneForm,
     ProjectForm,
     ResourceForm,
@@ -130,6 +132,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "milestone_form": MilestoneForm(project=project),
             "action_form": ActionItemForm(),
             "change_form": ChangeRequestForm(),
+            "installment_form": InstallmentForm(project=project),
+            "plans": project.client.maintenance_plans.all(),
             "library": scoped(request, Resource).exclude(projects=project),
         },
     )
@@ -241,6 +245,46 @@ def change_request_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.error(request, _("Change request not added: %(errors)s") % {"errors": _errors_text(form)})
     return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+@require_POST
+def installment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project, pk=pk)
+    form = InstallmentForm(request.POST, project=project)
+    if not form.is_valid():
+        messages.error(request, _("Installment not added: %(errors)s") % {"errors": _errors_text(form)})
+        return redirect("projects:detail", pk=project.pk)
+    try:
+        services.installment_add(
+            project=project,
+            amount_minor=to_minor(form.cleaned_data["amount"]),
+            due_on=form.cleaned_data["due_on"],
+            after_milestone=form.cleaned_data["after_milestone"],
+            days_after_milestone=form.cleaned_data["days_after_milestone"] or 0,
+        )
+    except services.ProjectError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Installment scheduled."))
+    return redirect("projects:detail", pk=project.pk)
+
+
+@studio_required
+def maintenance_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """A maintenance plan for the project's client, typically right after launch (R7)."""
+    project = get_for_member(request, Project.objects.select_related("client"), pk=pk)
+    initial = {"currency": project.currency, "start_on": request.studio.local_now().date()}
+    form = MaintenancePlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        plan = form.save(commit=False)
+        plan.studio, plan.client = request.studio, project.client
+        plan.monthly_price_minor = to_minor(form.cleaned_data["monthly_price"])
+        plan.save()
+        messages.success(request, _("Maintenance plan saved for %(client)s.") % {"client": project.client})
+        return redirect("projects:detail", pk=project.pk)
+    title = _("Maintenance plan for %(client)s") % {"client": project.client}
+    return render(request, "projects/form.html", {"form": form, "project": project, "title": title})
 
 
 @studio_required
