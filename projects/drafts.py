@@ -11,38 +11,12 @@ from datetime import date, datetime
 
 from django.db import transaction
 
+from crm.dates import long_date, short_date
 from projects.friday import WeekBounds, week_bounds
 from projects.models import ActionItem, Milestone, Project, StatusUpdate
 
 BULLET = "• "
 NEXT_UP_COUNT = 2
-
-# English names, not %a/%A/%b/%B: those follow the process locale.
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def short_date(day: date) -> str:
-    """``Tue 24 Nov``."""
-    return f"{_WEEKDAYS[day.weekday()][:3]} {day.day} {_MONTHS[day.month - 1][:3]}"
-
-
-def long_date(day: date) -> str:
-    """``Friday 4 December``."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]}"
 
 
 def _bullets(lines: list[str]) -> str:
@@ -89,11 +63,11 @@ def _summary(deadline: date | None, overdue: list[Milestone], today: date) -> st
         listed = late[0] if len(late) == 1 else f"{', '.join(late[:-1])} and {late[-1]}"
         verb = "is" if len(late) == 1 else "are"
         if deadline < today:
-            return f"The deadline of {long_date(deadline)} has passed: {listed} {verb} still open."
-        return f"The deadline of {long_date(deadline)} is at risk: {listed} {verb} overdue."
+            return f"The deadline of {long_date(deadline, with_year=False)} has passed: {listed} {verb} still open."
+        return f"The deadline of {long_date(deadline, with_year=False)} is at risk: {listed} {verb} overdue."
     if deadline < today:
-        return f"The deadline of {long_date(deadline)} has passed."
-    return f"On track for launch on {long_date(deadline)}."
+        return f"The deadline of {long_date(deadline, with_year=False)} has passed."
+    return f"On track for launch on {long_date(deadline, with_year=False)}."
 
 
 def _draft_fields(project: Project, now: datetime) -> dict[str, str]:

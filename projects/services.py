@@ -9,18 +9,13 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 
 from clients.models import Payment
+from crm.dates import long_date
 from crm.models import Studio, User
 from crm.money import ZERO_DECIMAL_CURRENCIES, format_money
 from projects.models import ActionItem, ChangeRequest, DeadlineChange, Installment, Milestone, Project
 from projects.workflow import transition_problem
 
 Status = Project.Status
-
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 MAINTENANCE_PERCENT = 5
 MAINTENANCE_MINIMUM_UNITS = 50
@@ -29,11 +24,6 @@ MAINTENANCE_FOLLOWUP_DAYS = 3
 
 class ProjectError(Exception):
     """A project write that can't happen; the message is written for the person who tried."""
-
-
-def long_date(day: date) -> str:
-    """`date(2026, 12, 4)` → "Friday 4 December 2026", whatever the server's locale."""
-    return f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
 
 
 def first_of_next_month(day: date) -> date:

@@ -3,8 +3,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from crm.dates import long_date, short_date
 from crm.models import Studio
-from projects.drafts import long_date, short_date, status_update_get_or_draft
+from projects.drafts import status_update_get_or_draft
 from projects.models import ActionItem, Project, Resource, StatusUpdate
 from tests.factories import ActionItemFactory, ClientFactory, MilestoneFactory, ProjectFactory
 
@@ -26,7 +27,8 @@ def project(studio: Studio) -> Project:
 
 def test_dates_read_in_plain_english() -> None:
     assert short_date(date(2026, 11, 24)) == "Tue 24 Nov"
-    assert long_date(DECEMBER_4) == "Friday 4 December"
+    assert long_date(DECEMBER_4, with_year=False) == "Friday 4 December"
+    assert long_date(DECEMBER_4) == "Friday 4 December 2026"
 
 
 def test_done_this_week_lists_milestones_done_within_the_local_week_only(project: Project) -> None:
