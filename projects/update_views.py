@@ -1,3 +1,198 @@
-from django.urls import URLPattern
+"""The Friday update (R2) pages: edit this week's draft, preview the email, send it; the week's list."""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Contact
+from crm.access import get_for_member, studio_required
+from crm.dates import long_date
+from crm.mail import render_text, studio_email_send
+from crm.models import Studio
+from projects.drafts import status_update_get_or_draft
+from projects.friday_db import projects_due_friday_update
+from projects.models import Project, Resource, StatusUpdate
+from projects.update_forms import StatusUpdateForm
+
+TEMPLATE = "friday-update"
+EDITABLE_FIELDS = ["summary", "done_this_week", "next_up", "blockers", "client_next_steps"]
+
+
+def week_label(key: str) -> str:
+    """``2026-W47`` → ``Monday 16 November``: the Monday of that ISO week."""
+    year, week = key.split("-W")
+    return long_date(date.fromisocalendar(int(year), int(week), 1), with_year=False)
+
+
+def _contacts(project: Project) -> list[Contact]:
+    """The client's contacts, the primary one first (or the first by name when none is marked)."""
+    return list(
+        Contact.objects.for_studio(project.studio)
+        .filter(client_id=project.client_id)
+        .order_by("-is_primary", "name", "pk")
+    )
+
+
+def _recipients(contacts: list[Contact]) -> tuple[list[str], list[str]]:
+    """``(to, cc)``: the primary contact's address, then everyone else's, each address once."""
+    seen: set[str] = set()
+    addresses = []
+    for contact in contacts:
+        if contact.email.strip().lower() not in seen:
+            seen.add(contact.email.strip().lower())
+            addresses.append(contact.email)
+    return addresses[:1], addresses[1:]
+
+
+def _email_context(
+    *, project: Project, week: str, fields: dict[str, str], resources: list[Resource], contacts: list[Contact]
+) -> dict[str, Any]:
+    """The email's context: plain strings and lists only, never model instances."""
+    first_name = contacts[0].name.split()[0] if contacts and contacts[0].name.split() else ""
+    return {
+        "project_title": project.title,
+        "client_name": project.client.name,
+        "week_label": week_label(week),
+        "first_name": first_name,
+        **{name: fields.get(name, "").strip() for name in EDITABLE_FIELDS},
+        "resources": [{"title": resource.title, "url": resource.url} for resource in resources],
+    }
+
+
+def _saved_context(project: Project, update: StatusUpdate, contacts: list[Contact]) -> dict[str, Any]:
+    return _email_context(
+        project=project,
+        week=update.week,
+        fields={name: getattr(update, name) for name in EDITABLE_FIELDS},
+        resources=list(update.resources.order_by("kind", "title", "pk")),
+        contacts=contacts,
+    )
+
+
+def _save_edits(form: StatusUpdateForm) -> bool:
+    """Save the edits unless the update was sent meanwhile; never touches ``sent_at``."""
+    if not StatusUpdate.objects.select_for_update().filter(pk=form.instance.pk, sent_at__isnull=True).exists():
+        return False
+    update = form.save(commit=False)
+    update.save(update_fields=EDITABLE_FIELDS)
+    form.save_m2m()
+    return True
+
+
+def _local_when(update: StatusUpdate, studio: Studio) -> str:
+    local = timezone.localtime(update.sent_at, studio.zoneinfo)
+    return f"{long_date(local.date())}, {local:%H:%M}"
+
+
+def _already_sent(request: HttpRequest, update: StatusUpdate) -> None:
+    messages.error(
+        request,
+        _("This update was sent on %(when)s: it can't be edited or sent again.")
+        % {"when": _local_when(update, request.studio)},
+    )
+
+
+@studio_required
+def update(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_for_member(request, Project.objects.select_related("client", "studio"), pk=pk)
+    status_update = status_update_get_or_draft(project=project, now=timezone.now())
+    form = StatusUpdateForm(request.POST or None, instance=status_update, studio=request.studio)
+    if request.method == "POST":
+        if status_update.sent_at is not None:
+            _already_sent(request, status_update)
+            return redirect("projects:update", pk=project.pk)
+        if form.is_valid():
+            if "send" in request.POST:
+                return _send(request, project, form)
+            with transaction.atomic():
+                saved = _save_edits(form)
+            if saved:
+                messages.success(request, _("Friday update saved."))
+            else:
+                _already_sent(request, StatusUpdate.objects.get(pk=status_update.pk))
+            return redirect("projects:update", pk=project.pk)
+    contacts = _contacts(project)
+    to, cc = _recipients(contacts)
+    context = {
+        "studio_name": request.studio.name,
+        "sender_name": request.studio.sender_name or request.studio.name,
+        **_saved_context(project, status_update, contacts),
+    }
+    return render(
+        request,
+        "projects/update.html",
+        {
+            "project": project,
+            "status_update": status_update,
+            "form": form,
+            "to": to,
+            "cc": cc,
+            "preview_subject": " ".join(render_text(f"emails/{TEMPLATE}-subject.txt", context).split()),
+            "preview_text": render_text(f"emails/{TEMPLATE}-body.txt", context),
+        },
+    )
+
+
+def _send(request: HttpRequest, project: Project, form: StatusUpdateForm) -> HttpResponse:
+    contacts = _contacts(project)
+    with transaction.atomic():
+        if not _save_edits(form):
+            _already_sent(request, StatusUpdate.objects.get(pk=form.instance.pk))
+            return redirect("projects:update", pk=project.pk)
+        if not contacts:
+            messages.error(
+                request,
+                _("Not sent: %(client)s has no contact to send it to. Your edits are saved; add a contact first.")
+                % {"client": project.client.name},
+            )
+            return redirect("projects:update", pk=project.pk)
+        # Claim the update before sending: of two concurrent sends, only one gets here.
+        now = timezone.now()
+        claimed = StatusUpdate.objects.filter(pk=form.instance.pk, sent_at__isnull=True).update(sent_at=now)
+        if not claimed:
+            _already_sent(request, StatusUpdate.objects.get(pk=form.instance.pk))
+            return redirect("projects:update", pk=project.pk)
+        to, cc = _recipients(contacts)
+        # An error while sending rolls the claim back, so the update can be sent again.
+        studio_email_send(
+            studio=request.studio,
+            to=to,
+            cc=cc,
+            template=TEMPLATE,
+            context=_saved_context(project, StatusUpdate.objects.get(pk=form.instance.pk), contacts),
+        )
+    messages.success(request, _("Friday update sent to %(recipients)s.") % {"recipients": ", ".join([*to, *cc])})
+    return redirect("projects:detail", pk=project.pk)
+
+
+def _week_rows(studio: Studio, key: str, projects: list[Project]) -> list[tuple[Project, dict[str, Any] | None]]:
+    """Each due project with its StatusUpdate of the week (``project_id``, ``sent_at``) or None: one query."""
+    updates = {
+        row["project_id"]: row
+        for row in StatusUpdate.objects.filter(
+            project__studio=studio, project__in=[project.pk for project in projects], week=key
+        ).values("project_id", "sent_at")
+    }
+    return [(project, updates.get(project.pk)) for project in projects]
+
+
+@studio_required
+def friday(request: HttpRequest) -> HttpResponse:
+    key, projects = projects_due_friday_update(studio=request.studio, now=timezone.now(), outbound=[])
+    rows = _week_rows(request.studio, key, projects) if projects else []
+    return render(request, "projects/friday.html", {"rows": rows, "week": key, "week_label": week_label(key)})
+
+
+urlpatterns: list[URLPattern] = [
+    path("friday/", friday, name="friday"),
+    path("<int:pk>/update/", update, name="update"),
+]
