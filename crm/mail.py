@@ -23,7 +23,13 @@ def render_text(name: str, context: Mapping[str, Any]) -> str:
 
 
 def studio_email_send(
-    *, studio: Studio, to: Sequence[str], template: str, context: Mapping[str, Any], reply_to: Sequence[str] = ()
+    *,
+    studio: Studio,
+    to: Sequence[str],
+    template: str,
+    context: Mapping[str, Any],
+    cc: Sequence[str] = (),
+    reply_to: Sequence[str] = (),
 ) -> None:
     full_context = {"studio_name": studio.name, "sender_name": studio.sender_name or studio.name, **context}
     subject = " ".join(render_text(f"emails/{template}-subject.txt", full_context).split())
@@ -34,6 +40,7 @@ def studio_email_send(
         body=text,
         from_email=studio.from_email,
         to=list(to),
+        cc=list(cc),
         reply_to=list(reply_to) or ([studio.sender_email] if studio.sender_email else []),
         headers={STUDIO_HEADER: str(studio.pk)},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from email.utils import formataddr
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -137,7 +138,7 @@ class Studio(models.Model):
     def from_email(self) -> str:
         """The From header for mail the studio sends: its own address, or the server's."""
         if self.sender_email:
-            return f"{self.sender_name or self.name} <{self.sender_email}>"
+            return formataddr((self.sender_name or self.name, self.sender_email))
         return settings.DEFAULT_FROM_EMAIL
 
     def one_business_day_hours(self) -> float:

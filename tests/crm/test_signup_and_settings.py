@@ -233,3 +233,8 @@ def test_one_business_day_is_the_length_of_the_most_common_working_day(db):
         working_hours_json={"0": ["09:00", "18:00"], "1": ["09:00", "18:00"], "4": ["09:00", "13:00"]}
     )
     assert studio.one_business_day_hours() == 9
+
+
+def test_a_sender_name_with_a_comma_makes_a_valid_from_header(db):
+    studio = StudioFactory(sender_name="Smith, Jane", sender_email="jane@smith.example")
+    assert studio.from_email == '"Smith, Jane" <jane@smith.example>'
