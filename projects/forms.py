@@ -62,6 +62,12 @@ class ProjectForm(forms.ModelForm):
         for field, attribute in (("quote_low", "quote_low_minor"), ("quote_high", "quote_high_minor"),
                                  ("price", "price_minor"), ("deposit_amount", "deposit_amount_minor")):  # fmt: skip
             self.fields[field].initial = to_major(getattr(self.instance, attribute))
+        client = self.instance.client if self.instance.client_id else self.initial.get("client")
+        if isinstance(client, Client) and (markup := studio.markup_percent(client.difficulty)):
+            self.fields["quote_low"].help_text = _(
+                "%(client)s's difficulty (%(level)s of 3) suggests adding %(markup)s %% to your usual price."
+            ) % {"client": client.name, "level": client.difficulty, "markup": markup}
+        self.fields["quote_high"].help_text = _("Quote a range until the scope is clear.")
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Row(Column("client"), Column("title")),

@@ -224,3 +224,20 @@ def test_the_query_count_does_not_grow_with_projects(studio: Studio, django_asse
 
     assert key == "2026-W47"
     assert len(due) == len(names) == count // 2
+
+
+def test_a_project_started_on_friday_after_the_reminder_hour_is_due_that_week(studio: Studio, owner) -> None:
+    from projects.services import project_set_status
+
+    client = ClientFactory(studio=studio)
+    ContactFactory(client=client, email="zoe@acme.example")
+    project = ProjectFactory(client=client, status="awaiting_deposit", deposit_percent=None, deposit_amount_minor=None)
+    friday_afternoon = datetime(2026, 11, 20, 15, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # the studio's hour is 10:00
+
+    project_set_status(project=project, target="in_progress", by=owner, now=friday_afternoon)
+    week, due = projects_due_friday_update(studio=studio, now=friday_afternoon, outbound=[])
+
+    assert week == "2026-W47"
+    assert [p.pk for p in due] == [project.pk]
+    covered = [(friday_afternoon, ["ZOE@acme.example"])]
+    assert projects_due_friday_update(studio=studio, now=friday_afternoon, outbound=covered)[1] == []

@@ -258,3 +258,8 @@ def test_a_payment_cannot_be_linked_to_another_clients_project(owner_client: Bro
     )
     assert "project" in response.context["form"].errors
     assert not Payment.objects.exists()
+
+
+def test_the_quote_form_suggests_the_clients_difficulty_markup(owner_client: Browser, acme):
+    page = owner_client.get(reverse("projects:create") + f"?client={acme.pk}").content.decode()
+    assert "difficulty (2 of 3) suggests adding 20 % to your usual price" in page
