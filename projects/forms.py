@@ -165,6 +165,10 @@ class ChangeRequestForm(forms.ModelForm):
         fields = ["title", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
+    def save(self, commit: bool = True) -> ChangeRequest:
+        self.instance.price_minor = to_minor(self.cleaned_data["price"])
+        return super().save(commit=commit)
+
 
 class ResourceForm(forms.ModelForm):
     url = forms.URLField(label=_("Link"), required=False, assume_scheme="https")

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.forms import Form, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,7 +26,7 @@ from projects.forms import (
     StatusForm,
     to_minor,
 )
-from projects.models import Milestone, Project, Resource
+from projects.models import ActionItem, Milestone, Project, Resource
 from projects.workflow import TRANSITIONS
 
 DEADLINE_FILTERS = {"overdue", "week", "month"}
@@ -186,24 +187,14 @@ def move_date(request: HttpRequest, pk: int) -> HttpResponse:
 def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_for_member(request, Project, pk=pk)
     form = MilestoneForm(request.POST, project=project)
-    if form.is_valid():
-        milestone = form.save(commit=False)
-        milestone.project = project
-        milestone.save()
-        messages.success(request, _("Milestone added."))
-    else:
-        messages.error(request, _("Milestone not added: %(errors)s") % {"errors": _errors_text(form)})
-    return redirect("projects:detail", pk=project.pk)
+    return _add_to_project(request, project, form, saved=_("Milestone added."), failed=_("Milestone not added"))
 
 
 @studio_required
 @require_POST
 def milestone_toggle(request: HttpRequest, pk: int, milestone_pk: int) -> HttpResponse:
     project = get_for_member(request, Project, pk=pk)
-    milestone = get_object_or_404(project.milestones, pk=milestone_pk)
-    milestone.done_at = None if milestone.done_at else timezone.now()
-    milestone.save(update_fields=["done_at"])
-    return redirect("projects:detail", pk=project.pk)
+    return _toggle_done(get_object_or_404(project.milestones, pk=milestone_pk))
 
 
 @studio_required
@@ -211,40 +202,46 @@ def milestone_toggle(request: HttpRequest, pk: int, milestone_pk: int) -> HttpRe
 def action_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_for_member(request, Project, pk=pk)
     form = ActionItemForm(request.POST)
-    if form.is_valid():
-        item = form.save(commit=False)
-        item.project = project
-        item.save()
-        messages.success(request, _("Next step added."))
-    else:
-        messages.error(request, _("Next step not added: %(errors)s") % {"errors": _errors_text(form)})
-    return redirect("projects:detail", pk=project.pk)
+    return _add_to_project(request, project, form, saved=_("Next step added."), failed=_("Next step not added"))
 
 
 @studio_required
 @require_POST
 def action_toggle(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     project = get_for_member(request, Project, pk=pk)
-    item = get_object_or_404(project.action_items, pk=item_pk)
-    item.done_at = None if item.done_at else timezone.now()
-    item.save(update_fields=["done_at"])
-    return redirect("projects:detail", pk=project.pk)
+    return _toggle_done(get_object_or_404(project.action_items, pk=item_pk))
 
 
 @studio_required
 @require_POST
 def change_request_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_for_member(request, Project, pk=pk)
-    form = ChangeRequestForm(request.POST)
+    return _add_to_project(
+        request,
+        project,
+        ChangeRequestForm(request.POST),
+        saved=_("Change request proposed: the client approves it in their portal."),
+        failed=_("Change request not added"),
+    )
+
+
+def _add_to_project(
+    request: HttpRequest, project: Project, form: ModelForm, *, saved: str, failed: str
+) -> HttpResponse:
+    """Save a row that belongs to `project` from `form`; either way, back to the project page."""
+    form.instance.project = project
     if form.is_valid():
-        change = form.save(commit=False)
-        change.project = project
-        change.price_minor = to_minor(form.cleaned_data["price"])
-        change.save()
-        messages.success(request, _("Change request proposed: the client approves it in their portal."))
+        form.save()
+        messages.success(request, saved)
     else:
-        messages.error(request, _("Change request not added: %(errors)s") % {"errors": _errors_text(form)})
+        messages.error(request, f"{failed}: {_errors_text(form)}")
     return redirect("projects:detail", pk=project.pk)
+
+
+def _toggle_done(row: Milestone | ActionItem) -> HttpResponse:
+    row.done_at = None if row.done_at else timezone.now()
+    row.save(update_fields=["done_at"])
+    return redirect("projects:detail", pk=row.project_id)
 
 
 @studio_required
@@ -309,5 +306,5 @@ def resources(request: HttpRequest) -> HttpResponse:
     return render(request, "projects/resources.html", {"form": form, "library": library})
 
 
-def _errors_text(form: object) -> str:
-    return " ".join(str(error) for errors in form.errors.values() for error in errors)  # type: ignore[attr-defined]
+def _errors_text(form: Form) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
