@@ -25,13 +25,14 @@ def measure(request: Callable[[], Any], *, runs: int) -> tuple[float, float, int
     connection.queries_log.clear()  # a full log (maxlen 9000 after migrations) would hide new queries
     with CaptureQueriesContext(connection) as queries:
         request()
+    query_count = len(queries)  # read now: every later request resets the connection's log
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
         request()
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], len(queries)
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], query_count
 
 
 class Command(BaseCommand):
