@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import dateformat
 
 from clients.models import Client, Contact
@@ -81,7 +82,7 @@ def lead_create_from_inquiry(
         "client_status": str(client.get_status_display()),
         "existing_client": "" if is_new else client.name,
         "contact_name": contact.name,
-        "client_url": f"{settings.SITE_URL}/clients/{client.pk}/",
+        "client_url": settings.SITE_URL + reverse("clients:detail", args=[client.pk]),
     }
     _send(studio=studio, to=[email], template=ACK_TEMPLATE, context=context)
     owners = owner_emails(studio)

@@ -13,7 +13,7 @@ from fractions import Fraction
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.http import content_disposition_header
 
 from clients.models import Client, Payment
@@ -34,10 +34,7 @@ class Row:
 
 
 def _detail_url(pk: int) -> str:
-    try:
-        return reverse("clients:detail", args=[pk])
-    except NoReverseMatch:
-        return f"/clients/{pk}/"
+    return reverse("clients:detail", args=[pk])
 
 
 def _revenue(studio: Studio, as_of: date) -> tuple[Pareto, AngelSummary, list[Row]]:
