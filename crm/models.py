@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time, timedelta
 from email.utils import formataddr
 from zoneinfo import ZoneInfo
@@ -65,6 +66,10 @@ class SlaMode(models.TextChoices):
     CALENDAR = "calendar", _("Around the clock")
 
 
+def new_inbound_key() -> str:
+    return secrets.token_hex(5)
+
+
 class Studio(models.Model):
     """The tenant: one freelancer or small studio. Every domain row belongs to one."""
 
@@ -102,6 +107,9 @@ class Studio(models.Model):
     difficulty_markups = models.JSONField(default=default_difficulty_markups)
     tiers_computed_on = models.DateField(null=True, blank=True, editable=False)
     default_deposit_percent = models.PositiveSmallIntegerField(_("default deposit (%)"), default=50)
+    # Inbound mail: the secret part of the studio's inbound address (see comms.routing).
+    inbound_key = models.CharField(max_length=16, default=new_inbound_key, editable=False)
+    cool_off_hours = models.PositiveSmallIntegerField(_("cool-off for heated emails (hours)"), default=3)
 
     created_at = models.DateTimeField(auto_now_add=True)
 
