@@ -111,3 +111,43 @@ class ActionItemFactory(DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     owner = "client"
     text = factory.Sequence(lambda n: f"Action {n}")
+
+
+class ThreadFactory(DjangoModelFactory):
+    class Meta:
+        model = "comms.Thread"
+
+    client = factory.SubFactory(ClientFactory)
+    studio = factory.SelfAttribute("client.studio")
+    subject = factory.Sequence(lambda n: f"Question {n}")
+    subject_key = factory.LazyAttribute(lambda o: o.subject.lower())
+
+
+class MessageFactory(DjangoModelFactory):
+    """An inbound email; pass ``needs_reply=True, reply_due_at=…`` for an open clock."""
+
+    class Meta:
+        model = "comms.Message"
+
+    thread = factory.SubFactory(ThreadFactory)
+    studio = factory.SelfAttribute("thread.studio")
+    client = factory.SelfAttribute("thread.client")
+    direction = "in"
+    from_email = factory.Sequence(lambda n: f"sender{n}@client.example")
+    to = factory.LazyFunction(lambda: ["hello@studio.example"])
+    subject = factory.SelfAttribute("thread.subject")
+    text = "Hello, could you look at this?"
+    text_new = factory.SelfAttribute("text")
+    sent_at = factory.LazyFunction(lambda: datetime.datetime.now(tz=datetime.UTC))
+
+
+class OutboxEmailFactory(DjangoModelFactory):
+    class Meta:
+        model = "comms.OutboxEmail"
+
+    studio = factory.SubFactory(StudioFactory)
+    kind = "reply"
+    from_email = "Studio <hello@studio.example>"
+    to = factory.LazyFunction(lambda: ["client@client.example"])
+    subject = factory.Sequence(lambda n: f"Re: Question {n}")
+    text = "Thanks, here is the answer."

@@ -1,0 +1,1 @@
+"""The outbox: every outgoing email is a row; a worker claims due rows and sends them through anymail."""
