@@ -1,27 +1,165 @@
 """Threads and reply clocks: where every message, in or out, is filed and what it starts or stops.
 
-Implemented by the lead engineer; other modules call only these functions.
+Every path that creates a ``Message`` goes through ``record_message``: inbound mail (``comms.inbound``),
+mail the outbox sent (``log_sent_email``), BCC copies and calls the freelancer logs by hand.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
+
+from clients.models import Contact
+from comms.models import Commitment, Message, Thread
+from comms.sla import due_at
 
 if TYPE_CHECKING:
     from clients.models import Client
-    from comms.models import Message, OutboxEmail
+    from comms.models import OutboxEmail
     from crm.models import Studio
+
+# Outbox kinds written by Rapport on its own, not by the freelancer: they are logged (the Friday rule
+# counts any mail sent to the client) but they answer nobody, so they stop no clock.
+AUTOMATED_KINDS = frozenset(
+    {
+        "account",
+        "inquiry-ack",
+        "inquiry-new-lead",
+        "digest",
+        "reminder",
+        "deposit-reminder",
+        "deadline-reminder",
+        "survey",
+        "yearly-card",
+        "anniversary",
+    }
+)
+# Kinds that are the full answer a commitment promised. An acknowledgment stops the clock but is the promise.
+ANSWER_KINDS = frozenset({"email", "reply"})
+
+# A subject seen again after this long starts a new conversation rather than reviving an old one.
+SUBJECT_THREAD_WINDOW = timedelta(days=120)
+
+_REPLY_PREFIX = re.compile(
+    r"^\s*(?:(?:re|fwd?|fw|aw|wg|sv|vs|antw|odp|tr|rif|res|ответ|отв|пересл|απ|σχετ|πρθ)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]"
+    r"|\[[^\]]{1,40}\])\s*",
+    re.IGNORECASE,
+)
 
 
 def normalize_subject(subject: str) -> str:
     """Lower-case subject without Re:/Fwd:/AW:/Ответ:/ΑΠ:… prefixes and list tags, for joining threads."""
-    raise NotImplementedError
+    text = " ".join((subject or "").split())
+    while True:
+        stripped = _REPLY_PREFIX.sub("", text, count=1)
+        if stripped == text:
+            break
+        text = stripped
+    return text.casefold()[:200]
 
 
 def client_for_address(studio: Studio, address: str) -> Client | None:
     """The studio's client one of whose contacts uses this address (primary or other emails), if any."""
-    raise NotImplementedError
+    address = parseaddr(address or "")[1].strip().lower()
+    if not address:
+        return None
+    contact = (
+        Contact.objects.filter(studio=studio)
+        .annotate(email_lower=Lower("email"))
+        .filter(email_lower=address)
+        .select_related("client")
+        .first()
+    )
+    if contact is not None:
+        return contact.client
+    for other in Contact.objects.filter(studio=studio).exclude(other_emails=[]).select_related("client"):
+        if address in (email.lower() for email in other.other_emails or []):
+            return other.client
+    return None
+
+
+def first_client_among(studio: Studio, addresses: list[str]) -> Client | None:
+    for address in addresses:
+        client = client_for_address(studio, address)
+        if client is not None:
+            return client
+    return None
+
+
+def _referenced_ids(in_reply_to: str, references: str) -> list[str]:
+    ids = re.findall(r"<[^<>\s]+>", f"{in_reply_to} {references}")
+    return list(dict.fromkeys(reversed(ids)))  # the nearest ancestor first
+
+
+def _find_thread(studio: Studio, *, client, subject_key: str, referenced: list[str], sent_at: datetime):
+    if referenced:
+        parent = (
+            Message.objects.filter(studio=studio, message_id__in=referenced)
+            .select_related("thread")
+            .order_by("-sent_at")
+            .first()
+        )
+        if parent is not None:
+            return parent.thread
+    if client is not None and subject_key:
+        return (
+            Thread.objects.filter(
+                studio=studio,
+                client=client,
+                subject_key=subject_key,
+                last_message_at__gte=sent_at - SUBJECT_THREAD_WINDOW,
+            )
+            .order_by("-last_message_at")
+            .first()
+        )
+    return None
+
+
+def reply_due(studio: Studio, received_at: datetime, *, urgent: bool) -> datetime:
+    """When a reply to mail received at ``received_at`` is due under the studio's (urgent) SLA policy."""
+    mode, hours = (studio.urgent_sla_mode, studio.urgent_sla_hours) if urgent else (studio.sla_mode, studio.sla_hours)
+    return due_at(
+        received_at,
+        tz=studio.zoneinfo,
+        working_hours=studio.working_hours,
+        holidays=studio.holiday_spec,
+        mode=mode,
+        amount=float(hours),
+    )
+
+
+def _starts_clock(message: Message) -> bool:
+    return (
+        message.direction == Message.Direction.INBOUND
+        and message.channel == Message.Channel.EMAIL
+        and message.client_id is not None
+        and not message.is_automatic
+    )
+
+
+def _start_clock(message: Message) -> None:
+    message.needs_reply = True
+    message.reply_due_at = reply_due(message.studio, message.sent_at, urgent=message.is_urgent)
+
+
+def stop_clocks(studio: Studio, client: Client, *, at: datetime, by: Message) -> int:
+    """Stop the client's open clocks on mail received up to ``at``: the reply ``by`` answers them."""
+    return (
+        Message.objects.open_clocks()
+        .filter(studio=studio, client=client, sent_at__lte=at)
+        .update(replied_at=at, replied_by=by)
+    )
+
+
+def fulfil_commitments(studio: Studio, client: Client, *, at: datetime, by: Message) -> int:
+    return Commitment.objects.filter(
+        studio=studio, client=client, fulfilled_at__isnull=True, created_at__lte=at
+    ).update(fulfilled_at=at, fulfilled_by=by)
 
 
 def record_message(
@@ -51,28 +189,170 @@ def record_message(
     raw_email=None,
     logged_by=None,
     stops_clock: bool = True,
+    fulfils_commitments: bool = True,
 ) -> Message:
     """File a message in its thread (References/In-Reply-To first, normalized subject second).
 
     Inbound mail from a known client that is not automatic starts a reply clock (``needs_reply`` and
     ``reply_due_at`` from the studio's SLA policy; the urgent policy when ``is_urgent``). Outbound
     messages to a client stop that client's open clocks received before ``sent_at`` (unless
-    ``stops_clock`` is False) and fulfil open commitments. Idempotent on (studio, message_id) when a
-    Message-ID is given: the existing message is returned.
+    ``stops_clock`` is False) and fulfil open commitments (unless ``fulfils_commitments`` is False).
+    Idempotent on (studio, message_id) when a Message-ID is given: the existing message is returned.
     """
-    raise NotImplementedError
+    if sent_at.tzinfo is None:
+        raise ValueError("sent_at must be an aware datetime.")
+    if message_id:
+        existing = Message.objects.filter(studio=studio, message_id=message_id).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            message = _file_in_thread(
+                Message(
+                    studio=studio,
+                    client=client,
+                    project=project,
+                    direction=direction,
+                    channel=channel,
+                    from_email=from_email,
+                    from_name=from_name,
+                    to=list(to or []),
+                    cc=list(cc or []),
+                    bcc=list(bcc or []),
+                    subject=subject[:998],
+                    text=text,
+                    text_new=text_new or text,
+                    safe_html=safe_html,
+                    sent_at=sent_at,
+                    message_id=message_id,
+                    in_reply_to=in_reply_to,
+                    references=references,
+                    attachments=list(attachments or []),
+                    is_automatic=is_automatic,
+                    automatic_reason=automatic_reason,
+                    is_urgent=is_urgent,
+                    raw_email=raw_email,
+                    logged_by=logged_by,
+                )
+            )
+            if _starts_clock(message):
+                _start_clock(message)
+            message.save()
+            if message.direction == Message.Direction.OUTBOUND and message.client is not None:
+                if stops_clock:
+                    stop_clocks(studio, message.client, at=sent_at, by=message)
+                if fulfils_commitments:
+                    fulfil_commitments(studio, message.client, at=sent_at, by=message)
+            return message
+    except IntegrityError:
+        if not message_id:
+            raise
+        # The same mail delivered twice at once (a webhook retry racing an IMAP poll): keep the first.
+        return Message.objects.get(studio=studio, message_id=message_id)
+
+
+def _file_in_thread(message: Message) -> Message:
+    """Give an unsaved message its thread, creating one when nothing joins it; returns the message."""
+    studio, subject_key = message.studio, normalize_subject(message.subject)
+    thread = _find_thread(
+        studio,
+        client=message.client,
+        subject_key=subject_key,
+        referenced=_referenced_ids(message.in_reply_to, message.references),
+        sent_at=message.sent_at,
+    )
+    if thread is not None and message.client is None and thread.client_id is not None:
+        message.client = thread.client  # a colleague of the client answering in the client's thread
+    if thread is None:
+        thread = Thread.objects.create(
+            studio=studio,
+            client=message.client,
+            project=message.project,
+            subject=message.subject,
+            subject_key=subject_key,
+            last_message_at=message.sent_at,
+        )
+    elif message.sent_at > thread.last_message_at:
+        Thread.objects.filter(pk=thread.pk).update(last_message_at=message.sent_at)
+    message.thread = thread
+    message.project = message.project or thread.project
+    return message
 
 
 def log_sent_email(email: OutboxEmail) -> Message | None:
     """After the outbox sent ``email``: log it as an outbound Message when it went to a client.
 
     The client is ``email.client`` or the client whose contact is a recipient. Stops that client's
-    clocks; an ``acknowledgment`` stops them too but does not fulfil commitments (it creates one).
-    Sets ``email.message``. Returns None for mail that is not client mail (digests, account mail).
+    clocks unless Rapport wrote the mail on its own (``AUTOMATED_KINDS``); only a reply fulfils
+    commitments (an acknowledgment is the promise, not its fulfilment). Sets ``email.message``.
+    Returns None for mail that is not client mail (digests, account mail).
     """
-    raise NotImplementedError
+    if email.studio is None or email.message_id is not None:
+        return email.message
+    client = email.client or first_client_among(email.studio, email.recipients)
+    if client is None:
+        return None
+    headers = email.headers or {}
+    reply_to_message = email.reply_to_message
+    message = record_message(
+        email.studio,
+        direction=Message.Direction.OUTBOUND,
+        client=client,
+        sent_at=email.sent_at or email.send_after,
+        subject=email.subject,
+        from_email=parseaddr(email.from_email)[1],
+        from_name=parseaddr(email.from_email)[0],
+        to=email.to,
+        cc=email.cc,
+        bcc=email.bcc,
+        text=email.text,
+        text_new=email.text,
+        safe_html=_sanitized(email.html),
+        message_id=email.message_id_header,
+        in_reply_to=headers.get("In-Reply-To", reply_to_message.message_id if reply_to_message else ""),
+        references=headers.get("References", ""),
+        project=email.project,
+        stops_clock=email.kind not in AUTOMATED_KINDS,
+        fulfils_commitments=email.kind in ANSWER_KINDS,
+    )
+    email.message = message
+    email.save(update_fields=["message"])
+    return message
+
+
+def _sanitized(html: str) -> str:
+    if not html:
+        return ""
+    from comms.sanitize import safe_html
+
+    return safe_html(html)
 
 
 def assign_client(message: Message, client: Client) -> Message:
-    """Assign an unmatched message (and its thread) to a client; starts its clock if it needs one."""
-    raise NotImplementedError
+    """Assign an unmatched message (and its thread) to a client; starts its clock if it needs one.
+
+    The clock counts from when the mail arrived, so mail left a long time in "Unmatched" can be
+    breached at once: that is the truth the freelancer should see.
+    """
+    if client.studio_id != message.studio_id:
+        raise ValueError("The client belongs to another studio.")
+    with transaction.atomic():
+        Thread.objects.filter(pk=message.thread_id, client__isnull=True).update(client=client)
+        Message.objects.filter(thread_id=message.thread_id, client__isnull=True).update(client=client)
+        message.refresh_from_db()
+        if _starts_clock(message) and not message.needs_reply:
+            answered = (
+                Message.objects.filter(
+                    studio=message.studio,
+                    client=client,
+                    direction=Message.Direction.OUTBOUND,
+                    sent_at__gte=message.sent_at,
+                )
+                .order_by("sent_at")
+                .first()
+            )
+            _start_clock(message)
+            if answered is not None:
+                message.replied_at, message.replied_by = answered.sent_at, answered
+            message.save(update_fields=["needs_reply", "reply_due_at", "replied_at", "replied_by"])
+    return message

@@ -196,6 +196,11 @@ class Message(models.Model):
             models.Index(fields=["studio", "client", "direction", "sent_at"], name="message_client_time"),
             models.Index(fields=["thread", "sent_at"], name="message_thread_time"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["studio", "message_id"], condition=~Q(message_id=""), name="message_unique_message_id"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.subject}"
