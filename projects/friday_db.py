@@ -14,6 +14,7 @@ from datetime import date, datetime
 from django.db.models import Q
 
 from clients.models import Contact
+from comms.models import Message
 from crm.models import Studio
 from projects.friday import WeekBounds, updates_due, week_bounds
 from projects.models import Project
@@ -57,18 +58,35 @@ def friday_candidates(*, studio: Studio, now: datetime) -> tuple[WeekBounds, lis
     return bounds, rows
 
 
+def week_outbound(studio: Studio, bounds: WeekBounds) -> list[tuple[datetime, list[str]]]:
+    """The studio's emails sent within the covering interval of the week, as ``(sent at, recipients)``.
+
+    Only mail actually sent counts (the outbox logs a ``Message`` once it has left), by email, from
+    local Monday 00:00 to Saturday 00:00. One query.
+    """
+    rows = Message.objects.for_studio(studio).filter(
+        direction=Message.Direction.OUTBOUND,
+        channel=Message.Channel.EMAIL,
+        sent_at__gte=bounds.starts_at,
+        sent_at__lt=bounds.covered_until,
+    )
+    return [(sent_at, [*to, *cc, *bcc]) for sent_at, to, cc, bcc in rows.values_list("sent_at", "to", "cc", "bcc")]
+
+
 def projects_due_friday_update(
-    *, studio: Studio, now: datetime, outbound: Iterable[tuple[datetime, Collection[str]]]
+    *, studio: Studio, now: datetime, outbound: Iterable[tuple[datetime, Collection[str]]] | None = None
 ) -> tuple[str, list[Project]]:
     """Return the key of the studio's local ISO week containing ``now`` and the projects due an update.
 
     ``outbound`` is ``(sent at (aware), all recipients: To, Cc and Bcc)`` for the studio's sent
-    messages; it may hold messages from any time, only those sent within the week count. It is a
-    parameter for now: it will come from comms' Message table once that exists.
+    messages; it may hold messages from any time, only those sent within the week count. By default
+    it is the week's sent mail from the Message table (``week_outbound``).
 
-    The projects come with their client, ordered by client name, then title. Three queries.
+    The projects come with their client, ordered by client name, then title. At most four queries.
     """
-    _bounds, rows = friday_candidates(studio=studio, now=now)
+    bounds, rows = friday_candidates(studio=studio, now=now)
+    if outbound is None:
+        outbound = week_outbound(studio, bounds) if rows else []
     key, due_ids = updates_due(now=now, tz=studio.zoneinfo, projects=rows, outbound=outbound)
     if not due_ids:
         return key, []

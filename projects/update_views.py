@@ -187,7 +187,7 @@ def _week_rows(studio: Studio, key: str, projects: list[Project]) -> list[tuple[
 
 @studio_required
 def friday(request: HttpRequest) -> HttpResponse:
-    key, projects = projects_due_friday_update(studio=request.studio, now=timezone.now(), outbound=[])
+    key, projects = projects_due_friday_update(studio=request.studio, now=timezone.now())
     rows = _week_rows(request.studio, key, projects) if projects else []
     return render(request, "projects/friday.html", {"rows": rows, "week": key, "week_label": week_label(key)})
 

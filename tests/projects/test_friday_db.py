@@ -11,7 +11,7 @@ import pytest
 from crm.models import Studio
 from projects.friday import WeekBounds, is_active_on, updates_due, week_bounds
 from projects.friday_db import friday_candidates, projects_due_friday_update
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory, StudioFactory
+from tests.factories import ClientFactory, ContactFactory, MessageFactory, ProjectFactory, StudioFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -241,3 +241,28 @@ def test_a_project_started_on_friday_after_the_reminder_hour_is_due_that_week(st
     assert [p.pk for p in due] == [project.pk]
     covered = [(friday_afternoon, ["ZOE@acme.example"])]
     assert projects_due_friday_update(studio=studio, now=friday_afternoon, outbound=covered)[1] == []
+
+
+def test_mail_sent_this_week_in_the_message_table_covers_the_client(
+    studio: Studio, other_studio: Studio, django_assert_max_num_queries
+) -> None:
+    """Without an explicit ``outbound``, the week's sent mail comes from comms' Message table."""
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # Friday, week 47
+    contact = ContactFactory(client=ClientFactory(studio=studio), email="ann@bakery.example")
+    project = ProjectFactory(client=contact.client)
+    type(project).objects.filter(pk=project.pk).update(active_from=date(2026, 1, 1))
+    last_week = MessageFactory(
+        thread__client=contact.client, direction="out", to=["ann@bakery.example"], sent_at=now - timedelta(days=7)
+    )
+    call = MessageFactory(
+        thread__client=contact.client, direction="out", channel="call", to=["ann@bakery.example"], sent_at=now
+    )
+    elsewhere = MessageFactory(thread__client=ClientFactory(studio=other_studio), direction="out", sent_at=now)
+    elsewhere.to = ["ann@bakery.example"]
+    elsewhere.save()
+    assert (last_week.studio, call.studio) == (studio, studio)
+    assert projects_due_friday_update(studio=studio, now=now) == ("2026-W47", [project])
+
+    MessageFactory(thread__client=contact.client, direction="out", cc=["ANN@bakery.example"], sent_at=now)
+    with django_assert_max_num_queries(4):
+        assert projects_due_friday_update(studio=studio, now=now) == ("2026-W47", [])

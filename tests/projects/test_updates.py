@@ -255,7 +255,7 @@ def test_the_friday_list_query_count_is_constant(owner_client: Browser, studio, 
             StatusUpdate.objects.create(project=project, week=WEEK, sent_at=FRIDAY if index % 4 == 1 else None)
     owner_client.get(reverse("projects:index"))  # warm the session
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = owner_client.get(reverse("projects:friday"))
 
     assert len(response.context["rows"]) == count
