@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,7 +13,8 @@ from django.utils import dateformat
 
 from clients.models import Client, Contact
 from clients.services import client_touch
-from crm import workhours
+from comms.conversation import record_message
+from comms.models import Message
 from crm.mail import studio_email_send
 from crm.models import Membership, Studio
 
@@ -41,8 +42,8 @@ def lead_create_from_inquiry(
     * An address already known to the studio (any case) files the inquiry under that contact's
       client: no second contact, and the status stays as it is (an active client asking for more
       stays active) unless the client was archived: then it comes back, as a lead.
-    * The inquiry itself (message, company, phone, budget) is appended to `Client.notes` as a dated
-      block, so nothing is lost until the comms issue files it as an inbound message with a reply clock.
+    * The inquiry itself (message, company, phone, budget) becomes an inbound `Message` in the client's
+      inbox with a reply clock (R1); the acknowledgment promises the clock's due time.
 
     `budget` is the budget in words ("" if not given); `received_at` is aware. Then the person gets an
     acknowledgment and the studio's owners a notice. The lead is saved first: a failing email is
@@ -55,18 +56,17 @@ def lead_create_from_inquiry(
         if not is_new and client.is_archived:
             client.archived_at = None
             client.status = Client.Status.LEAD
-        block = _notes_block(
-            studio=studio,
-            received_at=received_at,
-            name=name,
-            email=email,
-            company=company,
-            phone=phone,
-            budget=budget,
-            message=message,
+        client.save(update_fields=["archived_at", "status"])
+        inquiry = record_message(
+            studio,
+            direction=Message.Direction.INBOUND,
+            client=client,
+            sent_at=received_at,
+            subject=f"Website inquiry from {company or name}",
+            from_email=email.lower(),
+            from_name=name,
+            text=_inquiry_text(name=name, email=email, company=company, phone=phone, budget=budget, message=message),
         )
-        client.notes = f"{client.notes.rstrip()}\n\n{block}" if client.notes.strip() else block
-        client.save(update_fields=["notes", "archived_at", "status"])
         client_touch(client=client, at=received_at)
 
     context = {
@@ -77,7 +77,7 @@ def lead_create_from_inquiry(
         "budget": budget,
         "message": message,
         "message_quoted": _quoted(message),
-        "reply_by": reply_by_text(studio=studio, received_at=received_at),
+        "reply_by": reply_by_text(studio=studio, due=inquiry.reply_due_at),
         "client_name": client.name,
         "client_status": str(client.get_status_display()),
         "existing_client": "" if is_new else client.name,
@@ -99,21 +99,13 @@ def owner_emails(studio: Studio) -> list[str]:
     )
 
 
-def reply_by_text(*, studio: Studio, received_at: datetime) -> str:
-    """When the studio answers at the latest, one business day after `received_at`, in words.
+def reply_by_text(*, studio: Studio, due: datetime | None) -> str:
+    """The reply clock's due time in words, so the promise to the client is the clock the studio sees.
 
-    "" if the studio's calendar can't say (no working day set): the emails then only promise
-    "within one business day".
+    "" when there is no clock (the studio's calendar has no working day): the emails then only
+    promise "within one business day".
     """
-    try:
-        due = workhours.add_working_time(
-            received_at,
-            timedelta(hours=studio.one_business_day_hours()),
-            tz=studio.zoneinfo,
-            working_hours=studio.working_hours,
-            holidays=studio.holiday_spec,
-        )
-    except (ValueError, KeyError):
+    if due is None:
         return ""
     local = due.astimezone(studio.zoneinfo)
     return f"{dateformat.format(local, 'l j F, H:i')} ({studio.timezone.replace('_', ' ')} time)"
@@ -148,23 +140,12 @@ def _contact_with(*, studio: Studio, email: str) -> Contact | None:
     return Contact.objects.filter(studio=studio, email__iexact=email).select_related("client").first()
 
 
-def _notes_block(
-    *,
-    studio: Studio,
-    received_at: datetime,
-    name: str,
-    email: str,
-    company: str,
-    phone: str,
-    budget: str,
-    message: str,
-) -> str:
-    day = received_at.astimezone(studio.zoneinfo).date()
-    lines = [f"Inquiry on {day.isoformat()} from {name} <{email}>:"]
+def _inquiry_text(*, name: str, email: str, company: str, phone: str, budget: str, message: str) -> str:
+    lines = [f"{name} <{email}> wrote through the website form:"]
     lines += [
         f"{label}: {value}" for label, value in (("Company", company), ("Phone", phone), ("Budget", budget)) if value
     ]
-    lines.append(message.strip())
+    lines += ["", message.strip()]
     return "\n".join(lines)
 
 

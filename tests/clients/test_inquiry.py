@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clients.inquiry import lead_create_from_inquiry
 from clients.models import Client, Contact
+from comms.models import Message
 from crm.models import Studio, User
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory
 
@@ -64,9 +65,13 @@ def test_an_inquiry_creates_a_lead_with_its_primary_contact_and_a_dated_note(
         True,
     )
     assert contact.studio == studio
-    assert lead.notes.startswith("Inquiry on 2026-11-23 from Ada Weaver <ada@weaver.example>:")
-    assert "Budget: 5–15k EUR" in lead.notes
-    assert INQUIRY["message"] in lead.notes
+    inquiry = Message.objects.get(studio=studio)
+    assert (inquiry.client, inquiry.direction, inquiry.from_email) == (lead, "in", "ada@weaver.example")
+    assert inquiry.text.startswith("Ada Weaver <ada@weaver.example> wrote through the website form:")
+    assert "Budget: 5–15k EUR" in inquiry.text
+    assert INQUIRY["message"] in inquiry.text
+    assert inquiry.needs_reply
+    assert inquiry.reply_due_at == MONDAY_MORNING + timedelta(days=1)
     assert lead.last_interaction_at == MONDAY_MORNING
 
 
@@ -124,8 +129,9 @@ def test_without_a_company_the_lead_is_named_after_the_person(
 
     lead = Client.objects.get(studio=studio)
     assert (lead.name, lead.kind) == ("Ada Weaver", Client.Kind.PERSON)
-    assert "Budget:" not in lead.notes
-    assert "Company:" not in lead.notes
+    text = Message.objects.get(studio=studio).text
+    assert "Budget:" not in text
+    assert "Company:" not in text
 
 
 def test_the_form_page_is_public_and_names_the_studio(client: Browser, studio: Studio, form_url: str):
@@ -161,7 +167,8 @@ def test_an_email_already_known_to_the_studio_files_the_inquiry_under_that_clien
     assert Contact.objects.filter(studio=studio).count() == 1
     existing.refresh_from_db()
     assert existing.status == Client.Status.ACTIVE
-    assert existing.notes.startswith("Pays on time.\n\nInquiry on ")
+    assert existing.notes == "Pays on time."
+    assert Message.objects.get(studio=studio).client == existing
     assert mailoutbox[1].subject == "New inquiry from Ada Weaver (Weaver Bakery)"
     assert "already in Rapport: Weaver Bakery (Active)" in mailoutbox[1].body
 
@@ -278,7 +285,7 @@ def test_the_fourth_inquiry_from_one_email_within_a_day_is_refused(
 
     assert response.status_code == 429
     assert "Too many messages from you today" in response.content.decode()
-    assert Client.objects.get(studio=studio).notes.count("Inquiry on ") == 3
+    assert Message.objects.filter(studio=studio, client__isnull=False).count() == 3
     assert len(mailoutbox) == 6
 
 
@@ -317,7 +324,8 @@ def test_html_in_an_inquiry_arrives_as_text(client: Browser, studio: Studio, own
     post(client, form_url, name="<b>Ada</b>", message=script)
 
     lead = Client.objects.get(studio=studio)
-    assert script in lead.notes  # stored as typed; every page and email escapes it when showing it
+    # Stored as typed; every page and email escapes it when showing it.
+    assert script in Message.objects.get(client=lead).text
     for email in mailoutbox:
         html = email.alternatives[0][0]
         assert "<script>" not in html
