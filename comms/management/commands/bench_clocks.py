@@ -21,6 +21,17 @@ from crm.benchdb import throwaway_database
 TARGET_RATIO = 2.0
 BATCH = 10_000
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+# What a "Replies owed" row shows; the bodies stay on disk.
+INBOX_COLUMNS = (
+    "subject",
+    "from_email",
+    "from_name",
+    "sent_at",
+    "reply_due_at",
+    "is_urgent",
+    "thread_id",
+    "client__name",
+)
 
 
 class Command(BaseCommand):
@@ -128,7 +139,8 @@ def time_open_clocks(studio, *, runs: int) -> tuple[float, int]:
 
     def query() -> int:
         open_clocks = Message.objects.for_studio(studio).open_clocks()
-        list(open_clocks.select_related("client").order_by("reply_due_at")[:50])
+        rows = open_clocks.select_related("client").order_by("reply_due_at")
+        list(rows.only(*INBOX_COLUMNS)[:50])
         return open_clocks.count()
 
     count = query()
