@@ -290,7 +290,7 @@ class OutboxEmail(models.Model):
 
 
 class EmailTemplate(models.Model):
-    """A studio's own version of a built-in template (``comms.templates.BUILTIN``), or a new one."""
+    """A studio's own version of a built-in template (``comms.email_templates.BUILTIN``), or a new one."""
 
     class Language(models.TextChoices):
         EN = "en", "English"
