@@ -1,6 +1,5 @@
 import calendar
 import random
-import time
 from collections.abc import Mapping
 from datetime import date, timedelta
 from fractions import Fraction
@@ -275,20 +274,18 @@ def test_it_agrees_with_a_brute_force_reference_on_random_ledgers(seed: int) -> 
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_it_tiers_ten_thousand_clients_quickly_and_correctly(seed: int) -> None:
+def test_it_tiers_ten_thousand_clients_correctly(seed: int) -> None:
+    """Correctness at size; the speed is `make bench`'s business (bench_tiers), never a timed test."""
     rng = random.Random(seed)
     net_by_client = {client_id: rng.randint(-5_000, 200_000) for client_id in range(1, 10_001)}
     for client_id in rng.sample(sorted(net_by_client), 500):
         net_by_client[client_id] = 100_000
 
-    started = time.perf_counter()
     summary = angel_summary(net_by_client)
-    elapsed = time.perf_counter() - started
 
     total = sum(net_by_client.values())
     angel_net = sum(net_by_client[cid] for cid in summary.angel_ids)
     weakest_angel = min(summary.angel_ids, key=lambda cid: (net_by_client[cid], -cid))
-    assert elapsed < 0.5
     assert all(net_by_client[cid] > 0 for cid in summary.angel_ids)
     assert summary.total_net == total
     assert summary.angel_net == angel_net

@@ -1,6 +1,5 @@
 """The email coach: each finding fires on the draft it is meant for and stays quiet on a calm one."""
 
-import time
 
 import pytest
 
@@ -490,8 +489,7 @@ def test_letters_that_fold_to_several_keep_the_original_phrase():
     assert heat_signals("", "Straße: you never call!!!") == ["you never", "!!!"]
 
 
-def test_a_long_draft_is_reviewed_quickly():
+def test_a_long_draft_is_reviewed_and_called_too_long():
+    """How fast is `make bench`'s business; here only that a 37 KB draft gets its verdict."""
     body = "\n\n".join([CALM_EN, CALM_RU, CALM_EL] * 60)
-    started = time.perf_counter()
-    review("Draft", body, requires_action=True)
-    assert time.perf_counter() - started < 0.5
+    assert "too_long" in codes(review("Draft", body, requires_action=True))
