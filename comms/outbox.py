@@ -1,1 +1,478 @@
-"""The outbox: every outgoing email is a row; a worker claims due rows and sends them through anymail."""
+"""The outbox: every outgoing email is a row; a worker claims due rows and sends them through anymail.
+
+Life of a row: ``queued`` (waiting for ``send_after``, and for a confirmation while cooling off)
+→ ``sending`` (claimed by one worker) → ``sent``; or back to ``queued`` with a later
+``send_after`` after an error, and ``failed`` once the attempts run out. ``cancelled`` is the
+undo. Quiet hours, cool-off and "send later" are all just ``send_after``.
+
+Delivery is at least once: a worker that dies after the ESP accepted a message but before the
+row was marked sent leaves it in ``sending``; ``reclaim_stuck`` puts it back after
+``OUTBOX_SENDING_TIMEOUT`` and it goes again with the same Message-ID, so mail clients that
+dedupe on it show one copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from email.utils import getaddresses, make_msgid, parseaddr
+from typing import TYPE_CHECKING, Any
+
+from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Least
+from django.utils import timezone
+
+from comms.mailbox import STUDIO_HEADER
+from comms.models import Message, OutboxEmail
+
+if TYPE_CHECKING:
+    from clients.models import Client
+    from crm.models import Studio, User
+    from projects.models import Project
+
+logger = logging.getLogger("rapport.outbox")
+
+Status = OutboxEmail.Status
+
+# Wait after the 1st, 2nd, 3rd, 4th… failed attempt; the last delay repeats.
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+# Errors that will not get better by trying again: the ESP refused every recipient or an address.
+PERMANENT_ERRORS: tuple[type[BaseException], ...] = (AnymailRecipientsRefused, AnymailInvalidAddress)
+MAX_ERROR_LENGTH = 2000
+MAX_REFERENCES = 20
+HEADER_NAME = re.compile(r"[!-9;-~]+")
+
+
+# --- Enqueue ---------------------------------------------------------------------------------
+
+
+def enqueue(
+    *,
+    studio: Studio | None,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    html: str = "",
+    kind: str = "email",
+    idempotency_key: str | None = None,
+    send_after: datetime | None = None,
+    cc: Sequence[str] = (),
+    bcc: Sequence[str] = (),
+    reply_to: Sequence[str] = (),
+    template: str = "",
+    client: Client | None = None,
+    project: Project | None = None,
+    reply_to_message: Message | None = None,
+    confirm_before_sending: bool = False,
+    created_by: User | None = None,
+    headers: Mapping[str, str] | None = None,
+    from_email: str | None = None,
+) -> OutboxEmail:
+    """Put one email in the outbox and return its row; the only way Rapport sends email.
+
+    With an ``idempotency_key`` already used in this studio, the existing row is returned
+    unchanged (so a sweep or a double-click run twice queues one email). ``send_after`` (aware,
+    default now) is when it may leave; ``confirm_before_sending`` holds a cooled-off email until
+    the freelancer confirms it. Raises ValueError naming the first thing that is not valid.
+    """
+    if idempotency_key is not None and (
+        existing := OutboxEmail.objects.filter(studio=studio, idempotency_key=idempotency_key).first()
+    ):
+        return existing
+    now = timezone.now()
+    sender = from_email or (studio.from_email if studio is not None else settings.DEFAULT_FROM_EMAIL)
+    fields = {
+        "studio": studio,
+        "kind": kind,
+        "template": template,
+        "idempotency_key": idempotency_key if idempotency_key is not None else str(uuid.uuid4()),
+        "from_email": _valid_address(sender, "From"),
+        "to": _valid_addresses(to, "To"),
+        "cc": _valid_addresses(cc, "Cc"),
+        "bcc": _valid_addresses(bcc, "Bcc"),
+        "reply_to": _valid_addresses(reply_to, "Reply-To"),
+        "subject": _one_line(subject, "subject"),
+        "text": text,
+        "html": html,
+        "send_after": _aware(send_after) if send_after is not None else now,
+        "confirm_before_sending": confirm_before_sending,
+        "client": client,
+        "project": project,
+        "reply_to_message": reply_to_message,
+        "created_by": created_by,
+    }
+    _check_lengths(fields)
+    if not (fields["to"] or fields["cc"] or fields["bcc"]):
+        raise ValueError("An email needs at least one recipient.")
+    _check_same_studio(studio, client=client, project=project, reply_to_message=reply_to_message)
+    extra_headers = {
+        _header_name(name): _one_line(str(value), f"header {name}") for name, value in (headers or {}).items()
+    }
+    fields["message_id_header"] = extra_headers.pop("Message-ID", "") or make_msgid(domain=_domain_of(sender))
+    fields["headers"] = {**extra_headers, **_thread_headers(reply_to_message)}
+    if studio is not None:
+        fields["headers"][STUDIO_HEADER] = str(studio.pk)
+
+    try:
+        with transaction.atomic():
+            email = OutboxEmail.objects.create(**fields)
+    except IntegrityError:
+        # Another process queued the same key between our look-up and our insert.
+        existing = OutboxEmail.objects.filter(studio=studio, idempotency_key=fields["idempotency_key"]).first()
+        if existing is None:
+            raise
+        return existing
+    if is_due(email, now):
+        transaction.on_commit(kick_delivery)
+    return email
+
+
+def _valid_address(address: str, field: str) -> str:
+    """``address`` stripped, if it is one email address (display name allowed); else ValueError."""
+    address = str(address).strip()
+    parsed = getaddresses([address])
+    try:
+        if "\n" in address or "\r" in address or len(parsed) != 1:
+            raise ValidationError("not one address")
+        validate_email(parsed[0][1])
+    except ValidationError:
+        raise ValueError(f"{field}: {address!r} is not an email address.") from None
+    return address
+
+
+def _valid_addresses(addresses: Sequence[str], field: str) -> list[str]:
+    if isinstance(addresses, str):  # one address given as a string, not a list of characters
+        addresses = [addresses]
+    return [_valid_address(address, field) for address in addresses]
+
+
+def _one_line(value: str, what: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ValueError(f"The {what} must be one line.")
+    return value
+
+
+def _header_name(name: str) -> str:
+    """RFC 5322 field name: printable ASCII without a colon."""
+    if not HEADER_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid header name.")
+    return name
+
+
+def _aware(moment: datetime) -> datetime:
+    if timezone.is_naive(moment):
+        raise ValueError("send_after must be an aware datetime.")
+    return moment
+
+
+def _check_lengths(fields: dict[str, Any]) -> None:
+    for name in ("kind", "template", "idempotency_key", "from_email", "subject"):
+        limit = OutboxEmail._meta.get_field(name).max_length
+        if len(fields[name]) > limit:
+            raise ValueError(f"The {name} is longer than {limit} characters.")
+
+
+def _check_same_studio(studio: Studio | None, **related: Any) -> None:
+    """A row never links to another studio's client, project or message."""
+    studio_id = studio.pk if studio is not None else None
+    for name, obj in related.items():
+        if obj is not None and obj.studio_id != studio_id:
+            raise ValueError(f"The {name} belongs to another studio.")
+
+
+def _domain_of(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+def _bracketed(message_id: str) -> str:
+    message_id = message_id.strip()
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def _thread_headers(parent: Message | None) -> dict[str, str]:
+    """In-Reply-To and References for a reply, so the client's mail program threads it."""
+    if parent is None or not parent.message_id.strip():
+        return {}
+    parent_id = _bracketed(parent.message_id)
+    chain = [*parent.references.split(), parent_id]
+    if len(chain) > MAX_REFERENCES:  # keep the thread's root and the most recent ones (RFC 5322 §3.6.4)
+        chain = [chain[0], *chain[-(MAX_REFERENCES - 1) :]]
+    return {"In-Reply-To": parent_id, "References": " ".join(chain)}
+
+
+def is_due(email: OutboxEmail, now: datetime | None = None) -> bool:
+    """Whether a worker may take the row now."""
+    now = now or timezone.now()
+    return email.status == Status.QUEUED and not email.confirm_before_sending and email.send_after <= now
+
+
+def kick_delivery() -> None:
+    """Ask a worker to deliver now instead of at the next beat tick; beat catches whatever this misses."""
+    try:
+        from comms.tasks import deliver_outbox
+
+        deliver_outbox.apply_async(retry=False)
+    except Exception as error:  # the broker is down: the email waits for the next tick, nothing is lost
+        logger.warning("Could not reach the task broker (%s); the outbox sends at the next beat tick.", error)
+
+
+# --- Delivery ----------------------------------------------------------------------------------
+
+
+def due_emails(now: datetime):
+    """Rows a worker may take now, oldest first (served by the partial index ``outbox_due``)."""
+    return OutboxEmail.objects.filter(status=Status.QUEUED, confirm_before_sending=False, send_after__lte=now).order_by(
+        "send_after", "pk"
+    )
+
+
+def claim_due(now: datetime | None = None, limit: int = 50) -> list[OutboxEmail]:
+    """Mark up to ``limit`` due rows ``sending`` for this worker; no two workers get the same row.
+
+    PostgreSQL skips rows another worker has locked; elsewhere each row is taken by a
+    conditional UPDATE that only one worker can win.
+    """
+    now = now or timezone.now()
+    claim = {"status": Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1}
+    if db_connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            pks = list(due_emails(now).select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            OutboxEmail.objects.filter(pk__in=pks).update(**claim)
+    else:
+        with transaction.atomic():  # one write transaction for the batch (SQLite: one lock, one sync)
+            candidates = list(due_emails(now).values_list("pk", flat=True)[:limit])
+            pks = [pk for pk in candidates if due_emails(now).filter(pk=pk).update(**claim) == 1]
+    return list(OutboxEmail.objects.filter(pk__in=pks).order_by("send_after", "pk"))
+
+
+def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> EmailMultiAlternatives:
+    """The Django message for a row: text body, HTML alternative, stored headers and Message-ID."""
+    headers = dict(email.headers)
+    if email.message_id_header:
+        headers["Message-ID"] = email.message_id_header
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=email.from_email,
+        to=list(email.to),
+        cc=list(email.cc),
+        bcc=list(email.bcc),
+        reply_to=list(email.reply_to),
+        headers=headers,
+        connection=connection,
+    )
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    return message
+
+
+def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> bool:
+    """Send a row this worker claimed; True when it left. Errors reschedule or fail the row."""
+    try:
+        message = build_message(email, connection=connection or get_connection(settings.OUTBOX_DELIVERY_BACKEND))
+        message.send()
+    except Exception as error:
+        _record_failure(email, error)
+        return False
+    now = timezone.now()
+    esp_message_id = _esp_message_id(message)
+    updated = OutboxEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=now, esp_message_id=esp_message_id, last_error=""
+    )
+    if not updated:
+        logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
+    email.status, email.sent_at, email.esp_message_id, email.last_error = Status.SENT, now, esp_message_id, ""
+    _log_in_conversation(email)
+    return True
+
+
+def _esp_message_id(message: EmailMultiAlternatives) -> str:
+    """anymail's id for the sent message (tracking events find the row by it); empty for other backends.
+
+    anymail gives a set when recipients got different ids (batch sends, which the outbox does not
+    use); the first is kept so that tracking still matches that recipient's events.
+    """
+    status = getattr(message, "anymail_status", None)
+    message_id = getattr(status, "message_id", None)
+    if isinstance(message_id, set):
+        message_id = min((str(part) for part in message_id), default=None)
+    if message_id is None:
+        return ""
+    return str(message_id)[: OutboxEmail._meta.get_field("esp_message_id").max_length]
+
+
+def _log_in_conversation(email: OutboxEmail) -> None:
+    """File the sent email in its client's thread. A failure here is logged: the email already left."""
+    from comms.conversation import log_sent_email
+
+    try:
+        with transaction.atomic():
+            log_sent_email(email)
+    except Exception:
+        logger.exception("Outbox email %s was sent but could not be logged in its conversation.", email.pk)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed attempt."""
+    return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
+
+
+def _record_failure(email: OutboxEmail, error: BaseException) -> None:
+    """Reschedule with backoff, or fail for good when the error is permanent or attempts are used up."""
+    now = timezone.now()
+    description = _describe(error)
+    permanent = isinstance(error, PERMANENT_ERRORS)
+    mine = OutboxEmail.objects.filter(pk=email.pk, status=Status.SENDING)
+    if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        mine.update(status=Status.FAILED, last_error=description, claimed_at=None)
+        email.status = Status.FAILED
+        logger.error("Outbox email %s failed after %s attempt(s): %s", email.pk, email.attempts, description)
+    else:
+        send_after = now + retry_delay(email.attempts)
+        mine.update(status=Status.QUEUED, send_after=send_after, last_error=description, claimed_at=None)
+        email.status, email.send_after = Status.QUEUED, send_after
+        logger.warning(
+            "Outbox email %s: attempt %s failed, next at %s: %s", email.pk, email.attempts, send_after, description
+        )
+    email.last_error, email.claimed_at = description, None
+
+
+def reclaim_stuck(now: datetime | None = None) -> int:
+    """Put rows left in ``sending`` by a worker that died back in the queue (or fail them when out of attempts)."""
+    now = now or timezone.now()
+    timeout = settings.OUTBOX_SENDING_TIMEOUT
+    stuck = OutboxEmail.objects.filter(status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=timeout))
+    note = (
+        f"Reclaimed at {now:%Y-%m-%d %H:%M} UTC: still sending after {timeout} s, the worker probably stopped. "
+        "It may have left already; it goes again with the same Message-ID."
+    )
+    failed = stuck.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
+        status=Status.FAILED, claimed_at=None, last_error=note
+    )
+    requeued = stuck.update(status=Status.QUEUED, claimed_at=None, last_error=note)
+    if failed or requeued:
+        logger.warning("Outbox: reclaimed %s stuck email(s), %s of them failed for good.", failed + requeued, failed)
+    return failed + requeued
+
+
+def _send_batch(emails: list[OutboxEmail]) -> int:
+    """Send claimed rows over one backend connection (one SMTP session / HTTP session)."""
+    try:
+        backend = get_connection(settings.OUTBOX_DELIVERY_BACKEND)
+        backend.open()
+    except Exception as error:
+        for email in emails:
+            _record_failure(email, error)
+        return 0
+    try:
+        return sum(send_claimed(email, connection=backend) for email in emails)
+    finally:
+        try:
+            backend.close()
+        except Exception:
+            logger.warning("Could not close the email backend connection.", exc_info=True)
+
+
+def deliver_due(now: datetime | None = None, batch: int = 50, *, time_budget: float | None = None) -> int:
+    """Reclaim stuck rows, then claim and send due rows in batches until none is due; returns how many left.
+
+    Safe to run in several workers at once. ``time_budget`` (seconds) stops taking new batches
+    after that long, so a task ends inside its time limit; the rest goes at the next tick.
+    """
+    reclaim_stuck(now)
+    deadline = time.monotonic() + time_budget if time_budget is not None else None
+    sent = 0
+    while claimed := claim_due(now, limit=batch):
+        sent += _send_batch(claimed)
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+    return sent
+
+
+# --- The freelancer's actions ---------------------------------------------------------------------
+
+
+def cancel(email: OutboxEmail) -> bool:
+    """Undo: a queued email (cooling off or scheduled) will not leave. False when it is already on its way."""
+    done = OutboxEmail.objects.filter(pk=email.pk, status=Status.QUEUED).update(status=Status.CANCELLED) == 1
+    email.refresh_from_db()
+    return done
+
+
+def retry(email: OutboxEmail, *, now: datetime | None = None) -> bool:
+    """Queue a failed or cancelled email again, due now, with fresh attempts.
+
+    A cooled-off email keeps asking for confirmation: retrying is not confirming.
+    """
+    now = now or timezone.now()
+    done = (
+        OutboxEmail.objects.filter(pk=email.pk, status__in=[Status.FAILED, Status.CANCELLED]).update(
+            status=Status.QUEUED, send_after=now, attempts=0, last_error="", claimed_at=None
+        )
+        == 1
+    )
+    return _after_action(email, done)
+
+
+def confirm(email: OutboxEmail, *, now: datetime | None = None) -> bool:
+    """The freelancer confirms a cooled-off email once more: it leaves now."""
+    now = now or timezone.now()
+    done = (
+        OutboxEmail.objects.filter(pk=email.pk, status=Status.QUEUED, confirm_before_sending=True).update(
+            confirm_before_sending=False, send_after=Least(F("send_after"), Value(now, output_field=DateTimeField()))
+        )
+        == 1
+    )
+    return _after_action(email, done)
+
+
+def send_now(email: OutboxEmail, *, now: datetime | None = None) -> bool:
+    """Skip the wait (quiet hours, send later, cool-off): a queued email leaves now."""
+    now = now or timezone.now()
+    done = (
+        OutboxEmail.objects.filter(pk=email.pk, status=Status.QUEUED).update(
+            send_after=now, confirm_before_sending=False
+        )
+        == 1
+    )
+    return _after_action(email, done)
+
+
+def _after_action(email: OutboxEmail, done: bool) -> bool:
+    email.refresh_from_db()
+    if done and is_due(email):
+        transaction.on_commit(kick_delivery)
+    return done
+
+
+# --- Presentation -------------------------------------------------------------------------------
+
+
+def state_of(email: OutboxEmail, now: datetime) -> str:
+    """What the outbox page says about a row: cooling_off, awaiting_confirmation, scheduled, due, or its status."""
+    if email.status != Status.QUEUED:
+        return email.status
+    if email.confirm_before_sending:
+        return "cooling_off" if email.send_after > now else "awaiting_confirmation"
+    return "scheduled" if email.send_after > now else "due"
+
+
+def rendered_headers(email: OutboxEmail) -> list[tuple[str, str]]:
+    """The headers the email carries when it leaves (Date is the time of rendering; Bcc is never a header)."""
+    return [(name, str(value)) for name, value in build_message(email).message().items()]

@@ -1,23 +1,15 @@
 from csp.decorators import csp_replace
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from comms.models import MailboxEmail
-from crm.access import get_for_member, scoped, studio_required
+from crm.access import get_for_member, studio_required
 
 
 @studio_required
 def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "comms/inbox.html")
-
-
-@studio_required
-def outbox(request: HttpRequest) -> HttpResponse:
-    emails = scoped(request, MailboxEmail).defer("text_body", "html_body", "headers")
-    page = Paginator(emails, 50).get_page(request.GET.get("page"))
-    return render(request, "comms/outbox.html", {"page": page})
 
 
 @studio_required

@@ -26,6 +26,12 @@ app.conf.beat_schedule = {
     "heartbeat": {"task": "crm.tasks.heartbeat", "schedule": crontab(minute="*")},
     # Each sweep asks the database what is due in each studio's own timezone.
     "tier-recompute-sweep": {"task": "clients.tasks.sweep_tier_recompute", "schedule": crontab(minute="*/15")},
+    # Sends due outbox emails; `expires` keeps ticks missed while no worker ran from piling up.
+    "outbox-deliver": {
+        "task": "comms.tasks.deliver_outbox",
+        "schedule": crontab(minute="*"),
+        "options": {"expires": 55},
+    },
 }
 
 HEARTBEAT_EVERY_SECONDS = 30

@@ -1,20 +1,26 @@
-"""The one way out for email until the comms outbox lands: every email goes through here.
+"""Studio email from templates: rendered here, queued in the comms outbox, sent by its worker.
 
 `studio_email_send` renders `templates/emails/<template>-subject.txt`, `-body.txt` and
 `-body.html` with a plain dict context (never model instances: user-editable templates
-must not reach model internals) and hands the message to EMAIL_BACKEND. The comms issue
-turns this function into an outbox enqueue without changing its callers.
+must not reach model internals) and queues the result with `comms.outbox.enqueue`.
 """
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from __future__ import annotations
 
-from django.core.mail import EmailMultiAlternatives
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 
-from comms.mailbox import STUDIO_HEADER
+from comms.outbox import enqueue
 from crm.models import Studio
+
+if TYPE_CHECKING:
+    from clients.models import Client
+    from comms.models import OutboxEmail
+    from projects.models import Project
 
 
 def render_text(name: str, context: Mapping[str, Any]) -> str:
@@ -30,19 +36,31 @@ def studio_email_send(
     context: Mapping[str, Any],
     cc: Sequence[str] = (),
     reply_to: Sequence[str] = (),
-) -> None:
+    idempotency_key: str | None = None,
+    send_after: datetime | None = None,
+    client: Client | None = None,
+    project: Project | None = None,
+    kind: str | None = None,
+) -> OutboxEmail:
+    """Render a studio email and queue it in the outbox (kind defaults to the template name).
+
+    With an ``idempotency_key`` already used in the studio, nothing new is queued and the
+    existing row is returned.
+    """
     full_context = {"studio_name": studio.name, "sender_name": studio.sender_name or studio.name, **context}
     subject = " ".join(render_text(f"emails/{template}-subject.txt", full_context).split())
-    text = render_text(f"emails/{template}-body.txt", full_context)
-    html = render_to_string(f"emails/{template}-body.html", full_context)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        from_email=studio.from_email,
-        to=list(to),
-        cc=list(cc),
+    return enqueue(
+        studio=studio,
+        kind=kind or template,
+        template=template,
+        idempotency_key=idempotency_key,
+        send_after=send_after,
+        to=to,
+        cc=cc,
         reply_to=list(reply_to) or ([studio.sender_email] if studio.sender_email else []),
-        headers={STUDIO_HEADER: str(studio.pk)},
+        subject=subject,
+        text=render_text(f"emails/{template}-body.txt", full_context),
+        html=render_to_string(f"emails/{template}-body.html", full_context),
+        client=client,
+        project=project,
     )
-    message.attach_alternative(html, "text/html")
-    message.send()

@@ -160,15 +160,47 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # --- Email ----------------------------------------------------------------------
-# Default: every email lands in Rapport's own mailbox page (and a line in the log).
-# Production: an ESP through django-anymail, e.g.
+# Every email, Django's own included (password resets, invites), becomes an outbox row;
+# the outbox worker sends due rows through OUTBOX_DELIVERY_BACKEND. The environment's
+# EMAIL_BACKEND keeps meaning "how mail leaves". Default: every email lands in Rapport's
+# own mailbox page (and a line in the log). Production: an ESP through django-anymail, e.g.
 #   EMAIL_BACKEND=anymail.backends.postmark.EmailBackend ANYMAIL_POSTMARK_SERVER_TOKEN=...
 # Every ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"].
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="comms.mailbox.MailboxBackend")
+EMAIL_BACKEND = "comms.backends.OutboxBackend"
+OUTBOX_DELIVERY_BACKEND = env.str("EMAIL_BACKEND", default="comms.mailbox.MailboxBackend")
+if OUTBOX_DELIVERY_BACKEND == EMAIL_BACKEND:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={OUTBOX_DELIVERY_BACKEND} would put the outbox's mail back in the outbox forever. "
+        "Set EMAIL_BACKEND to how mail leaves, e.g. anymail.backends.postmark.EmailBackend."
+    )
+# Attempts before an email is marked failed (retries wait 1, 5, 30, then 120 minutes).
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
+# Seconds an email may stay "sending" before it is reclaimed and sent again. Keep it above
+# CELERY_TASK_TIME_LIMIT, so only the rows of a worker that died are reclaimed.
+OUTBOX_SENDING_TIMEOUT = env.int("OUTBOX_SENDING_TIMEOUT", default=600)
+if OUTBOX_MAX_ATTEMPTS < 1 or OUTBOX_SENDING_TIMEOUT < 1:
+    raise ImproperlyConfigured("OUTBOX_MAX_ATTEMPTS and OUTBOX_SENDING_TIMEOUT must be positive.")
 ANYMAIL = {key.removeprefix("ANYMAIL_"): value for key, value in env.ENVIRON.items() if key.startswith("ANYMAIL_")}
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Rapport <rapport@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 EMAIL_TIMEOUT = 30
+
+# --- Inbound mail -----------------------------------------------------------------
+# Client mail reaches Rapport through ESP webhooks (/hooks/<esp>/inbound/), IMAP polling or a
+# mail server pipe (manage.py receive_email). Each studio gets <slug>.<key>@RAPPORT_INBOUND_DOMAIN
+# (and <slug>.<key>+bcc@... for copies of the freelancer's own mail); see comms/routing.py.
+RAPPORT_INBOUND_DOMAIN = env.str("RAPPORT_INBOUND_DOMAIN", default="inbound.localhost").strip().lower()
+# Webhooks refuse everything until ANYMAIL_WEBHOOK_SECRET ("user:password", HTTP basic auth) is
+# set; several, comma-separated, are all accepted while an ESP is moved to a new one.
+if isinstance(ANYMAIL.get("WEBHOOK_SECRET"), str) and "," in ANYMAIL["WEBHOOK_SECRET"]:
+    ANYMAIL["WEBHOOK_SECRET"] = [secret.strip() for secret in ANYMAIL["WEBHOOK_SECRET"].split(",") if secret.strip()]
+# ESPs post whole messages (attachments included) in one request: up to 25 MB by default.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=25 * 1024 * 1024)
+# Key for secrets stored in the database (IMAP passwords). Any long random string; when unset a
+# key is derived from SECRET_KEY. Passwords saved under the derived key stay readable after it is set.
+RAPPORT_ENCRYPTION_KEY = env.str("RAPPORT_ENCRYPTION_KEY", default="")
+# Seconds an IMAP connection may take to answer before the poll records an error.
+RAPPORT_IMAP_TIMEOUT = env.int("RAPPORT_IMAP_TIMEOUT", default=30)
 
 # --- Celery -----------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -8,7 +8,8 @@ from django.urls import reverse
 
 from clients.inquiry import lead_create_from_inquiry
 from clients.models import Client, Contact
-from comms.models import Message
+from comms.models import Message, OutboxEmail
+from comms.outbox import deliver_due
 from crm.models import Studio, User
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory
 
@@ -40,6 +41,12 @@ def form_url(studio: Studio) -> str:
 
 def post(browser: Browser, url: str, ip: str = "203.0.113.7", **changes: str):
     return browser.post(url, {**INQUIRY, **changes}, REMOTE_ADDR=ip)
+
+
+def delivered(mailoutbox: list) -> list:
+    """Run the outbox worker, as the Celery task would, and return what left."""
+    deliver_due()
+    return mailoutbox
 
 
 @time_machine.travel(MONDAY_MORNING, tick=False)
@@ -81,8 +88,8 @@ def test_an_inquiry_sends_an_acknowledgment_to_the_person_and_a_notice_to_the_ow
 ):
     post(client, form_url)
 
-    assert len(mailoutbox) == 2
-    ack, notice = mailoutbox
+    assert len(delivered(mailoutbox)) == 2
+    ack, notice = delivered(mailoutbox)
     assert ack.to == ["ada@weaver.example"]
     assert ack.from_email == "Northlight <hello@northlight.example>"
     assert "We got your message" in ack.subject
@@ -119,7 +126,7 @@ def test_every_owner_is_notified_and_members_are_not(
 
     post(client, form_url)
 
-    assert mailoutbox[1].to == [owner.email, second_owner.email]
+    assert delivered(mailoutbox)[1].to == [owner.email, second_owner.email]
 
 
 def test_without_a_company_the_lead_is_named_after_the_person(
@@ -169,8 +176,8 @@ def test_an_email_already_known_to_the_studio_files_the_inquiry_under_that_clien
     assert existing.status == Client.Status.ACTIVE
     assert existing.notes == "Pays on time."
     assert Message.objects.get(studio=studio).client == existing
-    assert mailoutbox[1].subject == "New inquiry from Ada Weaver (Weaver Bakery)"
-    assert "already in Rapport: Weaver Bakery (Active)" in mailoutbox[1].body
+    assert delivered(mailoutbox)[1].subject == "New inquiry from Ada Weaver (Weaver Bakery)"
+    assert "already in Rapport: Weaver Bakery (Active)" in delivered(mailoutbox)[1].body
 
 
 def test_an_inquiry_from_an_archived_client_brings_it_back_as_a_lead(studio: Studio, mailoutbox):
@@ -214,7 +221,7 @@ def test_a_filled_honeypot_looks_like_success_but_creates_and_sends_nothing(
     assert response.url == reverse("inquiry:thanks", args=[studio.slug])
     assert not Client.objects.exists()
     assert not Contact.objects.exists()
-    assert mailoutbox == []
+    assert delivered(mailoutbox) == []
 
 
 def test_a_filled_honeypot_wins_even_over_invalid_fields(client: Browser, studio: Studio, form_url: str, mailoutbox):
@@ -245,7 +252,7 @@ def test_an_invalid_inquiry_shows_the_errors_keeps_the_input_and_creates_nothing
     assert 'value="Weaver &amp; Sons"' in page
     assert "+49 30 1234567" in page
     assert not Client.objects.exists()
-    assert mailoutbox == []
+    assert delivered(mailoutbox) == []
 
 
 def test_the_sixth_inquiry_from_one_address_within_an_hour_is_refused(
@@ -262,7 +269,7 @@ def test_the_sixth_inquiry_from_one_address_within_an_hour_is_refused(
     assert 'value="person5@example.com"' in page
     assert Client.objects.filter(studio=studio).count() == 5
     assert not Contact.objects.filter(email="person5@example.com").exists()
-    assert len(mailoutbox) == 10
+    assert len(delivered(mailoutbox)) == 10
     assert post(client, form_url, ip="198.51.100.1", email="person5@example.com").status_code == 302
 
 
@@ -286,7 +293,7 @@ def test_the_fourth_inquiry_from_one_email_within_a_day_is_refused(
     assert response.status_code == 429
     assert "Too many messages from you today" in response.content.decode()
     assert Message.objects.filter(studio=studio, client__isnull=False).count() == 3
-    assert len(mailoutbox) == 6
+    assert len(delivered(mailoutbox)) == 6
 
 
 def test_without_a_sender_address_the_limit_message_asks_to_try_again_tomorrow(
@@ -315,7 +322,7 @@ def test_an_inquiry_to_another_studio_creates_nothing_in_this_one(
 
     assert not Client.objects.filter(studio=studio).exists()
     assert Client.objects.get(studio=other_studio).contacts.get().studio == other_studio
-    assert [message.to for message in mailoutbox] == [["ada@weaver.example"], [charlie.email]]
+    assert [message.to for message in delivered(mailoutbox)] == [["ada@weaver.example"], [charlie.email]]
 
 
 def test_html_in_an_inquiry_arrives_as_text(client: Browser, studio: Studio, owner: User, form_url: str, mailoutbox):
@@ -326,7 +333,7 @@ def test_html_in_an_inquiry_arrives_as_text(client: Browser, studio: Studio, own
     lead = Client.objects.get(studio=studio)
     # Stored as typed; every page and email escapes it when showing it.
     assert script in Message.objects.get(client=lead).text
-    for email in mailoutbox:
+    for email in delivered(mailoutbox):
         html = email.alternatives[0][0]
         assert "<script>" not in html
         assert "&lt;script&gt;alert(&#x27;hi&#x27;)&lt;/script&gt; please build us a site" in html
@@ -345,8 +352,11 @@ def test_html_in_a_refused_inquiry_is_escaped_when_the_form_shows_it_again(
     assert "&lt;script&gt;alert(1)&lt;/script&gt; hello there" in page
 
 
-def test_an_email_that_cannot_be_sent_does_not_lose_the_lead(studio: Studio, owner: User, settings, caplog):
-    settings.EMAIL_BACKEND = "tests.clients.test_inquiry.FailingBackend"
+def test_an_email_that_cannot_be_queued_does_not_lose_the_lead(studio: Studio, owner: User, monkeypatch, caplog):
+    def refuse(**kwargs):
+        raise ValueError("the outbox is unavailable")
+
+    monkeypatch.setattr("crm.mail.enqueue", refuse)
 
     lead = lead_create_from_inquiry(
         studio=studio,
@@ -364,8 +374,37 @@ def test_an_email_that_cannot_be_sent_does_not_lose_the_lead(studio: Studio, own
     assert "Could not send the inquiry-new-lead email" in caplog.text
 
 
+def test_an_email_that_cannot_be_sent_waits_in_the_outbox_to_be_retried(studio: Studio, owner: User, settings):
+    settings.OUTBOX_DELIVERY_BACKEND = "tests.clients.test_inquiry.FailingBackend"
+
+    lead = lead_create_from_inquiry(
+        studio=studio,
+        name="Ada Weaver",
+        email="ada@weaver.example",
+        company="",
+        message="Please call me back.",
+        budget="",
+        phone="",
+        received_at=MONDAY_MORNING,
+    )
+    deliver_due()
+
+    assert Client.objects.filter(pk=lead.pk, status=Client.Status.LEAD).exists()
+    emails = OutboxEmail.objects.filter(studio=studio)
+    assert sorted(emails.values_list("kind", flat=True)) == ["inquiry-ack", "inquiry-new-lead"]
+    for email in emails:
+        assert (email.status, email.attempts) == (OutboxEmail.Status.QUEUED, 1)
+        assert "SMTP server down" in email.last_error
+
+
 class FailingBackend:
     def __init__(self, **kwargs):
+        pass
+
+    def open(self):
+        pass
+
+    def close(self):
         pass
 
     def send_messages(self, messages):

@@ -1,6 +1,5 @@
 """The email coach: each finding fires on the draft it is meant for and stays quiet on a calm one."""
 
-
 import pytest
 
 from comms.coach import (

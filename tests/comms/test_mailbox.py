@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from comms.mailbox import STUDIO_HEADER
 from comms.models import MailboxEmail
+from comms.outbox import deliver_due
 
 
 def test_the_default_backend_keeps_emails_for_the_studio_of_the_recipient(settings, studio, owner):
@@ -64,8 +65,10 @@ def test_plain_text_parts_keep_what_was_typed_and_html_parts_escape_it(studio, m
         (tmp_path / "emails" / f"probe-{part}").write_text(body)
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
 
-    studio_email_send(studio=studio, to=["a@b.example"], template="probe", context={"name": "O'Brien & <Co>"})
+    queued = studio_email_send(studio=studio, to=["a@b.example"], template="probe", context={"name": "O'Brien & <Co>"})
+    deliver_due()
 
+    assert (queued.kind, queued.template, queued.status) == ("probe", "probe", "queued")
     email = mailoutbox[0]
     assert email.subject == "Hello O'Brien & <Co>"
     assert email.body == "Dear O'Brien & <Co>"

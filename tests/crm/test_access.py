@@ -4,13 +4,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from comms.models import MailboxEmail
+from comms.models import MailboxEmail, OutboxEmail
 from crm.models import Membership, Studio
+from tests.factories import OutboxEmailFactory
 
 
 @pytest.fixture
 def studio_email(studio: Studio) -> MailboxEmail:
     return MailboxEmail.objects.create(studio=studio, from_email="a@x.example", to="b@y.example", subject="Private")
+
+
+@pytest.fixture
+def outbox_email(studio: Studio) -> OutboxEmail:
+    return OutboxEmailFactory(studio=studio, subject="Private")
 
 
 def test_a_member_of_another_studio_gets_404_on_this_studios_objects(
@@ -20,6 +26,12 @@ def test_a_member_of_another_studio_gets_404_on_this_studios_objects(
 
     assert charlie_client.get(reverse("comms:mailbox_email", args=[studio_email.pk])).status_code == 404
     assert charlie_client.get(reverse("comms:mailbox_email_html", args=[studio_email.pk])).status_code == 404
+    outbox_email = OutboxEmailFactory(studio=studio)
+    assert charlie_client.get(reverse("comms:outbox_email", args=[outbox_email.pk])).status_code == 404
+    assert charlie_client.get(reverse("comms:outbox_email_html", args=[outbox_email.pk])).status_code == 404
+    assert charlie_client.post(reverse("comms:outbox_cancel", args=[outbox_email.pk])).status_code == 404
+    outbox_email.refresh_from_db()
+    assert outbox_email.status == OutboxEmail.Status.QUEUED
     assert charlie_client.post(reverse("member_remove", args=[membership.pk])).status_code == 404
     assert Membership.objects.filter(pk=membership.pk).exists()
 
@@ -31,14 +43,17 @@ def test_settings_always_show_the_members_own_studio(charlie_client: Client, stu
     assert "Northlight" not in response.content.decode()
 
 
-def test_lists_show_only_the_studios_own_rows(charlie_client: Client, studio_email):
-    response = charlie_client.get(reverse("comms:outbox"))
+def test_lists_show_only_the_studios_own_rows(charlie_client: Client, studio_email, outbox_email):
+    for tab in ("scheduled", "mailbox"):
+        response = charlie_client.get(reverse("comms:outbox"), {"tab": tab})
 
-    assert "Private" not in response.content.decode()
+        assert "Private" not in response.content.decode()
 
 
-def test_the_owner_sees_their_own_rows(owner_client: Client, studio_email):
+def test_the_owner_sees_their_own_rows(owner_client: Client, studio_email, outbox_email):
     assert "Private" in owner_client.get(reverse("comms:outbox")).content.decode()
+    assert "Private" in owner_client.get(reverse("comms:outbox"), {"tab": "mailbox"}).content.decode()
+    assert owner_client.get(reverse("comms:outbox_email", args=[outbox_email.pk])).status_code == 200
     assert owner_client.get(reverse("comms:mailbox_email", args=[studio_email.pk])).status_code == 200
 
 

@@ -24,6 +24,7 @@ import json, crm.settings as s
 print(json.dumps({
     "DEBUG": s.DEBUG, "ENGINE": s.DATABASES["default"]["ENGINE"], "DB_NAME": str(s.DATABASES["default"]["NAME"]),
     "BROKER": s.CELERY_BROKER_URL, "RESULTS": s.CELERY_RESULT_BACKEND, "EMAIL_BACKEND": s.EMAIL_BACKEND,
+    "DELIVERY": s.OUTBOX_DELIVERY_BACKEND,
     "ANYMAIL": s.ANYMAIL, "ALLOWED_HOSTS": s.ALLOWED_HOSTS, "CSRF_TRUSTED_ORIGINS": s.CSRF_TRUSTED_ORIGINS,
     "SESSION_COOKIE_SECURE": s.SESSION_COOKIE_SECURE, "CSRF_COOKIE_SECURE": s.CSRF_COOKIE_SECURE,
     "SSL_REDIRECT": s.SECURE_SSL_REDIRECT, "HSTS": s.SECURE_HSTS_SECONDS,
@@ -52,7 +53,8 @@ def test_it_runs_on_embedded_defaults_with_no_environment():
     assert settings["BROKER"] == "filesystem://"
     assert settings["TRANSPORT"]["data_folder_in"].endswith("var/celery/queue")
     assert settings["RESULTS"] is None
-    assert settings["EMAIL_BACKEND"] == "comms.mailbox.MailboxBackend"
+    assert settings["EMAIL_BACKEND"] == "comms.backends.OutboxBackend"
+    assert settings["DELIVERY"] == "comms.mailbox.MailboxBackend"
     assert settings["SESSION_COOKIE_SECURE"] is False
 
 
@@ -69,7 +71,8 @@ def test_it_reads_postgres_redis_and_an_esp_from_the_environment():
     assert settings["BROKER"] == "redis://cache.internal:6379/0"
     assert settings["RESULTS"] == "redis://cache.internal:6379/0"
     assert settings["TRANSPORT"] == {"visibility_timeout": 3600}
-    assert settings["EMAIL_BACKEND"] == "anymail.backends.postmark.EmailBackend"
+    assert settings["EMAIL_BACKEND"] == "comms.backends.OutboxBackend"  # Django's own mail joins the outbox too
+    assert settings["DELIVERY"] == "anymail.backends.postmark.EmailBackend"
     assert settings["ANYMAIL"] == {"POSTMARK_SERVER_TOKEN": "server-token"}
 
 

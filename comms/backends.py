@@ -1,0 +1,68 @@
+"""EMAIL_BACKEND for Django's own mail (password resets, member invites): it goes through the outbox too."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+
+from comms.mailbox import STUDIO_HEADER
+
+logger = logging.getLogger("rapport.outbox")
+
+
+class OutboxBackend(BaseEmailBackend):
+    """Turns each EmailMessage into an outbox row (kind "account"); the outbox worker sends it.
+
+    How mail finally leaves is ``OUTBOX_DELIVERY_BACKEND``. Attachments are refused: the outbox
+    keeps text and HTML only.
+    """
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        queued = 0
+        for message in email_messages:
+            try:
+                outbox_row_for(message)
+            except Exception:
+                if not self.fail_silently:
+                    raise
+                logger.exception("Could not queue the email %r", message.subject)
+                continue
+            queued += 1
+        return queued
+
+
+def outbox_row_for(message: EmailMessage):
+    """Queue ``message`` in the outbox; the studio comes from its X-Rapport-Studio header, if any."""
+    from comms.outbox import enqueue
+    from crm.models import Studio
+
+    if message.attachments:
+        raise ValueError("The outbox does not carry attachments.")
+    headers = {name: str(value) for name, value in message.extra_headers.items()}
+    studio_id = headers.pop(STUDIO_HEADER, None)
+    studio = Studio.objects.filter(pk=int(studio_id)).first() if studio_id else None
+    is_html = message.content_subtype == "html"
+    return enqueue(
+        studio=studio,
+        kind="account",
+        from_email=message.from_email,
+        to=message.to,
+        cc=message.cc,
+        bcc=message.bcc,
+        reply_to=message.reply_to,
+        subject=str(message.subject),
+        text="" if is_html else str(message.body),
+        html=str(message.body) if is_html else _html_alternative(message),
+        headers=headers,
+    )
+
+
+def _html_alternative(message: EmailMessage) -> str:
+    if isinstance(message, EmailMultiAlternatives):
+        for content, mimetype in message.alternatives:
+            if mimetype == "text/html":
+                return str(content)
+    return ""
