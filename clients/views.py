@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from clients import selectors, services
 from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, TouchpointForm
 from clients.models import Client, Contact, Tag
+from comms.compose import recent_mail
 from crm.access import get_for_member, scoped, studio_required
 
 
@@ -82,6 +83,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tags": client.tags.all(),
             "totals": selectors.client_totals(client=client, as_of=today),
             "timeline": selectors.client_timeline(client=client),
+            "recent_mail": recent_mail(client),
             "markup": request.studio.markup_percent(client.difficulty),
             "touchpoint_form": TouchpointForm(studio=request.studio),
             "pin_form": PinForm(initial={"tier_pin": client.tier_pin}),

@@ -14,6 +14,7 @@ urlpatterns = [
     path("settings/", views.studio_settings, name="settings"),
     path("settings/members/add/", views.add_member, name="member_add"),
     path("settings/members/<int:pk>/remove/", views.remove_member, name="member_remove"),
+    path("settings/templates/", include("comms.template_urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(authentication_form=EmailLoginForm, redirect_authenticated_user=True),
@@ -24,6 +25,8 @@ urlpatterns = [
     path("inquiry/", include((public_inquiry_urls, "inquiry"))),
     path("projects/", include("projects.urls")),
     path("comms/", include("comms.urls")),
+    path("hooks/", include("comms.webhook_urls")),
+    path("settings/mail/", include("comms.source_urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
