@@ -41,4 +41,7 @@ def demo_seed() -> Studio:
 
     demo_clients_seed(studio, today=studio.local_now().date())
     demo_projects_seed(studio, today=studio.local_now().date())
+    from comms.demo import demo_comms_seed
+
+    demo_comms_seed(studio, now=studio.local_now())
     return studio
