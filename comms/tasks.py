@@ -16,3 +16,11 @@ def deliver_outbox() -> int:
     one worker only, and a row left in "sending" is reclaimed after OUTBOX_SENDING_TIMEOUT.
     """
     return deliver_due(time_budget=DELIVERY_TIME_BUDGET_SECONDS)
+
+
+@shared_task(ignore_result=True)
+def poll_imap() -> dict[str, int]:
+    """Fetch new mail from every enabled studio mailbox. Errors are recorded on the account, never raised."""
+    from comms.imap import poll_all
+
+    return poll_all()

@@ -32,6 +32,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
+    # Only UIDs above the last one seen are fetched, so a tick run twice files nothing twice.
+    "imap-poll": {"task": "comms.tasks.poll_imap", "schedule": crontab(minute="*/2"), "options": {"expires": 110}},
 }
 
 HEARTBEAT_EVERY_SECONDS = 30
