@@ -7,6 +7,7 @@ mail the outbox sent (``log_sent_email``), BCC copies and calls the freelancer l
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
@@ -65,30 +66,26 @@ def normalize_subject(subject: str) -> str:
 
 def client_for_address(studio: Studio, address: str) -> Client | None:
     """The studio's client one of whose contacts uses this address (primary or other emails), if any."""
-    address = parseaddr(address or "")[1].strip().lower()
-    if not address:
+    return first_client_among(studio, [address])
+
+
+def first_client_among(studio: Studio, addresses: Iterable[str]) -> Client | None:
+    """The client of the first address (in order) that belongs to one of the studio's contacts. Two queries."""
+    wanted = [address for address in (parseaddr(raw or "")[1].strip().lower() for raw in addresses) if address]
+    if not wanted:
         return None
-    contact = (
+    contacts = (
         Contact.objects.filter(studio=studio)
         .annotate(email_lower=Lower("email"))
-        .filter(email_lower=address)
+        .filter(email_lower__in=wanted)
         .select_related("client")
-        .first()
     )
-    if contact is not None:
-        return contact.client
-    for other in Contact.objects.filter(studio=studio).exclude(other_emails=[]).select_related("client"):
-        if address in (email.lower() for email in other.other_emails or []):
-            return other.client
-    return None
-
-
-def first_client_among(studio: Studio, addresses: list[str]) -> Client | None:
-    for address in addresses:
-        client = client_for_address(studio, address)
-        if client is not None:
-            return client
-    return None
+    by_address = {contact.email_lower: contact.client for contact in contacts}
+    if not by_address.keys() >= set(wanted):
+        for contact in Contact.objects.filter(studio=studio).exclude(other_emails=[]).select_related("client"):
+            for other in contact.other_emails or []:
+                by_address.setdefault(str(other).lower(), contact.client)
+    return next((by_address[address] for address in wanted if address in by_address), None)
 
 
 def _referenced_ids(in_reply_to: str, references: str) -> list[str]:

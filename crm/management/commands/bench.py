@@ -46,6 +46,24 @@ class Command(BaseCommand):
             self._bench(runs)
         self.stdout.write("\nTier recompute (10,000 clients, 200,000 payments):")
         call_command("bench_tiers", stdout=self.stdout)
+        self._bench_comms()
+
+    def _bench_comms(self) -> None:
+        from comms.bench_inbound import bench_inbound
+        from comms.bench_outbox import bench_outbox_throughput
+
+        inbound = bench_inbound()
+        self.stdout.write(
+            f"\nInbound message → stored ({inbound['messages']} varied messages through comms.inbound.receive): "
+            f"median {inbound['median_ms']:.2f} ms, p95 {inbound['p95_ms']:.2f} ms, {inbound['per_second']:.0f}/s"
+        )
+        outbox = bench_outbox_throughput()
+        self.stdout.write(
+            f"Outbox through anymail's test backend ({outbox['emails']} emails): "
+            f"{outbox['emails_per_second']:.0f} emails/s delivered, {outbox['enqueue_per_second']:.0f}/s enqueued"
+        )
+        self.stdout.write("\nOpen reply clocks (the Inbox query):")
+        call_command("bench_clocks", stdout=self.stdout)
 
     def _bench(self, runs: int) -> None:
         from crm.demo import DEMO_EMAIL, demo_seed
@@ -57,7 +75,12 @@ class Command(BaseCommand):
 
         floor_median, floor_p95, floor_queries = measure(lambda: browser.get("/healthz"), runs=runs)
         rows = [("floor (1 query)", floor_median, floor_p95, floor_queries)]
-        for name, url in [("Today", "/"), ("Settings", "/settings/"), ("Outbox", "/comms/outbox/")]:
+        for name, url in [
+            ("Today", "/"),
+            ("Settings", "/settings/"),
+            ("Inbox", "/comms/inbox/"),
+            ("Outbox", "/comms/outbox/"),
+        ]:
             rows.append((name, *measure(lambda url=url: browser.get(url), runs=runs)))
 
         self.stdout.write(f"database: {connection.vendor}; {runs} requests per page, one process\n")
