@@ -11,9 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from clients.models import Contact
+from comms.scheduling import quiet_hours_send_after
 from crm.access import get_for_member, studio_required
 from crm.dates import long_date
 from crm.mail import render_text, studio_email_send
@@ -162,15 +164,32 @@ def _send(request: HttpRequest, project: Project, form: StatusUpdateForm) -> Htt
             _already_sent(request, StatusUpdate.objects.get(pk=form.instance.pk))
             return redirect("projects:update", pk=project.pk)
         to, cc = _recipients(contacts)
-        # An error while sending rolls the claim back, so the update can be sent again.
+        # Outside working hours the update waits for the next opening (R5). An error while queueing
+        # rolls the claim back, so the update can be sent again.
+        leaves_at = quiet_hours_send_after(
+            now, tz=request.studio.zoneinfo, working_hours=request.studio.working_hours,
+            holidays=request.studio.holiday_spec,
+        )  # fmt: skip
         studio_email_send(
             studio=request.studio,
             to=to,
             cc=cc,
             template=TEMPLATE,
             context=_saved_context(project, StatusUpdate.objects.get(pk=form.instance.pk), contacts),
+            idempotency_key=f"status-update:{form.instance.pk}",
+            send_after=leaves_at,
+            client=project.client,
+            project=project,
         )
-    messages.success(request, _("Friday update sent to %(recipients)s.") % {"recipients": ", ".join([*to, *cc])})
+    recipients = ", ".join([*to, *cc])
+    if leaves_at > now:
+        messages.success(
+            request,
+            _("Friday update to %(recipients)s is in the outbox: it leaves %(when)s, when your working hours start.")
+            % {"recipients": recipients, "when": date_format(leaves_at.astimezone(request.studio.zoneinfo), "l H:i")},
+        )
+    else:
+        messages.success(request, _("Friday update sent to %(recipients)s.") % {"recipients": recipients})
     return redirect("projects:detail", pk=project.pk)
 
 

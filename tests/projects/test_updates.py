@@ -270,3 +270,18 @@ def test_the_friday_list_query_count_is_constant(owner_client: Browser, studio, 
 
     assert len(response.context["rows"]) == count
     assert sum(update is not None for _, update in response.context["rows"]) == count // 2
+
+
+def test_an_update_sent_on_friday_evening_waits_for_monday_morning(owner_client: Browser, site, contacts, studio):
+    owner_client.get(url(site))
+    with time_machine.travel(datetime(2026, 11, 20, 19, 30, tzinfo=ZoneInfo("Europe/Berlin")), tick=False):
+        response = owner_client.post(url(site), {**form_data(), "send": "1"})
+
+    queued = OutboxEmail.objects.get()
+    assert queued.send_after == datetime(2026, 11, 23, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert (queued.client, queued.project, queued.idempotency_key) == (
+        site.client,
+        site,
+        f"status-update:{StatusUpdate.objects.get().pk}",
+    )
+    assert any("leaves Monday 09:00" in text for text in texts(response))
