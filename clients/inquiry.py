@@ -84,10 +84,11 @@ def lead_create_from_inquiry(
         "contact_name": contact.name,
         "client_url": settings.SITE_URL + reverse("clients:detail", args=[client.pk]),
     }
-    _send(studio=studio, to=[email], template=ACK_TEMPLATE, context=context)
+    _send(studio=studio, to=[email], template=ACK_TEMPLATE, context=context, client=client, key=f"{inquiry.pk}")
     owners = owner_emails(studio)
     if owners:
-        _send(studio=studio, to=owners, template=NEW_LEAD_TEMPLATE, context=context, reply_to=[email])
+        _send(studio=studio, to=owners, template=NEW_LEAD_TEMPLATE, context=context, reply_to=[email],
+              key=f"{inquiry.pk}")  # fmt: skip
     return client
 
 
@@ -154,9 +155,20 @@ def _quoted(message: str) -> str:
 
 
 def _send(
-    *, studio: Studio, to: Sequence[str], template: str, context: dict[str, str], reply_to: Sequence[str] = ()
+    *,
+    studio: Studio,
+    to: Sequence[str],
+    template: str,
+    context: dict[str, str],
+    key: str,
+    reply_to: Sequence[str] = (),
+    client: Client | None = None,
 ) -> None:
+    """Queue one of the inquiry's emails; ``key`` (the inquiry message) makes a retried request queue nothing new."""
     try:
-        studio_email_send(studio=studio, to=to, template=template, context=context, reply_to=reply_to)
+        studio_email_send(
+            studio=studio, to=to, template=template, context=context, reply_to=reply_to, client=client,
+            idempotency_key=f"{template}:{key}",
+        )  # fmt: skip
     except Exception:
         logger.exception("Could not send the %s email for studio %s", template, studio.pk)
