@@ -5,6 +5,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from comms.models import OutboxEmail
 from crm.models import Membership, Studio, User
 from tests.factories import MembershipFactory, StudioFactory
 
@@ -238,3 +239,13 @@ def test_one_business_day_is_the_length_of_the_most_common_working_day(db):
 def test_a_sender_name_with_a_comma_makes_a_valid_from_header(db):
     studio = StudioFactory(sender_name="Smith, Jane", sender_email="jane@smith.example")
     assert studio.from_email == '"Smith, Jane" <jane@smith.example>'
+
+
+def test_an_invite_is_an_outbox_row_of_the_studio(owner_client, studio, settings):
+    settings.EMAIL_BACKEND = "comms.backends.OutboxBackend"  # pytest-django routes Django mail to locmem
+
+    owner_client.post(reverse("member_add"), {"email": "new.person@example.com"})
+
+    invite = OutboxEmail.objects.get()
+    assert (invite.studio, invite.to, invite.kind) == (studio, ["new.person@example.com"], "account")
+    assert "/accounts/reset/" in invite.text
