@@ -28,18 +28,13 @@ if TYPE_CHECKING:
 # counts any mail sent to the client) but they answer nobody, so they stop no clock.
 AUTOMATED_KINDS = frozenset(
     {
-        "account",
-        "inquiry-ack",
-        "inquiry-new-lead",
-        "digest",
-        "reminder",
-        "deposit-reminder",
-        "deadline-reminder",
-        "survey",
-        "yearly-card",
-        "anniversary",
+        "account", "inquiry-ack", "inquiry-new-lead", "digest", "reminder",
+        # Scheduled sweeps (crm.sweeps): to the freelancer, or to the client without a person writing.
+        "clock-warning", "clock-breach", "commitment-warning", "commitment-breach", "friday-reminder",
+        "friday-update-auto", "deadline-reminder", "action-item-reminder", "deposit-reminder", "survey",
+        "touchpoints-due", "past-clients", "yearly-card", "anniversary",
     }
-)
+)  # fmt: skip
 # Kinds that are the full answer a commitment promised. An acknowledgment stops the clock but is the promise.
 ANSWER_KINDS = frozenset({"email", "reply"})
 
@@ -117,8 +112,11 @@ def _find_thread(studio: Studio, *, client, subject_key: str, referenced: list[s
     return None
 
 
-def reply_due(studio: Studio, received_at: datetime, *, urgent: bool) -> datetime:
-    """When a reply to mail received at ``received_at`` is due under the studio's (urgent) SLA policy."""
+def reply_due(studio: Studio, received_at: datetime, *, urgent: bool, share: float = 1.0) -> datetime:
+    """When a reply to mail received at ``received_at`` is due under the studio's (urgent) SLA policy.
+
+    ``share`` < 1 gives the instant that share of the SLA has elapsed (the freelancer's warning).
+    """
     mode, hours = (studio.urgent_sla_mode, studio.urgent_sla_hours) if urgent else (studio.sla_mode, studio.sla_hours)
     return due_at(
         received_at,
@@ -126,7 +124,7 @@ def reply_due(studio: Studio, received_at: datetime, *, urgent: bool) -> datetim
         working_hours=studio.working_hours,
         holidays=studio.holiday_spec,
         mode=mode,
-        amount=float(hours),
+        amount=float(hours) * share,
     )
 
 
@@ -140,8 +138,12 @@ def _starts_clock(message: Message) -> bool:
 
 
 def _start_clock(message: Message) -> None:
+    studio = message.studio
     message.needs_reply = True
-    message.reply_due_at = reply_due(message.studio, message.sent_at, urgent=message.is_urgent)
+    message.reply_due_at = reply_due(studio, message.sent_at, urgent=message.is_urgent)
+    message.reply_warn_at = reply_due(
+        studio, message.sent_at, urgent=message.is_urgent, share=studio.reply_warning_percent / 100
+    )
 
 
 def stop_clocks(studio: Studio, client: Client, *, at: datetime, by: Message) -> int:
@@ -351,5 +353,5 @@ def assign_client(message: Message, client: Client) -> Message:
             _start_clock(message)
             if answered is not None:
                 message.replied_at, message.replied_by = answered.sent_at, answered
-            message.save(update_fields=["needs_reply", "reply_due_at", "replied_at", "replied_by"])
+            message.save(update_fields=["needs_reply", "reply_due_at", "reply_warn_at", "replied_at", "replied_by"])
     return message

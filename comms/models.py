@@ -175,6 +175,9 @@ class Message(models.Model):
     is_urgent = models.BooleanField(default=False)
     needs_reply = models.BooleanField(default=False, help_text="A reply clock started for this message.")
     reply_due_at = models.DateTimeField(null=True, blank=True)
+    reply_warn_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the freelancer is warned (a share of the SLA elapsed)."
+    )
     replied_at = models.DateTimeField(null=True, blank=True, help_text="When the clock stopped.")
     replied_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     raw_email = models.OneToOneField(RawEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="message")
@@ -191,6 +194,17 @@ class Message(models.Model):
             models.Index(
                 fields=["studio", "reply_due_at"],
                 name="message_open_clock",
+                condition=Q(needs_reply=True, replied_at__isnull=True),
+            ),
+            # The reminder sweeps look across studios for clocks whose warning or breach time has come.
+            models.Index(
+                fields=["reply_warn_at"],
+                name="message_clock_warn",
+                condition=Q(needs_reply=True, replied_at__isnull=True),
+            ),
+            models.Index(
+                fields=["reply_due_at"],
+                name="message_clock_due",
                 condition=Q(needs_reply=True, replied_at__isnull=True),
             ),
             models.Index(fields=["studio", "client", "direction", "sent_at"], name="message_client_time"),
@@ -219,6 +233,7 @@ class OutboxEmail(models.Model):
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
         CANCELLED = "cancelled", _("cancelled")
+        NEEDS_ATTENTION = "attention", _("needs attention")
 
     studio = models.ForeignKey(Studio, null=True, blank=True, on_delete=models.CASCADE, related_name="outbox")
     kind = models.CharField(max_length=40, default="email", help_text="reply, acknowledgment, digest, account…")
@@ -241,6 +256,9 @@ class OutboxEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    send_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set just before the ESP call: a row left with it was in flight."
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     message_id_header = models.CharField(max_length=998, blank=True, help_text="The Message-ID we sent.")
     esp_message_id = models.CharField(max_length=200, blank=True, db_index=True)
@@ -339,6 +357,7 @@ class Commitment(models.Model):
     )
     description = models.CharField(max_length=300)
     promised_by = models.DateTimeField()
+    warn_at = models.DateTimeField(null=True, blank=True, help_text="When the freelancer is reminded of the promise.")
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     fulfilled_by = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -355,6 +374,13 @@ class Commitment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description} by {self.promised_by:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.warn_at is None and self.promised_by is not None:
+            # The same share of the time promised as the studio's reply-clock warning.
+            start = self.created_at or timezone.now()
+            self.warn_at = start + (self.promised_by - start) * (self.studio.reply_warning_percent / 100)
+        super().save(*args, **kwargs)
 
 
 class ImapAccount(models.Model):

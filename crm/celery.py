@@ -32,6 +32,8 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*"),
         "options": {"expires": 55},
     },
+    # Reminders, digests and surveys: each sweep writes what is due now as keyed outbox rows.
+    "sweeps": {"task": "crm.tasks.sweep", "schedule": crontab(minute="*/5"), "options": {"expires": 280}},
     # Only UIDs above the last one seen are fetched, so a tick run twice files nothing twice.
     "imap-poll": {"task": "comms.tasks.poll_imap", "schedule": crontab(minute="*/2"), "options": {"expires": 110}},
 }

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -110,6 +111,25 @@ class Studio(models.Model):
     # Inbound mail: the secret part of the studio's inbound address (see comms.routing).
     inbound_key = models.CharField(max_length=16, default=new_inbound_key, editable=False)
     cool_off_hours = models.PositiveSmallIntegerField(_("cool-off for heated emails (hours)"), default=3)
+    # Scheduled reminders (crm.sweeps).
+    reply_warning_percent = models.PositiveSmallIntegerField(
+        _("warn me when this share of the reply time has passed (%)"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    client_action_reminders = models.BooleanField(
+        _("remind clients of their own next steps before they are due"), default=False
+    )
+    deposit_reminder_days = models.CharField(
+        _("remind clients of an unpaid deposit after (days)"),
+        max_length=60,
+        default="3,7,14",
+        validators=[validate_comma_separated_integer_list],
+        help_text=_("Days after the deposit was asked for, separated by commas."),
+    )
+    survey_after_days = models.PositiveSmallIntegerField(
+        _("ask for feedback this many days after a project completes"), default=14
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -14,3 +14,13 @@ def ping(token: str) -> str:
     """Round trip through the broker into the database (used by the integration test)."""
     heartbeat_record(source="worker", detail=f"ping {token}")
     return token
+
+
+@shared_task(ignore_result=True)
+def sweep() -> dict:
+    """Every few minutes: each registered sweep (crm.sweeps) writes what is due now as keyed outbox rows."""
+    from django.utils import timezone
+
+    from crm.sweeps import run_sweeps
+
+    return run_sweeps(timezone.now())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,9 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     deposit_override_at = models.DateTimeField(null=True, blank=True)
+    deposit_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the project started waiting for its deposit (R11)."
+    )
 
     start_on = models.DateField(_("start"), null=True, blank=True)
     deadline_on = models.DateField(_("deadline"), null=True, blank=True)
@@ -68,6 +72,11 @@ class Project(models.Model):
     maintenance_offer_draft = models.TextField(_("maintenance offer (draft)"), blank=True)
     launched_on = models.DateField(null=True, blank=True)
     completed_on = models.DateField(null=True, blank=True)
+    friday_auto_send = models.BooleanField(
+        _("send the Friday update draft to the client automatically"),
+        default=False,
+        help_text=_("At the Friday reminder hour, the week's draft goes out unless you already wrote that week."),
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -273,3 +282,32 @@ class MaintenancePlan(models.Model):
 
     def __str__(self) -> str:
         return f"Maintenance for {self.client_id} from {self.start_on}"
+
+
+def new_survey_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class Survey(models.Model):
+    """The post-project satisfaction survey (R16): invited N days after completion, answered by link."""
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="survey")
+    token = models.CharField(max_length=64, unique=True, default=new_survey_token, editable=False)
+    invited_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    csat = models.PositiveSmallIntegerField(
+        _("how satisfied are you (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    nps = models.PositiveSmallIntegerField(
+        _("how likely are you to recommend us (0–10)"), null=True, blank=True, validators=[MaxValueValidator(10)]
+    )
+    comment = models.TextField(_("anything else"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = StudioScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"survey for {self.project}"

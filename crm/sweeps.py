@@ -1,0 +1,145 @@
+"""Scheduled work as idempotent sweeps: what is due *now*, in each studio's own local time.
+
+Beat runs ``run_sweeps`` every few minutes. Each registered sweep asks the database what is due
+and writes outbox rows whose idempotency key is ``kind:object:period`` — so a sweep run twice, by
+two beats at once, or after days of downtime produces the same rows, and nothing else sends
+scheduled mail. A sweep decides itself what is stale (a digest for a past day is never sent).
+
+Helpers here are shared by the sweeps of every app: which studios are at a given local hour, who
+the freelancer is, and one function to notify them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from crm import workhours
+from crm.models import Membership, Studio
+
+logger = logging.getLogger("rapport.sweeps")
+
+Sweep = Callable[[datetime], int]
+SWEEPS: dict[str, Sweep] = {}
+
+
+def sweep(name: str) -> Callable[[Sweep], Sweep]:
+    """Register ``function(now) -> rows written`` to run on every beat tick under ``name``."""
+
+    def register(function: Sweep) -> Sweep:
+        SWEEPS[name] = function
+        return function
+
+    return register
+
+
+def run_sweeps(now: datetime, *, names: Iterable[str] | None = None) -> dict[str, int | str]:
+    """Run every registered sweep (or ``names``); one failing sweep is logged and never stops the others."""
+    _import_sweep_modules()
+    results: dict[str, int | str] = {}
+    for name in names or list(SWEEPS):
+        try:
+            results[name] = SWEEPS[name](now)
+        except Exception as error:
+            logger.exception("Sweep %s failed", name)
+            results[name] = f"failed: {type(error).__name__}: {error}"
+    return results
+
+
+SWEEP_MODULES = ("comms.reminders", "projects.reminders", "clients.reminders", "crm.digest")
+
+
+def _import_sweep_modules() -> None:
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    for module in SWEEP_MODULES:
+        if find_spec(module) is not None:
+            import_module(module)
+
+
+@dataclass(frozen=True)
+class LocalMoment:
+    """A studio's local view of an instant: its date, whether it is a working day, the local time."""
+
+    studio: Studio
+    local: datetime
+
+    @property
+    def today(self) -> date:
+        return self.local.date()
+
+    @property
+    def is_working_day(self) -> bool:
+        return workhours.is_working_day(
+            self.today, working_hours=self.studio.working_hours, holidays=self.studio.holiday_spec
+        )
+
+    def reached(self, hour: int) -> bool:
+        """True once the local clock has passed ``hour``:00 today (so a late tick still counts today)."""
+        return self.local.hour >= hour
+
+
+def studios_local(now: datetime, studios: QuerySet[Studio] | None = None) -> Iterable[LocalMoment]:
+    """Every studio (one query) with its local moment at ``now``."""
+    for studio in (studios if studios is not None else Studio.objects.all()).order_by("pk"):
+        yield LocalMoment(studio=studio, local=now.astimezone(studio.zoneinfo))
+
+
+def freelancer_addresses(studio_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Each studio's active owners' emails, oldest membership first: one query for many studios."""
+    addresses: dict[int, list[str]] = {}
+    rows = (
+        Membership.objects.filter(studio_id__in=list(studio_ids), role=Membership.Role.OWNER, user__is_active=True)
+        .order_by("studio_id", "created_at")
+        .values_list("studio_id", "user__email")
+    )
+    for studio_id, email in rows:
+        addresses.setdefault(studio_id, []).append(email)
+    return addresses
+
+
+def next_working_time(studio: Studio, now: datetime) -> datetime:
+    """``now`` if it is working time for the studio, else its next opening (R5: quiet hours)."""
+    from comms.scheduling import quiet_hours_send_after
+
+    return quiet_hours_send_after(
+        now, tz=studio.zoneinfo, working_hours=studio.working_hours, holidays=studio.holiday_spec
+    )
+
+
+def notify_freelancer(
+    studio: Studio,
+    *,
+    to: list[str],
+    kind: str,
+    key: str,
+    template: str,
+    context: Mapping[str, Any],
+    now: datetime,
+    respect_quiet_hours: bool = True,
+):
+    """Queue a reminder to the studio's people, keyed so a repeated sweep queues nothing new.
+
+    Outside working hours the reminder waits for the next opening (R5). Returns the outbox row
+    (the existing one when ``key`` was already used), or None when the studio has nobody to tell.
+    """
+    from crm.mail import studio_email_send
+
+    if not to:
+        return None
+    send_after = next_working_time(studio, now) if respect_quiet_hours else now
+    return studio_email_send(
+        studio=studio,
+        to=to,
+        template=template,
+        context=context,
+        kind=kind,
+        idempotency_key=key,
+        send_after=send_after,
+    )
