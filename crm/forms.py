@@ -157,6 +157,11 @@ class StudioSettingsForm(forms.ModelForm):
             "regular_cadence_days",
             "yearly_card_month",
             "past_clients_per_week",
+            "reply_warning_percent",
+            "cool_off_hours",
+            "client_action_reminders",
+            "deposit_reminder_days",
+            "survey_after_days",
         ]
         widgets = {
             "payment_options": forms.Textarea(attrs={"rows": 3}),
@@ -215,7 +220,13 @@ class StudioSettingsForm(forms.ModelForm):
                 Row(Column("sla_mode"), Column("sla_hours")),
                 Row(Column("urgent_sla_mode"), Column("urgent_sla_hours")),
             ),
-            Fieldset(_("Schedule"), Row(Column("friday_update_hour"), Column("digest_hour"))),
+            Fieldset(
+                _("Reminders"),
+                Row(Column("friday_update_hour"), Column("digest_hour")),
+                Row(Column("reply_warning_percent"), Column("cool_off_hours")),
+                Row(Column("deposit_reminder_days"), Column("survey_after_days")),
+                "client_action_reminders",
+            ),
             Fieldset(
                 _("Clients"),
                 Row(Column("currency"), Column("difficulty_markups_text")),
@@ -240,6 +251,17 @@ class StudioSettingsForm(forms.ModelForm):
         if len(markups) != 4 or not all(0 <= markup <= 200 for markup in markups):
             raise forms.ValidationError(_("Give four whole percentages from 0 to 200, e.g. 0, 10, 20, 30."))
         return markups
+
+    def clean_deposit_reminder_days(self) -> str:
+        """Whole days after the deposit was asked for, ascending and without repeats: "3,7,14"."""
+        raw = self.cleaned_data["deposit_reminder_days"]
+        try:
+            days = sorted({int(part) for part in raw.replace(" ", "").split(",") if part})
+        except ValueError:
+            days = []
+        if not days or days[0] < 1 or days[-1] > 365:
+            raise forms.ValidationError(_("Give whole days from 1 to 365 separated by commas, e.g. 3, 7, 14."))
+        return ",".join(str(day) for day in days)
 
     def clean_sla_hours(self) -> Any:
         return _positive_hours(self.cleaned_data["sla_hours"])

@@ -40,6 +40,10 @@ def settings_post(studio: Studio, **changes: str) -> dict[str, str]:
         "regular_cadence_days": "180",
         "yearly_card_month": "12",
         "past_clients_per_week": "3",
+        "reply_warning_percent": "75",
+        "cool_off_hours": "3",
+        "deposit_reminder_days": "3,7,14",
+        "survey_after_days": "14",
     }
     for key in ("mon", "tue", "wed", "thu", "fri"):
         data[f"{key}_open"], data[f"{key}_close"] = "09:00", "18:00"
@@ -135,6 +139,20 @@ def test_the_owner_sets_markups_currency_and_cadences(owner_client: Client, stud
     assert studio.angel_cadence_days == 60
 
 
+def test_the_owner_sets_the_reminder_settings(owner_client: Client, studio: Studio):
+    owner_client.post(
+        reverse("settings"),
+        settings_post(
+            studio, reply_warning_percent="60", deposit_reminder_days="14, 3,7, 3", client_action_reminders="on"
+        ),
+    )
+
+    studio.refresh_from_db()
+    assert studio.reply_warning_percent == 60
+    assert studio.deposit_reminder_days == "3,7,14"
+    assert studio.client_action_reminders
+
+
 def test_inverted_working_hours_re_render_the_form_with_a_clear_error(owner_client: Client, studio: Studio):
     before = studio.working_hours
 
@@ -157,6 +175,9 @@ def test_inverted_working_hours_re_render_the_form_with_a_clear_error(owner_clie
         ({"difficulty_markups_text": "0, 10, lots"}, "difficulty_markups_text", "four whole percentages"),
         ({"currency": "euro"}, "currency", "Three letters"),
         ({"angel_cadence_days": "0"}, "angel_cadence_days", "greater than or equal to 1"),
+        ({"deposit_reminder_days": "3, soon"}, "deposit_reminder_days", "whole days from 1 to 365"),
+        ({"deposit_reminder_days": "0"}, "deposit_reminder_days", "whole days from 1 to 365"),
+        ({"reply_warning_percent": "100"}, "reply_warning_percent", "less than or equal to 99"),
     ],
 )
 def test_invalid_settings_are_refused_with_the_reason(owner_client, studio, changes, field, message):
