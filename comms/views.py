@@ -8,11 +8,6 @@ from crm.access import get_for_member, studio_required
 
 
 @studio_required
-def inbox(request: HttpRequest) -> HttpResponse:
-    return render(request, "comms/inbox.html")
-
-
-@studio_required
 def mailbox_email(request: HttpRequest, pk: int) -> HttpResponse:
     email = get_for_member(request, MailboxEmail, pk=pk)
     return render(request, "comms/mailbox_email.html", {"email": email})
