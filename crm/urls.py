@@ -23,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("clients/", include("clients.urls")),
     path("inquiry/", include((public_inquiry_urls, "inquiry"))),
+    path("survey/", include("projects.survey_urls")),
     path("projects/", include("projects.urls")),
     path("comms/", include("comms.urls")),
     path("hooks/", include("comms.webhook_urls")),

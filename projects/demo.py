@@ -46,6 +46,11 @@ def demo_projects_seed(studio: Studio, *, today: date) -> None:
             deliverables="Home + 4 inner page mock-ups as Figma files, then the built site on your hosting.",
             scope="Design and build of the pages listed above, with one round of revisions per page.",
             active_from=start_on if status in Project.ACTIVE_STATUSES else None,
+            # Asked for eight days ago: the 7-day deposit reminder is due in the demo's outbox.
+            deposit_requested_at=(
+                datetime.combine(today - timedelta(days=8), time(10), tzinfo=studio.zoneinfo)
+                if status == "awaiting_deposit" else None
+            ),
         )  # fmt: skip
         if start_on is None or project.deadline_on is None:
             continue

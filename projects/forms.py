@@ -42,7 +42,7 @@ class ProjectForm(forms.ModelForm):
         model = Project
         fields = [
             "client", "title", "currency", "deposit_percent", "start_on", "deadline_on",
-            "deliverables", "scope", "extras_policy",
+            "deliverables", "scope", "extras_policy", "friday_auto_send",
         ]  # fmt: skip
         widgets = {
             "start_on": DATE,
@@ -78,6 +78,7 @@ class ProjectForm(forms.ModelForm):
             ),
             Fieldset(_("Dates"), Row(Column("start_on"), Column("deadline_on"))),
             Fieldset(_("Agreement"), "deliverables", "scope", "extras_policy"),
+            Fieldset(_("Friday update"), "friday_auto_send"),
         )
         self.helper.add_input(Submit("submit", _("Save project")))
 

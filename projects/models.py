@@ -88,6 +88,16 @@ class Project(models.Model):
         indexes = [
             models.Index(fields=["studio", "status"], name="project_studio_status"),
             models.Index(fields=["studio", "deadline_on"], name="project_studio_deadline"),
+            # The reminder sweeps look across studios for what is due (crm.sweeps).
+            models.Index(
+                fields=["deadline_on"],
+                name="project_deadline_active",
+                condition=Q(status__in=["in_progress", "in_review", "waiting_on_client"]),
+            ),
+            models.Index(
+                fields=["deposit_requested_at"], name="project_awaiting_deposit", condition=Q(status="awaiting_deposit")
+            ),
+            models.Index(fields=["completed_on"], name="project_completed", condition=Q(status="completed")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -127,6 +137,7 @@ class Milestone(models.Model):
 
     class Meta:
         ordering = ["order", "due_on", "pk"]
+        indexes = [models.Index(fields=["due_on"], name="milestone_open_due", condition=Q(done_at__isnull=True))]
 
     def __str__(self) -> str:
         return self.title
@@ -149,7 +160,12 @@ class ActionItem(models.Model):
     class Meta:
         # Open items first on every database (SQLite and PostgreSQL sort NULLs differently).
         ordering = [models.F("done_at").asc(nulls_first=True), "due_on", "pk"]
-        indexes = [models.Index(fields=["project", "owner", "done_at"], name="actionitem_open")]
+        indexes = [
+            models.Index(fields=["project", "owner", "done_at"], name="actionitem_open"),
+            models.Index(
+                fields=["due_on"], name="actionitem_client_due", condition=Q(owner="client", done_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.text

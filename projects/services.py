@@ -80,7 +80,9 @@ def project_set_status(
     `now`: entering an active status from a non-active one sets `active_from` and clears
     `active_until`; leaving for a non-active one sets `active_until` (inclusive: it was active
     that day). Launched sets `launched_on` and runs `project_launch_followups`; Completed
-    sets `completed_on`. Returns the updated row; `project` is updated in place too.
+    sets `completed_on`. Entering Awaiting deposit sets `deposit_requested_at` to `now` (the
+    reminders count from it); leaving it clears it. Returns the updated row; `project` is
+    updated in place too.
     """
     reason = override_reason.strip()
     with transaction.atomic():
@@ -116,6 +118,13 @@ def project_set_status(
         elif was_active and not is_active:
             locked.active_until = today
             fields += ["active_until"]
+        # Deposit reminders (R11) count from the moment the project started waiting for its deposit.
+        if target == Status.AWAITING_DEPOSIT:
+            locked.deposit_requested_at = now
+            fields += ["deposit_requested_at"]
+        elif current == Status.AWAITING_DEPOSIT:
+            locked.deposit_requested_at = None
+            fields += ["deposit_requested_at"]
         if target == Status.LAUNCHED:
             locked.launched_on = today
             fields += ["launched_on"]

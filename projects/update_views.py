@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -14,7 +13,6 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from clients.models import Contact
 from comms.scheduling import quiet_hours_send_after
 from crm.access import get_for_member, studio_required
 from crm.dates import long_date
@@ -22,62 +20,16 @@ from crm.mail import render_text, studio_email_send
 from crm.models import Studio
 from projects.drafts import status_update_get_or_draft
 from projects.friday_db import projects_due_friday_update
-from projects.models import Project, Resource, StatusUpdate
+from projects.models import Project, StatusUpdate
+from projects.update_email import (
+    EDITABLE_FIELDS,
+    TEMPLATE,
+    client_contacts,
+    saved_update_context,
+    split_recipients,
+    week_label,
+)
 from projects.update_forms import StatusUpdateForm
-
-TEMPLATE = "friday-update"
-EDITABLE_FIELDS = ["summary", "done_this_week", "next_up", "blockers", "client_next_steps"]
-
-
-def week_label(key: str) -> str:
-    """``2026-W47`` → ``Monday 16 November``: the Monday of that ISO week."""
-    year, week = key.split("-W")
-    return long_date(date.fromisocalendar(int(year), int(week), 1), with_year=False)
-
-
-def _contacts(project: Project) -> list[Contact]:
-    """The client's contacts, the primary one first (or the first by name when none is marked)."""
-    return list(
-        Contact.objects.for_studio(project.studio)
-        .filter(client_id=project.client_id)
-        .order_by("-is_primary", "name", "pk")
-    )
-
-
-def _recipients(contacts: list[Contact]) -> tuple[list[str], list[str]]:
-    """``(to, cc)``: the primary contact's address, then everyone else's, each address once."""
-    seen: set[str] = set()
-    addresses = []
-    for contact in contacts:
-        if contact.email.strip().lower() not in seen:
-            seen.add(contact.email.strip().lower())
-            addresses.append(contact.email)
-    return addresses[:1], addresses[1:]
-
-
-def _email_context(
-    *, project: Project, week: str, fields: dict[str, str], resources: list[Resource], contacts: list[Contact]
-) -> dict[str, Any]:
-    """The email's context: plain strings and lists only, never model instances."""
-    first_name = contacts[0].name.split()[0] if contacts and contacts[0].name.split() else ""
-    return {
-        "project_title": project.title,
-        "client_name": project.client.name,
-        "week_label": week_label(week),
-        "first_name": first_name,
-        **{name: fields.get(name, "").strip() for name in EDITABLE_FIELDS},
-        "resources": [{"title": resource.title, "url": resource.url} for resource in resources],
-    }
-
-
-def _saved_context(project: Project, update: StatusUpdate, contacts: list[Contact]) -> dict[str, Any]:
-    return _email_context(
-        project=project,
-        week=update.week,
-        fields={name: getattr(update, name) for name in EDITABLE_FIELDS},
-        resources=list(update.resources.order_by("kind", "title", "pk")),
-        contacts=contacts,
-    )
 
 
 def _save_edits(form: StatusUpdateForm) -> bool:
@@ -122,12 +74,12 @@ def update(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 _already_sent(request, StatusUpdate.objects.get(pk=status_update.pk))
             return redirect("projects:update", pk=project.pk)
-    contacts = _contacts(project)
-    to, cc = _recipients(contacts)
+    contacts = client_contacts(project)
+    to, cc = split_recipients(contacts)
     context = {
         "studio_name": request.studio.name,
         "sender_name": request.studio.sender_name or request.studio.name,
-        **_saved_context(project, status_update, contacts),
+        **saved_update_context(project, status_update, contacts),
     }
     return render(
         request,
@@ -145,7 +97,7 @@ def update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _send(request: HttpRequest, project: Project, form: StatusUpdateForm) -> HttpResponse:
-    contacts = _contacts(project)
+    contacts = client_contacts(project)
     with transaction.atomic():
         if not _save_edits(form):
             _already_sent(request, StatusUpdate.objects.get(pk=form.instance.pk))
@@ -163,7 +115,7 @@ def _send(request: HttpRequest, project: Project, form: StatusUpdateForm) -> Htt
         if not claimed:
             _already_sent(request, StatusUpdate.objects.get(pk=form.instance.pk))
             return redirect("projects:update", pk=project.pk)
-        to, cc = _recipients(contacts)
+        to, cc = split_recipients(contacts)
         # Outside working hours the update waits for the next opening (R5). An error while queueing
         # rolls the claim back, so the update can be sent again.
         leaves_at = quiet_hours_send_after(
@@ -175,7 +127,7 @@ def _send(request: HttpRequest, project: Project, form: StatusUpdateForm) -> Htt
             to=to,
             cc=cc,
             template=TEMPLATE,
-            context=_saved_context(project, StatusUpdate.objects.get(pk=form.instance.pk), contacts),
+            context=saved_update_context(project, StatusUpdate.objects.get(pk=form.instance.pk), contacts),
             idempotency_key=f"status-update:{form.instance.pk}",
             send_after=leaves_at,
             client=project.client,
