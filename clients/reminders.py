@@ -24,12 +24,12 @@ Staleness after downtime (each period is judged on the studio's local date when 
   holiday) is in the note of the next working day, as "on Saturday 14 March"; a note whose
   working day was missed is not sent later.
 
-Cost: one ``studios_local`` query; then, for the studios at their hour on the right day only, one
-query for the keys already written, one for the owners' addresses and a constant number per studio
-(anniversaries: one query for all of them). A studio with nothing to say gets no email, and with no
-row to remember that, it is asked again on later ticks of the same period. The touchpoints list
-therefore looks at the whole week ahead (due on or before Sunday): a week with nobody due on Monday
-stays quiet unless the clients themselves change.
+Cost: the studio schedule (``crm.sweeps.scheduled``) hands a tick only the studios whose digest hour
+has come since they were last looked at, one indexed query; for those at their hour on the right day,
+one query for the keys already written, one for the owners' addresses and a constant number per
+studio (anniversaries: one query for all of them). A studio with nothing to say gets no email and is
+looked at again the next day at its hour. The touchpoints list looks at the whole week ahead (due on
+or before Sunday): a week with nobody due on Monday stays quiet unless the clients themselves change.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ from clients.selectors import past_clients_to_call, touchpoints_due
 from comms.models import OutboxEmail
 from crm import workhours
 from crm.dates import MONTH_NAMES, long_date
-from crm.sweeps import LocalMoment, freelancer_addresses, notify_freelancer, studios_local, sweep
+from crm.sweeps import LocalMoment, freelancer_addresses, notify_freelancer, scheduled, sweep
 from projects.friday import iso_week_key
 
 CADENCE_KINDS = frozenset({DueKind.PERSONAL, DueKind.CHECK_IN})
@@ -127,11 +127,10 @@ def at_digest_hour(moment: LocalMoment) -> bool:
     return moment.is_working_day and moment.reached(moment.studio.digest_hour)
 
 
-def pending_studios(now: datetime, key_for: Callable[[LocalMoment], str | None]) -> list[Pending]:
-    """Studios at their digest hour on a working day with a period key not used yet (two queries)."""
-    candidates = [
-        Pending(moment, key) for moment in studios_local(now) if at_digest_hour(moment) and (key := key_for(moment))
-    ]
+def pending_studios(checked: list[LocalMoment], key_for: Callable[[LocalMoment], str | None]) -> list[Pending]:
+    """Of the studios the schedule hands this tick, those at their digest hour on a working day with a
+    period key not used yet (one query)."""
+    candidates = [Pending(moment, key) for moment in checked if at_digest_hour(moment) and (key := key_for(moment))]
     if not candidates:
         return []
     written = set(
@@ -201,8 +200,11 @@ def sweep_touchpoints_due(now: datetime) -> int:
 
     Missed (beat down): sent on a later working day of the same week, never for a past week.
     """
-    pending = pending_studios(now, lambda moment: f"touchpoints-due:{moment.studio.pk}:{iso_week_key(moment.today)}")
-    return notify_each(pending, now, kind="touchpoints-due", context_for=touchpoints_context)
+    with scheduled("touchpoints", now) as checked:
+        pending = pending_studios(
+            checked, lambda moment: f"touchpoints-due:{moment.studio.pk}:{iso_week_key(moment.today)}"
+        )
+        return notify_each(pending, now, kind="touchpoints-due", context_for=touchpoints_context)
 
 
 def touchpoints_context(moment: LocalMoment) -> dict | None:
@@ -238,8 +240,11 @@ def sweep_past_clients(now: datetime) -> int:
 
     Missed (beat down): sent on a later working day of the same week, never for a past week.
     """
-    pending = pending_studios(now, lambda moment: f"past-clients:{moment.studio.pk}:{iso_week_key(moment.today)}")
-    return notify_each(pending, now, kind="past-clients", context_for=past_clients_context)
+    with scheduled("past-clients", now) as checked:
+        pending = pending_studios(
+            checked, lambda moment: f"past-clients:{moment.studio.pk}:{iso_week_key(moment.today)}"
+        )
+        return notify_each(pending, now, kind="past-clients", context_for=past_clients_context)
 
 
 def contact_entry(contact: Contact | None) -> dict[str, str]:
@@ -274,7 +279,8 @@ def sweep_yearly_card(now: datetime) -> int:
             return None
         return f"yearly-card:{moment.studio.pk}:{moment.today.year}"
 
-    return notify_each(pending_studios(now, key_for), now, kind="yearly-card", context_for=yearly_card_context)
+    with scheduled("yearly-card", now) as checked:
+        return notify_each(pending_studios(checked, key_for), now, kind="yearly-card", context_for=yearly_card_context)
 
 
 def yearly_card_context(moment: LocalMoment) -> dict | None:
@@ -309,14 +315,15 @@ def sweep_anniversaries(now: datetime) -> int:
 
     Missed (beat down that working day): not sent later; the next note covers only its own days.
     """
-    pending = pending_studios(now, lambda moment: f"anniversary:{moment.studio.pk}:{moment.today.isoformat()}")
-    found = anniversaries_by_studio(pending)
-    return notify_each(
-        [item for item in pending if found.get(item.studio_id)],
-        now,
-        kind="anniversary",
-        context_for=lambda moment: anniversary_context(moment, found[moment.studio.pk]),
-    )
+    with scheduled("anniversaries", now) as checked:
+        pending = pending_studios(checked, lambda moment: f"anniversary:{moment.studio.pk}:{moment.today.isoformat()}")
+        found = anniversaries_by_studio(pending)
+        return notify_each(
+            [item for item in pending if found.get(item.studio_id)],
+            now,
+            kind="anniversary",
+            context_for=lambda moment: anniversary_context(moment, found[moment.studio.pk]),
+        )
 
 
 @dataclass(frozen=True)

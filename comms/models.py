@@ -370,6 +370,9 @@ class Commitment(models.Model):
             models.Index(
                 fields=["studio", "promised_by"], name="commitment_open", condition=Q(fulfilled_at__isnull=True)
             ),
+            # The reminder sweeps look across studios for promises whose warning or deadline has come.
+            models.Index(fields=["warn_at"], name="commitment_warn", condition=Q(fulfilled_at__isnull=True)),
+            models.Index(fields=["promised_by"], name="commitment_due", condition=Q(fulfilled_at__isnull=True)),
         ]
 
     def __str__(self) -> str:

@@ -139,6 +139,16 @@ class Studio(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Saving a new studio, or settings that move its local hours, makes its scheduled sweeps due."""
+        from crm.sweeps import SCHEDULE_FIELDS, schedules_reset
+
+        is_new = self._state.adding
+        update_fields = kwargs.get("update_fields")
+        super().save(*args, **kwargs)
+        if is_new or update_fields is None or SCHEDULE_FIELDS.intersection(update_fields):
+            schedules_reset(self)
+
     @property
     def zoneinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -223,3 +233,23 @@ class Heartbeat(models.Model):
 
     def is_stale(self, now: datetime) -> bool:
         return now - self.last_seen_at > timedelta(seconds=settings.HEARTBEAT_STALE_AFTER_SECONDS)
+
+
+class SweepSchedule(models.Model):
+    """When a studio is next due for one hour-based sweep (digest, Friday reminder…), as a UTC instant.
+
+    Lets each beat tick ask the database for the studios due *now* instead of reading every studio
+    and working out its local hour: a tick's cost follows what is due, not how many studios exist.
+    A missing row means "due now"; changing the studio's settings deletes its rows.
+    """
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="sweep_schedules")
+    job = models.CharField(max_length=40)
+    next_run_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["studio", "job"], name="sweepschedule_one_per_job")]
+        indexes = [models.Index(fields=["job", "next_run_at"], name="sweepschedule_due")]
+
+    def __str__(self) -> str:
+        return f"{self.job} for studio {self.studio_id} at {self.next_run_at:%Y-%m-%d %H:%M}"

@@ -12,15 +12,16 @@ the freelancer is, and one function to notify them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
 
 from crm import workhours
-from crm.models import Membership, Studio
+from crm.models import Membership, Studio, SweepSchedule
 
 logger = logging.getLogger("rapport.sweeps")
 
@@ -69,6 +70,7 @@ class LocalMoment:
 
     studio: Studio
     local: datetime
+    schedule: SweepSchedule | None = None
 
     @property
     def today(self) -> date:
@@ -89,6 +91,70 @@ def studios_local(now: datetime, studios: QuerySet[Studio] | None = None) -> Ite
     """Every studio (one query) with its local moment at ``now``."""
     for studio in (studios if studios is not None else Studio.objects.all()).order_by("pk"):
         yield LocalMoment(studio=studio, local=now.astimezone(studio.zoneinfo))
+
+
+# The hour-based sweeps, each with the studio setting that holds its local hour.
+SCHEDULED_JOBS: dict[str, str] = {
+    "daily-digest": "digest_hour",
+    "friday": "friday_update_hour",
+    "touchpoints": "digest_hour",
+    "past-clients": "digest_hour",
+    "yearly-card": "digest_hour",
+    "anniversaries": "digest_hour",
+}
+# Settings that move a studio's local hours: saving any of them makes every scheduled job due again.
+SCHEDULE_FIELDS = frozenset(
+    {"timezone", "working_hours_json", "holiday_country", "holiday_subdivision", "digest_hour", "friday_update_hour",
+     "yearly_card_month", "past_clients_per_week"}
+)  # fmt: skip
+
+
+def due_studios(job: str, now: datetime) -> list[LocalMoment]:
+    """Studios whose next check for ``job`` has come, with their local moment: one indexed query.
+
+    Cost follows the studios due, not the studios stored. A sweep reschedules the ones it handled
+    (``reschedule``); one that failed stays due and is tried again at the next tick.
+    """
+    schedules = SweepSchedule.objects.filter(job=job, next_run_at__lte=now).select_related("studio").order_by("pk")
+    return [
+        LocalMoment(studio=schedule.studio, local=now.astimezone(schedule.studio.zoneinfo), schedule=schedule)
+        for schedule in schedules
+    ]
+
+
+def next_check_at(studio: Studio, job: str, now: datetime) -> datetime:
+    """The job's local hour today if it is still ahead, else tomorrow's: when to look at the studio next."""
+    tz = studio.zoneinfo
+    local = now.astimezone(tz)
+    hour = getattr(studio, SCHEDULED_JOBS[job])
+    day = local.date() if local.hour < hour else local.date() + timedelta(days=1)
+    return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
+
+
+def reschedule(job: str, moments: Iterable[LocalMoment], now: datetime) -> None:
+    """After handling the studios of one tick: each is next due at its next local hour (one query)."""
+    schedules = [moment.schedule for moment in moments if moment.schedule is not None]
+    for schedule in schedules:
+        schedule.next_run_at = next_check_at(schedule.studio, job, now)
+    if schedules:
+        SweepSchedule.objects.bulk_update(schedules, ["next_run_at"])
+
+
+@contextmanager
+def scheduled(job: str, now: datetime) -> Iterator[list[LocalMoment]]:
+    """The studios due for ``job`` this tick; rescheduled when the block finishes, kept due if it raises."""
+    checked = due_studios(job, now)
+    yield checked
+    reschedule(job, checked, now)
+
+
+def schedules_reset(studio: Studio, now: datetime | None = None) -> None:
+    """Make every scheduled job due for ``studio`` (a new studio, or its hours changed)."""
+    from django.utils import timezone
+
+    at = now or timezone.now()
+    for job in SCHEDULED_JOBS:
+        SweepSchedule.objects.update_or_create(studio=studio, job=job, defaults={"next_run_at": at})
 
 
 def freelancer_addresses(studio_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -29,7 +29,7 @@ from crm.dates import long_date
 from crm.mail import studio_email_send
 from crm.models import Studio
 from crm.money import format_money
-from crm.sweeps import freelancer_addresses, next_working_time, notify_freelancer, studios_local, sweep
+from crm.sweeps import due_studios, freelancer_addresses, next_working_time, notify_freelancer, reschedule, sweep
 from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds
 from projects.friday_db import projects_due_friday_update
@@ -224,22 +224,24 @@ def friday_for_studio(studio: Studio, *, now: datetime, to: list[str]) -> int:
     )
 
 
-@sweep("friday")
+FRIDAY_JOB = "friday"
+
+
+@sweep(FRIDAY_JOB)
 def friday_sweep(now: datetime) -> int:
     """Job 2 (R2): the Friday reminder to the freelancer, and the auto-sent drafts.
 
     Key ``friday-reminder:{studio id}:{week}`` (one per studio and local ISO week); auto-sent
     updates ``friday-update:{project id}:{week}``. Relevant only on the studio's local Friday from
     ``friday_update_hour`` until midnight: after downtime, a past Friday's reminder (and its
-    auto-sends) is never sent. Nothing is written when no project is due. Studios already reminded
-    this week are skipped with one query, so the rest of Friday's ticks cost almost nothing.
+    auto-sends) is never sent. Nothing is written when no project is due. The studio schedule
+    (``crm.sweeps.due_studios``) hands a tick only the studios whose Friday hour has come since they
+    were last looked at, so the other ticks of the week cost one indexed query.
     """
-    moments = [
-        moment
-        for moment in studios_local(now)
-        if is_friday_reminder_time(moment.local, moment.studio.friday_update_hour)
-    ]
+    checked = due_studios(FRIDAY_JOB, now)
+    moments = [moment for moment in checked if is_friday_reminder_time(moment.local, moment.studio.friday_update_hour)]
     if not moments:
+        reschedule(FRIDAY_JOB, checked, now)
         return 0
     keys = {
         moment.studio.pk: friday_reminder_key(moment.studio.pk, week_bounds(now, moment.studio.zoneinfo).key)
@@ -248,7 +250,9 @@ def friday_sweep(now: datetime) -> int:
     done = existing_keys(keys.items())
     pending = [moment.studio for moment in moments if (moment.studio.pk, keys[moment.studio.pk]) not in done]
     addresses = freelancer_addresses(studio.pk for studio in pending)
-    return sum(friday_for_studio(studio, now=now, to=addresses.get(studio.pk, [])) for studio in pending)
+    written = sum(friday_for_studio(studio, now=now, to=addresses.get(studio.pk, [])) for studio in pending)
+    reschedule(FRIDAY_JOB, checked, now)
+    return written
 
 
 # --- Deadlines and the client's action items ------------------------------------------------------

@@ -1,0 +1,373 @@
+"""The daily digest (job 3): on each working day, at the studio's digest hour, what needs the freelancer.
+
+Sweep ``daily-digest`` (every beat tick). A studio is due once its local clock has reached
+``digest_hour`` on a local working day (holidays and closed weekdays get none) and its digest for that
+local date has not been written yet (key ``digest:{studio_id}:{YYYY-MM-DD}``). The digest goes to the
+studio's owners at once: the hour is the freelancer's own choice, so it is not held back to the opening
+(R5's quiet hours are about mail the freelancer did not ask for at that time).
+
+Sections: replies owed (open clocks, soonest first, breached flagged), promises due (open commitments
+promised by the end of the local day, overdue included), deadlines within ``DEADLINE_HORIZON_DAYS`` and
+overdue (active projects' deadlines, their open milestones), deposits awaited (amount outstanding, days
+waiting), the clients' overdue next steps, touchpoints due, and mail to clients leaving today. Calls
+today are left out: there is no call model yet. Each section lists at most ``SECTION_LIMIT`` items.
+
+Stale, hence never sent: a digest for a past day (after downtime only today's goes; a tick that finds
+the studio after its hour on the same day still sends it). Nothing to say (every section empty):
+nothing is queued.
+
+Cost: the studio schedule (``crm.sweeps.due_studios``) hands each tick only the studios whose digest
+hour has come since they were last looked at; each is then checked again at its next local digest hour.
+One query for those studios, one for the keys already used, one for their owners, then a constant
+number of queries per studio due (about ten), whatever the data stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from clients.selectors import touchpoints_due
+from comms.compose import format_duration
+from comms.models import Commitment, Message, OutboxEmail
+from comms.reminders import keys_already_used
+from crm.dates import long_date, short_date
+from crm.models import Studio
+from crm.money import format_money
+from crm.sweeps import LocalMoment, due_studios, freelancer_addresses, notify_freelancer, reschedule, sweep
+from projects.models import ActionItem, Milestone, Project
+from projects.services import projects_awaiting_deposit
+
+DIGEST_KIND = "digest"
+SECTION_LIMIT = 20
+DEADLINE_HORIZON_DAYS = 7
+# Outbox kinds that go to the studio's own people, not to clients: not "mail leaving today".
+FREELANCER_KINDS = frozenset(
+    {
+        "digest", "clock-warning", "clock-breach", "commitment-warning", "commitment-breach",
+        "friday-reminder", "deadline-reminder", "touchpoints-due", "past-clients", "yearly-card",
+        "anniversary", "inquiry-new-lead", "account", "reminder",
+    }
+)  # fmt: skip
+
+
+def digest_key(studio_id: int, day: date) -> str:
+    return f"digest:{studio_id}:{day.isoformat()}"
+
+
+# --- Which studios are due (one query each for studios, keys and owners) --------------------------
+
+
+def at_digest_hour(moments: Iterable[LocalMoment]) -> list[LocalMoment]:
+    """The studios whose local digest hour has come today, on a working day."""
+    return [moment for moment in moments if moment.reached(moment.studio.digest_hour) and moment.is_working_day]
+
+
+def without_digest(moments: list[LocalMoment]) -> list[LocalMoment]:
+    """Those whose digest for their local today was not written yet."""
+    if not moments:
+        return []
+    keys = {moment.studio.pk: digest_key(moment.studio.pk, moment.today) for moment in moments}
+    written = keys_already_used(keys.items())
+    return [moment for moment in moments if (moment.studio.pk, keys[moment.studio.pk]) not in written]
+
+
+DIGEST_JOB = "daily-digest"
+
+
+@sweep("daily-digest")
+def sweep_daily_digest(now: datetime) -> int:
+    """Queue today's digest for every studio at its hour that has something to say; see the module docstring."""
+    checked = due_studios(DIGEST_JOB, now)
+    due = without_digest(at_digest_hour(checked))
+    if not due:
+        reschedule(DIGEST_JOB, checked, now)
+        return 0
+    studios = {moment.studio.pk: moment.studio for moment in due}
+    addresses = freelancer_addresses(studios)
+    written = 0
+    for moment in due:
+        studio, to = studios[moment.studio.pk], addresses.get(moment.studio.pk, [])
+        if not to:
+            continue
+        sections = digest_sections(studio, today=moment.today, now=now)
+        if not sections:
+            continue
+        row = notify_freelancer(
+            studio,
+            to=to,
+            kind=DIGEST_KIND,
+            key=digest_key(studio.pk, moment.today),
+            template="digest",
+            context=digest_context(sections, today=moment.today),
+            now=now,
+            respect_quiet_hours=False,
+        )
+        written += row is not None
+    reschedule(DIGEST_JOB, checked, now)
+    return written
+
+
+# --- What the digest says ---------------------------------------------------------------------
+
+
+def digest_sections(studio: Studio, *, today: date, now: datetime) -> list[dict[str, Any]]:
+    """The digest's non-empty sections, in reading order: a constant number of queries."""
+    sections = [
+        section(_("Replies owed"), replies_owed(studio, now=now), more_url=reverse("comms:inbox")),
+        section(_("Promises due"), promises_due(studio, today=today, now=now), more_url=reverse("comms:inbox")),
+        section(_("Deadlines"), deadlines(studio, today=today), more_url=reverse("projects:index")),
+        section(_("Deposits awaited"), deposits_awaited(studio, today=today), more_url=reverse("projects:index")),
+        section(
+            _("Clients' overdue next steps"),
+            client_steps_overdue(studio, today=today),
+            more_url=reverse("projects:index"),
+        ),
+        section(_("Touchpoints due"), touchpoints(studio, today=today), more_url=reverse("clients:touchpoints")),
+        section(_("Mail leaving today"), mail_leaving_today(studio, today=today), more_url=reverse("comms:outbox")),
+    ]
+    return [entry for entry in sections if entry["items"]]
+
+
+def section(title: str, items: list[dict[str, Any]], *, more_url: str) -> dict[str, Any]:
+    shown = items[:SECTION_LIMIT]
+    more = len(items) > SECTION_LIMIT
+    return {
+        "title": title,
+        "items": shown,
+        "count": f"{SECTION_LIMIT}+" if more else str(len(shown)),
+        "more": more,
+        "more_url": absolute(more_url),
+    }
+
+
+SUBJECT_SECTIONS = 3
+
+
+def digest_context(sections: list[dict[str, Any]], *, today: date) -> dict[str, Any]:
+    summary = " · ".join(f"{entry['title']}: {entry['count']}" for entry in sections[:SUBJECT_SECTIONS])
+    if len(sections) > SUBJECT_SECTIONS:
+        summary += " · …"
+    return {
+        "date_label": long_date(today, with_year=False),
+        "short_date_label": short_date(today),
+        "summary": summary,
+        "sections": sections,
+        "today_url": absolute(reverse("today")),
+    }
+
+
+def item(title: str, detail: str, url: str, *, flag: str = "") -> dict[str, Any]:
+    """One line of a section: what, the detail under it, where to act, and an optional alarm word."""
+    return {"title": title, "detail": detail, "url": absolute(url), "flag": flag}
+
+
+def replies_owed(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+    clocks = (
+        Message.objects.for_studio(studio)
+        .open_clocks()
+        .filter(reply_due_at__isnull=False)
+        .select_related("client")
+        .only("subject", "from_email", "from_name", "reply_due_at", "client__name")
+        .order_by("reply_due_at", "pk")[: SECTION_LIMIT + 1]
+    )
+    return [
+        item(
+            f"{message.client.name if message.client else message.from_email}: "
+            f"“{message.subject or _('(no subject)')}”",
+            due_detail(message.reply_due_at, studio=studio, now=now),
+            reverse("comms:message", kwargs={"pk": message.pk}),
+            flag=_("overdue") if message.reply_due_at <= now else "",
+        )
+        for message in clocks
+    ]
+
+
+def promises_due(studio: Studio, *, today: date, now: datetime) -> list[dict[str, Any]]:
+    commitments = (
+        Commitment.objects.for_studio(studio)
+        .filter(fulfilled_at__isnull=True, promised_by__lt=local_midnight(today + timedelta(days=1), studio))
+        .select_related("client")
+        .order_by("promised_by", "pk")[: SECTION_LIMIT + 1]
+    )
+    return [
+        item(
+            f"{commitment.client.name}: {commitment.description}",
+            due_detail(commitment.promised_by, studio=studio, now=now),
+            reverse("comms:message", kwargs={"pk": commitment.message_id})
+            if commitment.message_id
+            else reverse("clients:detail", kwargs={"pk": commitment.client_id}),
+            flag=_("overdue") if commitment.promised_by <= now else "",
+        )
+        for commitment in commitments
+    ]
+
+
+def deadlines(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    """Active projects' deadlines and their open milestones, overdue or within the horizon, soonest first."""
+    horizon = today + timedelta(days=DEADLINE_HORIZON_DAYS)
+    projects = (
+        Project.objects.for_studio(studio)
+        .filter(status__in=Project.ACTIVE_STATUSES, deadline_on__lte=horizon)
+        .select_related("client")
+        .order_by("deadline_on", "pk")[: SECTION_LIMIT + 1]
+    )
+    milestones = (
+        Milestone.objects.filter(
+            project__studio=studio,
+            project__status__in=Project.ACTIVE_STATUSES,
+            done_at__isnull=True,
+            due_on__lte=horizon,
+        )
+        .select_related("project__client")
+        .order_by("due_on", "pk")[: SECTION_LIMIT + 1]
+    )
+    dated = [
+        (project.deadline_on, 0, project.pk, f"{project.title} ({project.client.name})", _("deadline"), project.pk)
+        for project in projects
+    ] + [
+        (
+            milestone.due_on,
+            1,
+            milestone.pk,
+            f"{milestone.title} — {milestone.project.title} ({milestone.project.client.name})",
+            _("milestone"),
+            milestone.project_id,
+        )
+        for milestone in milestones
+    ]
+    dated.sort()
+    return [
+        item(
+            title,
+            f"{what} {short_date(day)}, {relative_day(day, today)}",
+            reverse("projects:detail", kwargs={"pk": project_id}),
+            flag=_("overdue") if day < today else "",
+        )
+        for day, _order, _pk, title, what, project_id in dated
+    ]
+
+
+def deposits_awaited(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    rows = []
+    for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today):
+        due_minor = project.deposit_due_minor
+        if due_minor:
+            amount = _("%(amount)s outstanding") % {
+                "amount": format_money(max(due_minor - received_minor, 0), project.currency)
+            }
+        else:
+            amount = _("amount not set")
+        waiting = ngettext("waiting %(days)d day", "waiting %(days)d days", days_waiting) % {"days": days_waiting}
+        rows.append(
+            item(
+                f"{project.title} ({project.client.name})",
+                f"{amount}, {waiting}",
+                reverse("projects:detail", kwargs={"pk": project.pk}),
+            )
+        )
+    return rows
+
+
+def client_steps_overdue(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    """The clients' own open action items past their date, on projects not completed or cancelled."""
+    items = (
+        ActionItem.objects.filter(
+            project__studio=studio, owner=ActionItem.Owner.CLIENT, done_at__isnull=True, due_on__lt=today
+        )
+        .exclude(project__status__in=[Project.Status.COMPLETED, Project.Status.CANCELLED])
+        .select_related("project__client")
+        .order_by("due_on", "pk")[: SECTION_LIMIT + 1]
+    )
+    return [
+        item(
+            f"{action.project.client.name}: {action.text}",
+            f"{_('due')} {short_date(action.due_on)}, {relative_day(action.due_on, today)} · {action.project.title}",
+            reverse("projects:detail", kwargs={"pk": action.project_id}),
+            flag=_("overdue"),
+        )
+        for action in items
+    ]
+
+
+def touchpoints(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    return [
+        item(
+            client.name,
+            due.reason
+            if not due.days_overdue
+            else f"{due.reason} "
+            + ngettext("(%(days)d day overdue)", "(%(days)d days overdue)", due.days_overdue)
+            % {"days": due.days_overdue},
+            reverse("clients:detail", kwargs={"pk": client.pk}),
+        )
+        for due, client in touchpoints_due(studio=studio, today=today)
+    ]
+
+
+def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    """Mail to clients still queued to leave during the local day (cool-off, send later, reminders)."""
+    emails = (
+        OutboxEmail.objects.for_studio(studio)
+        .filter(
+            status=OutboxEmail.Status.QUEUED,
+            send_after__gte=local_midnight(today, studio),
+            send_after__lt=local_midnight(today + timedelta(days=1), studio),
+        )
+        .exclude(kind__in=FREELANCER_KINDS)
+        .only("subject", "to", "send_after", "confirm_before_sending")
+        .order_by("send_after", "pk")[: SECTION_LIMIT + 1]
+    )
+    rows = []
+    for email in emails:
+        detail = _("to %(to)s at %(time)s") % {
+            "to": ", ".join(email.to),
+            "time": f"{email.send_after.astimezone(studio.zoneinfo):%H:%M}",
+        }
+        if email.confirm_before_sending:
+            detail += " · " + _("waits for your confirmation")
+        rows.append(item(email.subject, detail, reverse("comms:outbox_email", kwargs={"pk": email.pk})))
+    return rows
+
+
+# --- Small helpers ------------------------------------------------------------------------------
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def local_midnight(day: date, studio: Studio) -> datetime:
+    return datetime.combine(day, time()).replace(tzinfo=studio.zoneinfo)
+
+
+def relative_day(day: date, today: date) -> str:
+    """ "today", "tomorrow", "in 3 days", "yesterday", "4 days ago"."""
+    delta = (day - today).days
+    if delta == 0:
+        return _("today")
+    if delta == 1:
+        return _("tomorrow")
+    if delta == -1:
+        return _("yesterday")
+    if delta > 0:
+        return ngettext("in %(days)d day", "in %(days)d days", delta) % {"days": delta}
+    return ngettext("%(days)d day ago", "%(days)d days ago", -delta) % {"days": -delta}
+
+
+def due_detail(due_at: datetime, *, studio: Studio, now: datetime) -> str:
+    """ "due Wed 4 Mar, 17:00 (in 2 h 10 min)" or "was due Mon 2 Mar, 18:00 (overdue by 1 d 16 h)"."""
+    local = due_at.astimezone(studio.zoneinfo)
+    when = f"{short_date(local.date())}, {local:%H:%M}"
+    if due_at <= now:
+        return _("was due %(when)s (overdue by %(duration)s)") % {
+            "when": when,
+            "duration": format_duration(now - due_at),
+        }
+    return _("due %(when)s (in %(duration)s)") % {"when": when, "duration": format_duration(due_at - now)}
