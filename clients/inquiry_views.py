@@ -8,6 +8,7 @@ every visitor shares the proxy's limit.
 """
 
 import hashlib
+import logging
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clients.inquiry import lead_create_from_inquiry
 from clients.inquiry_forms import InquiryForm
 from crm.models import Studio
+
+logger = logging.getLogger("rapport.inquiry")
 
 IP_LIMIT = 5
 IP_WINDOW_SECONDS = 60 * 60
@@ -67,11 +70,21 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _rate_limited(*, studio: Studio, ip: str, email: str) -> bool:
-    """Count this submission against both limits; True if either is exceeded."""
+    """Count this submission against both limits; True if either is exceeded.
+
+    Fails open: with the cache (Redis) down, an inquiry is accepted rather than lost — the
+    honeypot still stops the simplest bots, and the outage is logged.
+    """
     email_digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    if _count_exceeds(f"inquiry:ip:{studio.pk}:{ip}", limit=IP_LIMIT, window=IP_WINDOW_SECONDS):
-        return True
-    return _count_exceeds(f"inquiry:email:{studio.pk}:{email_digest}", limit=EMAIL_LIMIT, window=EMAIL_WINDOW_SECONDS)
+    try:
+        if _count_exceeds(f"inquiry:ip:{studio.pk}:{ip}", limit=IP_LIMIT, window=IP_WINDOW_SECONDS):
+            return True
+        return _count_exceeds(
+            f"inquiry:email:{studio.pk}:{email_digest}", limit=EMAIL_LIMIT, window=EMAIL_WINDOW_SECONDS
+        )
+    except Exception:
+        logger.warning("Inquiry rate limits are off: the cache is unreachable", exc_info=True)
+        return False
 
 
 def _count_exceeds(key: str, *, limit: int, window: int) -> bool:

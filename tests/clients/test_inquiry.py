@@ -409,3 +409,16 @@ class FailingBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("SMTP server down")
+
+
+def test_with_the_cache_down_the_inquiry_is_kept_not_lost(client: Browser, studio: Studio, form_url: str, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to redis:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "add", unreachable)
+    monkeypatch.setattr(cache, "incr", unreachable)
+
+    response = post(client, form_url)
+
+    assert response.status_code == 302
+    assert Message.objects.filter(studio=studio, from_email="ada@weaver.example").exists()
