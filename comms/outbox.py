@@ -5,10 +5,11 @@ Life of a row: ``queued`` (waiting for ``send_after``, and for a confirmation wh
 ``send_after`` after an error, and ``failed`` once the attempts run out. ``cancelled`` is the
 undo. Quiet hours, cool-off and "send later" are all just ``send_after``.
 
-Delivery is at least once: a worker that dies after the ESP accepted a message but before the
-row was marked sent leaves it in ``sending``; ``reclaim_stuck`` puts it back after
-``OUTBOX_SENDING_TIMEOUT`` and it goes again with the same Message-ID, so mail clients that
-dedupe on it show one copy.
+A worker that dies mid-batch leaves its rows in ``sending``. ``send_started_at`` (committed just
+before the ESP call) tells the rows that never reached the ESP, which simply go back to the
+queue, from the one that was in flight and may or may not have left: client mail then waits in
+``attention`` ("needs attention") for the freelancer to decide, and is never resent silently;
+reminders to the freelancer themselves (``FREELANCER_KINDS``) are sent again. See ``reclaim_stuck``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
 from django.db.models import DateTimeField, F, Value
-from django.db.models.functions import Least
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from comms.mailbox import STUDIO_HEADER
@@ -53,6 +54,20 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (AnymailRecipientsRefused, A
 MAX_ERROR_LENGTH = 2000
 MAX_REFERENCES = 20
 HEADER_NAME = re.compile(r"[!-9;-~]+")
+
+FREELANCER_KINDS = frozenset(
+    {
+        "account", "inquiry-new-lead", "digest", "clock-warning", "clock-breach", "commitment-warning",
+        "commitment-breach", "friday-reminder", "deadline-reminder", "touchpoints-due", "past-clients",
+        "yearly-card", "anniversary",
+    }
+)  # fmt: skip
+"""Kinds written to the studio's own people (or a user's own account mail), never to a client.
+
+When a worker died while handing one of these to the ESP, ``reclaim_stuck`` sends it again: a
+reminder that arrives twice is harmless, one that never arrives is not. Mail of any other kind,
+or linked to a client, is client mail: it is never resent without the freelancer's say.
+"""
 
 
 # --- Enqueue ---------------------------------------------------------------------------------
@@ -245,7 +260,7 @@ def claim_due(now: datetime | None = None, limit: int = 50) -> list[OutboxEmail]
     conditional UPDATE that only one worker can win.
     """
     now = now or timezone.now()
-    claim = {"status": Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1}
+    claim = {"status": Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1, "send_started_at": None}
     if db_connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             pks = list(due_emails(now).select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
@@ -278,18 +293,39 @@ def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = N
     return message
 
 
+def _this_claim(email: OutboxEmail):
+    """The row, as long as it still carries this worker's claim (a reclaimed and re-claimed row does not)."""
+    return OutboxEmail.objects.filter(pk=email.pk, attempts=email.attempts, claimed_at=email.claimed_at)
+
+
 def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> bool:
-    """Send a row this worker claimed; True when it left. Errors reschedule or fail the row."""
+    """Send a row this worker claimed; True when it left. Errors reschedule or fail the row.
+
+    ``send_started_at`` is committed just before the ESP call, so a row this worker leaves behind
+    by dying says whether it was in flight (see ``reclaim_stuck``).
+    """
     try:
         message = build_message(email, connection=connection or get_connection(settings.OUTBOX_DELIVERY_BACKEND))
+    except Exception as error:
+        _record_failure(email, error)
+        return False
+    started = timezone.now()
+    if not _this_claim(email).filter(status=Status.SENDING).update(send_started_at=started):
+        logger.warning("Outbox email %s is no longer claimed by this worker; not sent.", email.pk)
+        return False
+    email.send_started_at = started
+    try:
         message.send()
     except Exception as error:
         _record_failure(email, error)
         return False
     now = timezone.now()
     esp_message_id = _esp_message_id(message)
-    updated = OutboxEmail.objects.filter(pk=email.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=now, esp_message_id=esp_message_id, last_error=""
+    # "attention" too: the row was reclaimed while this worker was slow, and now it is known to have left.
+    updated = (
+        _this_claim(email)
+        .filter(status__in=[Status.SENDING, Status.NEEDS_ATTENTION])
+        .update(status=Status.SENT, sent_at=now, esp_message_id=esp_message_id, last_error="")
     )
     if not updated:
         logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
@@ -338,37 +374,71 @@ def _record_failure(email: OutboxEmail, error: BaseException) -> None:
     now = timezone.now()
     description = _describe(error)
     permanent = isinstance(error, PERMANENT_ERRORS)
-    mine = OutboxEmail.objects.filter(pk=email.pk, status=Status.SENDING)
+    mine = _this_claim(email).filter(status=Status.SENDING)
+    settled = {"last_error": description, "claimed_at": None, "send_started_at": None}
     if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        mine.update(status=Status.FAILED, last_error=description, claimed_at=None)
+        mine.update(status=Status.FAILED, **settled)
         email.status = Status.FAILED
         logger.error("Outbox email %s failed after %s attempt(s): %s", email.pk, email.attempts, description)
     else:
         send_after = now + retry_delay(email.attempts)
-        mine.update(status=Status.QUEUED, send_after=send_after, last_error=description, claimed_at=None)
+        mine.update(status=Status.QUEUED, send_after=send_after, **settled)
         email.status, email.send_after = Status.QUEUED, send_after
         logger.warning(
             "Outbox email %s: attempt %s failed, next at %s: %s", email.pk, email.attempts, send_after, description
         )
-    email.last_error, email.claimed_at = description, None
+    email.last_error, email.claimed_at, email.send_started_at = description, None, None
 
 
 def reclaim_stuck(now: datetime | None = None) -> int:
-    """Put rows left in ``sending`` by a worker that died back in the queue (or fail them when out of attempts)."""
+    """Settle rows left in ``sending`` longer than ``OUTBOX_SENDING_TIMEOUT``: their worker is gone.
+
+    * Never handed to the ESP (``send_started_at`` empty): back in the queue as they were; the
+      claim does not count as an attempt.
+    * Handed to the ESP, never marked sent: it may or may not have left. Freelancer mail
+      (``FREELANCER_KINDS``, no client linked) is queued again, with the same Message-ID;
+      anything else becomes ``attention`` with an explanation, and the freelancer decides on the
+      Outbox page (send again, mark as sent, or cancel). It is never resent on its own.
+    * Rows out of attempts fail instead of going back to the queue.
+
+    Why a timeout, and not "every row claimed before this worker started": several workers on
+    several machines share the database, and nothing in a row says whose claim is still alive.
+    A row older than the timeout belongs to no live task, because the timeout is kept above
+    ``CELERY_TASK_TIME_LIMIT`` (after which Celery kills a task). ``deliver_due`` runs this on
+    every tick and each worker once at start-up (``crm.celery``); the claim is fenced by
+    (attempts, claimed_at), so a worker that was merely slow cannot send a row someone else now holds.
+    """
     now = now or timezone.now()
     timeout = settings.OUTBOX_SENDING_TIMEOUT
     stuck = OutboxEmail.objects.filter(status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=timeout))
-    note = (
-        f"Reclaimed at {now:%Y-%m-%d %H:%M} UTC: still sending after {timeout} s, the worker probably stopped. "
-        "It may have left already; it goes again with the same Message-ID."
+    worn_out = {"attempts__gte": settings.OUTBOX_MAX_ATTEMPTS}
+    when = f"{now:%Y-%m-%d %H:%M} UTC"
+    released = {"claimed_at": None, "send_started_at": None}
+
+    not_started = stuck.filter(send_started_at__isnull=True)
+    requeued = not_started.update(status=Status.QUEUED, attempts=Greatest(F("attempts") - 1, Value(0)), **released)
+
+    in_flight = stuck.filter(send_started_at__isnull=False)
+    for_freelancer = in_flight.filter(kind__in=FREELANCER_KINDS, client__isnull=True)
+    interrupted = f"Found interrupted at {when}: the worker stopped while handing this email to the email provider"
+    resend_note = f"{interrupted}. A reminder to you, so it goes again (it may arrive twice)."
+    failed = for_freelancer.filter(**worn_out).update(status=Status.FAILED, last_error=resend_note, **released)
+    resent = for_freelancer.update(status=Status.QUEUED, last_error=resend_note, **released)
+    attention = in_flight.update(
+        status=Status.NEEDS_ATTENTION,
+        last_error=(
+            f"{interrupted}, so it may or may not have left. Rapport will not send it again on its own: "
+            "if it reached the recipients, mark it as sent; if not, send it again; or cancel it."
+        ),
     )
-    failed = stuck.filter(attempts__gte=settings.OUTBOX_MAX_ATTEMPTS).update(
-        status=Status.FAILED, claimed_at=None, last_error=note
-    )
-    requeued = stuck.update(status=Status.QUEUED, claimed_at=None, last_error=note)
-    if failed or requeued:
-        logger.warning("Outbox: reclaimed %s stuck email(s), %s of them failed for good.", failed + requeued, failed)
-    return failed + requeued
+    if requeued or failed or resent:
+        logger.warning(
+            "Outbox: %s email(s) left by a stopped worker queued again, %s resent, %s failed for good.",
+            requeued, resent, failed,
+        )  # fmt: skip
+    if attention:
+        logger.error("Outbox: %s email(s) were interrupted while being sent; they need attention.", attention)
+    return requeued + failed + resent + attention
 
 
 def _send_batch(emails: list[OutboxEmail]) -> int:
@@ -409,25 +479,54 @@ def deliver_due(now: datetime | None = None, batch: int = 50, *, time_budget: fl
 
 
 def cancel(email: OutboxEmail) -> bool:
-    """Undo: a queued email (cooling off or scheduled) will not leave. False when it is already on its way."""
-    done = OutboxEmail.objects.filter(pk=email.pk, status=Status.QUEUED).update(status=Status.CANCELLED) == 1
+    """Undo: a queued email (cooling off or scheduled), or one that needs attention, will not leave.
+
+    False when it is already on its way or done.
+    """
+    done = (
+        OutboxEmail.objects.filter(pk=email.pk, status__in=[Status.QUEUED, Status.NEEDS_ATTENTION]).update(
+            status=Status.CANCELLED, claimed_at=None
+        )
+        == 1
+    )
     email.refresh_from_db()
     return done
 
 
 def retry(email: OutboxEmail, *, now: datetime | None = None) -> bool:
-    """Queue a failed or cancelled email again, due now, with fresh attempts.
+    """Queue a failed, cancelled or interrupted ("needs attention") email again, due now, with fresh attempts.
 
+    It keeps its Message-ID, so a mail program that already got an interrupted copy shows one.
     A cooled-off email keeps asking for confirmation: retrying is not confirming.
     """
     now = now or timezone.now()
     done = (
-        OutboxEmail.objects.filter(pk=email.pk, status__in=[Status.FAILED, Status.CANCELLED]).update(
-            status=Status.QUEUED, send_after=now, attempts=0, last_error="", claimed_at=None
-        )
+        OutboxEmail.objects.filter(
+            pk=email.pk, status__in=[Status.FAILED, Status.CANCELLED, Status.NEEDS_ATTENTION]
+        ).update(status=Status.QUEUED, send_after=now, attempts=0, last_error="", claimed_at=None, send_started_at=None)
         == 1
     )
     return _after_action(email, done)
+
+
+def mark_sent(email: OutboxEmail) -> bool:
+    """The freelancer found that an interrupted email did leave: it is sent, as of when it was handed over.
+
+    It is filed in its client's conversation like any sent email; it will not be sent again.
+    """
+    done = (
+        OutboxEmail.objects.filter(pk=email.pk, status=Status.NEEDS_ATTENTION).update(
+            status=Status.SENT,
+            sent_at=Coalesce(F("send_started_at"), F("claimed_at"), Value(timezone.now())),
+            last_error="",
+            claimed_at=None,
+        )
+        == 1
+    )
+    email.refresh_from_db()
+    if done:
+        _log_in_conversation(email)
+    return done
 
 
 def confirm(email: OutboxEmail, *, now: datetime | None = None) -> bool:

@@ -30,6 +30,7 @@ DEV_MAILBOX_BACKEND = "comms.mailbox.MailboxBackend"
 # tab → (statuses shown, ordering)
 TABS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "scheduled": ((Status.QUEUED, Status.SENDING), ("send_after", "pk")),
+    "attention": ((Status.NEEDS_ATTENTION,), ("-send_started_at", "-pk")),
     "sent": ((Status.SENT,), ("-sent_at", "-pk")),
     "failed": ((Status.FAILED, Status.CANCELLED), ("-send_after", "-pk")),
 }
@@ -58,7 +59,12 @@ ACTIONS: dict[str, tuple[Any, Any, Any]] = {
     "retry": (
         outbox.retry,
         _("“%(subject)s” is queued again."),
-        _("“%(subject)s” is %(status)s: only failed or cancelled emails can be retried."),
+        _("“%(subject)s” is %(status)s: only failed, cancelled or interrupted emails can be sent again."),
+    ),
+    "mark_sent": (
+        outbox.mark_sent,
+        _("Marked as sent: “%(subject)s” will not be sent again."),
+        _("“%(subject)s” is %(status)s: only an interrupted email can be marked as sent."),
     ),
     "send_now": (
         outbox.send_now,
@@ -151,7 +157,7 @@ def outbox_email_html(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @studio_required
 def outbox_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    """Cancel, retry, send now or confirm one email, then go back where the button was."""
+    """Cancel, retry, send now, confirm or mark as sent one email, then go back where the button was."""
     if action not in ACTIONS:
         raise Http404
     run, done_message, refused_message = ACTIONS[action]

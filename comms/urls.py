@@ -20,6 +20,7 @@ urlpatterns = [
     path("outbox/<int:pk>/retry/", outbox_views.outbox_action, {"action": "retry"}, name="outbox_retry"),
     path("outbox/<int:pk>/send-now/", outbox_views.outbox_action, {"action": "send_now"}, name="outbox_send_now"),
     path("outbox/<int:pk>/confirm/", outbox_views.outbox_action, {"action": "confirm"}, name="outbox_confirm"),
+    path("outbox/<int:pk>/mark-sent/", outbox_views.outbox_action, {"action": "mark_sent"}, name="outbox_mark_sent"),
     path("outbox/mailbox/<int:pk>/", views.mailbox_email, name="mailbox_email"),
     path("outbox/mailbox/<int:pk>/html/", views.mailbox_email_html, name="mailbox_email_html"),
 ]

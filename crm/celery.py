@@ -82,6 +82,23 @@ def _worker_ready_heartbeat(**_: Any) -> None:
     heartbeat_record(source="worker", detail="started")
 
 
+@signals.worker_ready.connect
+def _reclaim_outbox_at_start(**_: Any) -> None:
+    """Settle outbox rows a dead worker left in "sending", once at start-up (every tick does it too).
+
+    The rule is the timeout of ``comms.outbox.reclaim_stuck``, never "claimed before I started":
+    other workers sharing the database may be alive and busy with their own rows.
+    """
+    import logging
+
+    from comms.outbox import reclaim_stuck
+
+    try:
+        reclaim_stuck()
+    except Exception:  # the database is not reachable yet: the first delivery tick reclaims instead
+        logging.getLogger("rapport.outbox").warning("Could not reclaim stuck outbox rows at start-up.", exc_info=True)
+
+
 @signals.task_postrun.connect
 def _worker_heartbeat(**_: Any) -> None:
     global _last_worker_heartbeat

@@ -175,8 +175,9 @@ if OUTBOX_DELIVERY_BACKEND == EMAIL_BACKEND:
     )
 # Attempts before an email is marked failed (retries wait 1, 5, 30, then 120 minutes).
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=5)
-# Seconds an email may stay "sending" before it is reclaimed and sent again. Keep it above
-# CELERY_TASK_TIME_LIMIT, so only the rows of a worker that died are reclaimed.
+# Seconds an email may stay "sending" before it is settled (comms.outbox.reclaim_stuck): queued again
+# if never handed to the provider, else resent (reminders to the freelancer) or marked "needs
+# attention" (client mail). Keep it above CELERY_TASK_TIME_LIMIT: only a dead worker's rows qualify.
 OUTBOX_SENDING_TIMEOUT = env.int("OUTBOX_SENDING_TIMEOUT", default=600)
 if OUTBOX_MAX_ATTEMPTS < 1 or OUTBOX_SENDING_TIMEOUT < 1:
     raise ImproperlyConfigured("OUTBOX_MAX_ATTEMPTS and OUTBOX_SENDING_TIMEOUT must be positive.")
@@ -206,6 +207,17 @@ RAPPORT_IMAP_TIMEOUT = env.int("RAPPORT_IMAP_TIMEOUT", default=30)
 REDIS_URL = env.str("REDIS_URL", default="")
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_FILESYSTEM_QUEUE_DIR = VAR_DIR / "celery" / "queue"
+# Redis broker. Tasks must finish well inside the visibility timeout, or Redis redelivers them
+# to another worker while the first is still running. A publish (the outbox's kick from a web
+# request) makes one connection attempt of at most 2 s, no retry loop, and a Redis that stops
+# answering times out after 10 s: with Redis down a page still answers, and the next beat tick
+# delivers what the kick missed. (Workers reconnect on their own, see below.)
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+    "max_retries": 0,
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FILESYSTEM_QUEUE_DIR),
@@ -214,9 +226,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Tasks must finish well inside the visibility timeout, or Redis redelivers
-    # them to another worker while the first is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -230,6 +240,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A worker that loses Redis waits for it however long it is down (the default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat ticks and worker task runs are recorded; older than this, the UI warns.
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=300)
@@ -237,7 +251,14 @@ HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default
 # --- Cache (rate limits) ---------------------------------------------------------
 # Shared Redis when set, so limits hold across web processes; else per-process memory.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis outage must cost a request seconds at most, never hang it (rate limits fail open).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

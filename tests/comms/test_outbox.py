@@ -13,6 +13,7 @@ import time_machine
 from anymail.exceptions import AnymailRecipientsRefused
 from django.core import mail
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.db.models.query import QuerySet
 from django.test import Client as Browser
@@ -384,46 +385,183 @@ def test_the_celery_task_delivers(studio, mailoutbox, sent_log):
     assert len(mailoutbox) == 1
 
 
-# --- reclaim ---------------------------------------------------------------------------------------
+# --- in flight, reclaim ---------------------------------------------------------------------------------
 
 
-def test_rows_stuck_in_sending_are_reclaimed_after_the_timeout(studio, settings, mailoutbox, sent_log):
-    settings.OUTBOX_SENDING_TIMEOUT = 600
-    settings.OUTBOX_MAX_ATTEMPTS = 5
-    stuck = OutboxEmailFactory(studio=studio, status=Status.SENDING, attempts=1, claimed_at=NOW - timedelta(minutes=11))
-    busy = OutboxEmailFactory(studio=studio, status=Status.SENDING, attempts=1, claimed_at=NOW - timedelta(minutes=5))
-    worn_out = OutboxEmailFactory(
-        studio=studio, status=Status.SENDING, attempts=5, claimed_at=NOW - timedelta(minutes=30)
-    )
+class PeekingBackend(BaseEmailBackend):
+    """Records, for each message it is handed, what the database says about its row at that moment."""
 
-    assert outbox.reclaim_stuck() == 2
+    seen: list[tuple[str, object]] = []
 
-    for email in (stuck, busy, worn_out):
-        email.refresh_from_db()
-    assert (stuck.status, stuck.claimed_at) == (Status.QUEUED, None)
-    assert "still sending after 600 s" in stuck.last_error
-    assert busy.status == Status.SENDING
-    assert worn_out.status == Status.FAILED
-    assert "still sending" in worn_out.last_error
+    def send_messages(self, messages):
+        for message in messages:
+            row = OutboxEmail.objects.get(message_id_header=message.extra_headers["Message-ID"])
+            self.seen.append((row.status, row.send_started_at))
+        return len(messages)
+
+
+def test_the_send_is_marked_started_just_before_the_esp_call(studio, settings, monkeypatch, sent_log):
+    settings.OUTBOX_DELIVERY_BACKEND = "tests.comms.test_outbox.PeekingBackend"
+    monkeypatch.setattr(PeekingBackend, "seen", [])
+    email = queue(studio)
 
     assert outbox.deliver_due() == 1
-    stuck.refresh_from_db()
-    assert (stuck.status, stuck.attempts) == (Status.SENT, 2)
-    assert [message.subject for message in mailoutbox] == [stuck.subject]
+
+    assert PeekingBackend.seen == [(Status.SENDING, NOW)]
+    email.refresh_from_db()
+    assert (email.status, email.send_started_at, email.sent_at) == (Status.SENT, NOW, NOW)
+
+
+def test_a_message_that_cannot_be_built_never_counts_as_in_flight(studio, monkeypatch):
+    monkeypatch.setattr(outbox, "build_message", mock.Mock(side_effect=ValueError("bad header")))
+    email = queue(studio)
+
+    outbox.deliver_due()
+
+    email.refresh_from_db()
+    assert (email.status, email.send_started_at, email.last_error) == (Status.QUEUED, None, "ValueError: bad header")
+
+
+def stuck_row(studio, *, started: bool, kind: str = "reply", client=None, attempts: int = 1, minutes: int = 11):
+    claimed_at = NOW - timedelta(minutes=minutes)
+    return OutboxEmailFactory(
+        studio=studio, kind=kind, client=client, status=Status.SENDING, attempts=attempts, claimed_at=claimed_at,
+        send_started_at=claimed_at + timedelta(seconds=1) if started else None,
+    )  # fmt: skip
+
+
+def test_reclaim_requeues_what_never_left_and_holds_interrupted_client_mail(studio, settings, mailoutbox, sent_log):
+    settings.OUTBOX_SENDING_TIMEOUT = 600
+    settings.OUTBOX_MAX_ATTEMPTS = 5
+    client = ClientFactory(studio=studio)
+    never_started = stuck_row(studio, started=False)
+    never_started_worn = stuck_row(studio, started=False, attempts=5)
+    client_reply = stuck_row(studio, started=True, kind="reply")
+    client_reminder = stuck_row(studio, started=True, kind="deposit-reminder", client=client)
+    digest_about_client = stuck_row(studio, started=True, kind="digest", client=client)
+    digest = stuck_row(studio, started=True, kind="digest")
+    worn_out_digest = stuck_row(studio, started=True, kind="clock-warning", attempts=5)
+    busy = stuck_row(studio, started=True, minutes=5)  # its worker may still be at it
+
+    assert outbox.reclaim_stuck() == 7
+
+    rows = {
+        name: OutboxEmail.objects.get(pk=row.pk)
+        for name, row in [
+            ("never_started", never_started), ("never_started_worn", never_started_worn),
+            ("client_reply", client_reply), ("client_reminder", client_reminder),
+            ("digest_about_client", digest_about_client), ("digest", digest),
+            ("worn_out_digest", worn_out_digest), ("busy", busy),
+        ]
+    }  # fmt: skip
+    assert {name: (row.status, row.attempts) for name, row in rows.items()} == {
+        "never_started": (Status.QUEUED, 0),  # the claim did not reach the ESP: not an attempt
+        "never_started_worn": (Status.QUEUED, 4),
+        "client_reply": (Status.NEEDS_ATTENTION, 1),
+        "client_reminder": (Status.NEEDS_ATTENTION, 1),
+        "digest_about_client": (Status.NEEDS_ATTENTION, 1),  # linked to a client: not ours to resend
+        "digest": (Status.QUEUED, 1),
+        "worn_out_digest": (Status.FAILED, 5),
+        "busy": (Status.SENDING, 1),
+    }
+    assert rows["never_started"].last_error == ""  # nothing happened that the freelancer must know
+    for name in ("client_reply", "client_reminder", "digest_about_client"):
+        assert "may or may not have left" in rows[name].last_error
+        assert "will not send it again on its own" in rows[name].last_error
+    assert "it may arrive twice" in rows["digest"].last_error
+    assert (rows["digest"].claimed_at, rows["digest"].send_started_at) == (None, None)
+
+    assert outbox.deliver_due(now=NOW) == 3
+    assert sorted(message.subject for message in mailoutbox) == sorted(
+        rows[name].subject for name in ("never_started", "never_started_worn", "digest")
+    )
+    assert outbox.deliver_due(now=NOW + timedelta(hours=1)) == 0  # held rows stay held; "busy" is held now too
+    assert len(mailoutbox) == 3
+    assert OutboxEmail.objects.filter(status=Status.NEEDS_ATTENTION).count() == 4
+
+
+def test_freelancer_kinds_are_reminders_to_the_studio_only():
+    from comms.conversation import AUTOMATED_KINDS
+
+    assert outbox.FREELANCER_KINDS <= AUTOMATED_KINDS
+    for client_mail in ("reply", "email", "acknowledgment", "inquiry-ack", "friday-update-auto", "survey",
+                        "deposit-reminder", "action-item-reminder"):  # fmt: skip
+        assert client_mail not in outbox.FREELANCER_KINDS
+
+
+def test_a_worker_that_lost_its_claim_does_not_send(studio, mailoutbox):
+    email = queue(studio)
+    (slow,) = outbox.claim_due()
+    # The slow worker's claim timed out: reclaimed and claimed by another worker (a later claim).
+    outbox.reclaim_stuck(now=NOW + timedelta(hours=1))
+    (theirs,) = outbox.claim_due(now=NOW + timedelta(hours=1))
+
+    assert outbox.send_claimed(slow) is False
+    assert mailoutbox == []
+    assert outbox.send_claimed(theirs) is True
+    assert len(mailoutbox) == 1
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == (Status.SENT, 1)
+
+
+def test_a_slow_worker_that_finishes_after_all_marks_an_attention_row_sent(studio, mailoutbox, sent_log, monkeypatch):
+    email = queue(studio, kind="reply")
+    (claimed,) = outbox.claim_due()
+    real_send = EmailMultiAlternatives.send
+
+    def send_while_being_reclaimed(message, *args, **kwargs):
+        outbox.reclaim_stuck(now=NOW + timedelta(hours=1))  # meanwhile, the row is found "stuck"
+        assert OutboxEmail.objects.get(pk=email.pk).status == Status.NEEDS_ATTENTION
+        return real_send(message, *args, **kwargs)
+
+    monkeypatch.setattr(EmailMultiAlternatives, "send", send_while_being_reclaimed)
+
+    assert outbox.send_claimed(claimed) is True
+
+    email.refresh_from_db()
+    assert (email.status, email.last_error) == (Status.SENT, "")
+    assert len(mailoutbox) == 1
+
+
+def test_each_worker_reclaims_once_at_start_up(studio, settings):
+    from crm.celery import _reclaim_outbox_at_start
+
+    settings.OUTBOX_SENDING_TIMEOUT = 600
+    interrupted = stuck_row(studio, started=True)
+    recent = stuck_row(studio, started=True, minutes=1)
+
+    _reclaim_outbox_at_start(sender=None)
+
+    interrupted.refresh_from_db()
+    recent.refresh_from_db()
+    assert (interrupted.status, recent.status) == (Status.NEEDS_ATTENTION, Status.SENDING)
+
+
+def test_start_up_reclaim_never_stops_the_worker(monkeypatch, caplog):
+    from crm.celery import _reclaim_outbox_at_start
+
+    monkeypatch.setattr(outbox, "reclaim_stuck", mock.Mock(side_effect=ConnectionError("database down")))
+
+    _reclaim_outbox_at_start(sender=None)
+
+    assert "Could not reclaim stuck outbox rows at start-up" in caplog.text
 
 
 # --- the freelancer's actions --------------------------------------------------------------------------
 
 
-def test_cancel_stops_a_queued_email_and_nothing_else(studio):
+def test_cancel_stops_a_queued_or_interrupted_email_and_nothing_else(studio):
     scheduled = queue(studio, send_after=NOW + timedelta(hours=1))
     sending = OutboxEmailFactory(studio=studio, status=Status.SENDING, claimed_at=NOW)
+    interrupted = OutboxEmailFactory(studio=studio, status=Status.NEEDS_ATTENTION, send_started_at=NOW)
 
     assert outbox.cancel(scheduled) is True
     assert outbox.cancel(sending) is False
+    assert outbox.cancel(interrupted) is True
 
     assert scheduled.status == Status.CANCELLED
     assert sending.status == Status.SENDING
+    assert interrupted.status == Status.CANCELLED
     assert outbox.claim_due(now=NOW + timedelta(days=1)) == []
 
 
@@ -443,6 +581,41 @@ def test_retry_queues_a_failed_or_cancelled_email_now_with_fresh_attempts(studio
     assert (cancelled.status, cancelled.send_after) == (Status.QUEUED, NOW)
     assert outbox.deliver_due() == 2
     assert sent.status == Status.SENT
+
+
+def test_an_interrupted_email_sent_again_keeps_its_message_id(studio, mailoutbox, sent_log):
+    interrupted = OutboxEmailFactory(
+        studio=studio, status=Status.NEEDS_ATTENTION, attempts=1, claimed_at=NOW - timedelta(hours=1),
+        send_started_at=NOW - timedelta(hours=1), last_error="Found interrupted",
+        message_id_header="<x@studio.example>",
+    )  # fmt: skip
+
+    assert outbox.retry(interrupted) is True
+
+    assert (interrupted.status, interrupted.attempts, interrupted.last_error) == (Status.QUEUED, 0, "")
+    assert (interrupted.claimed_at, interrupted.send_started_at) == (None, None)
+    assert outbox.deliver_due() == 1
+    assert mailoutbox[0].extra_headers["Message-ID"] == "<x@studio.example>"
+
+
+def test_an_interrupted_email_that_did_leave_is_marked_sent_and_filed(studio, sent_log, mailoutbox):
+    handed_over = NOW - timedelta(hours=2)
+    interrupted = OutboxEmailFactory(
+        studio=studio, status=Status.NEEDS_ATTENTION, attempts=1, claimed_at=handed_over,
+        send_started_at=handed_over, last_error="Found interrupted",
+    )  # fmt: skip
+    queued = queue(studio)
+
+    assert outbox.mark_sent(interrupted) is True
+    assert outbox.mark_sent(queued) is False
+    assert outbox.mark_sent(interrupted) is False
+
+    assert (interrupted.status, interrupted.sent_at, interrupted.last_error) == (Status.SENT, handed_over, "")
+    assert [logged.pk for logged in sent_log] == [interrupted.pk]
+    queued.refresh_from_db()
+    assert queued.status == Status.QUEUED
+    outbox.deliver_due()
+    assert [message.subject for message in mailoutbox] == [queued.subject]  # the marked one never goes again
 
 
 def test_send_now_skips_the_wait(studio, mailoutbox, sent_log):

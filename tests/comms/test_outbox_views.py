@@ -124,6 +124,28 @@ def test_the_dev_mailbox_is_one_click_away_when_mail_stays_local(owner_client: B
         ),
         ("send_now", {"send_after": NOW + timedelta(hours=14)}, {"send_after": NOW}, "leaves now"),
         (
+            "retry",
+            {"status": Status.NEEDS_ATTENTION, "attempts": 1, "send_started_at": NOW, "last_error": "Interrupted"},
+            {"status": Status.QUEUED, "attempts": 0, "last_error": "", "send_started_at": None},
+            "is queued again",
+        ),
+        (
+            "mark_sent",
+            {
+                "status": Status.NEEDS_ATTENTION,
+                "send_started_at": NOW - timedelta(hours=1),
+                "last_error": "Interrupted",
+            },
+            {"status": Status.SENT, "sent_at": NOW - timedelta(hours=1), "last_error": ""},
+            "will not be sent again",
+        ),
+        (
+            "cancel",
+            {"status": Status.NEEDS_ATTENTION, "send_started_at": NOW, "last_error": "Interrupted"},
+            {"status": Status.CANCELLED},
+            "will not be sent",
+        ),
+        (
             "confirm",
             {"send_after": NOW - timedelta(hours=1), "confirm_before_sending": True},
             {"confirm_before_sending": False, "send_after": NOW - timedelta(hours=1)},
@@ -163,6 +185,7 @@ def test_actions_are_post_only_and_never_redirect_off_site(owner_client: Browser
     email = OutboxEmailFactory(studio=studio)
 
     assert owner_client.get(action_url("cancel", email)).status_code == 405
+    assert owner_client.get(action_url("mark_sent", email)).status_code == 405
     response = owner_client.post(action_url("cancel", email), {"next": "https://evil.example/"})
 
     assert response.url == OUTBOX
@@ -185,7 +208,7 @@ def test_another_studio_gets_404_everywhere_and_nothing_changes(charlie_client: 
     assert "Private matter" not in charlie_client.get(OUTBOX).content.decode()
     assert charlie_client.get(reverse("comms:outbox_email", args=[email.pk])).status_code == 404
     assert charlie_client.get(reverse("comms:outbox_email_html", args=[email.pk])).status_code == 404
-    for action in ("cancel", "retry", "send_now", "confirm"):
+    for action in ("cancel", "retry", "send_now", "confirm", "mark_sent"):
         assert charlie_client.post(action_url(action, email)).status_code == 404
     email.refresh_from_db()
     assert email.status == Status.QUEUED
@@ -239,3 +262,111 @@ def test_the_preview_of_a_cooled_off_email_asks_to_confirm(owner_client: Browser
     assert "It will not leave until you confirm it once more." in page
     assert action_url("confirm", email) in page
     assert action_url("send_now", email) not in page
+
+
+# --- needs attention -----------------------------------------------------------------------------------------
+
+
+def interrupted(studio, subject: str) -> OutboxEmail:
+    return OutboxEmailFactory(
+        studio=studio, subject=subject, status=Status.NEEDS_ATTENTION, attempts=1,
+        claimed_at=NOW - timedelta(minutes=20), send_started_at=NOW - timedelta(minutes=19),
+        last_error="Found interrupted at 2026-11-20 10:00 UTC: … it may or may not have left.",
+    )  # fmt: skip
+
+
+def test_interrupted_emails_wait_in_needs_attention_with_the_three_choices(owner_client: Browser, studio):
+    email = interrupted(studio, "Proposal <v2>")
+    OutboxEmailFactory(studio=studio, subject="Broken", status=Status.FAILED, last_error="SMTP down")
+
+    scheduled = owner_client.get(OUTBOX).content.decode()
+    attention = owner_client.get(OUTBOX, {"tab": "attention"}).content.decode()
+    failed = owner_client.get(OUTBOX, {"tab": "failed"}).content.decode()
+    preview = owner_client.get(reverse("comms:outbox_email", args=[email.pk])).content.decode()
+
+    assert 'data-testid="count-attention">1<' in scheduled
+    assert 'data-testid="attention-alert"' in scheduled
+    assert "1 email was interrupted while it was being sent and may or may not have left." in scheduled
+    assert "Proposal &lt;v2&gt;" in attention
+    assert "Proposal" not in failed
+    assert "Broken" not in attention
+    assert 'data-testid="attention-alert"' not in attention
+    assert "Rapport cannot tell whether they left" in attention
+    assert "it may or may not have left." in attention
+    assert "20 Nov 2026, 10:41" in attention  # handed over at 09:41 UTC, shown in Berlin time
+    for page in (attention, preview):
+        assert "Needs attention" in page
+        assert action_url("retry", email) in page
+        assert action_url("mark_sent", email) in page
+        assert action_url("cancel", email) in page
+        assert "Send again" in page
+        assert "It did leave — mark as sent" in page
+    assert "Handed to the email provider 20 Nov 2026, 10:41; it may or may not have left." in preview
+    assert 'data-testid="attention-reason"' in preview
+
+
+def test_the_needs_attention_tab_appears_only_when_something_needs_it(owner_client: Browser, studio):
+    OutboxEmailFactory(studio=studio)
+
+    page = owner_client.get(OUTBOX).content.decode()
+    empty = owner_client.get(OUTBOX, {"tab": "attention"}).content.decode()
+
+    assert "?tab=attention" not in page
+    assert "attention-alert" not in page
+    assert "Nothing needs your attention." in empty
+
+
+def test_the_attention_tab_costs_the_same_queries_for_2_or_40_rows(
+    owner_client: Browser, studio, django_assert_max_num_queries
+):
+    for n in range(2):
+        interrupted(studio, f"Row {n}")
+    with django_assert_max_num_queries(6):
+        owner_client.get(OUTBOX, {"tab": "attention"})
+    for n in range(38):
+        interrupted(studio, f"More {n}")
+    with django_assert_max_num_queries(6):
+        response = owner_client.get(OUTBOX, {"tab": "attention"})
+
+    assert response.content.decode().count('data-testid="outbox-row"') == 40
+
+
+def test_another_studios_interrupted_email_is_not_counted_or_shown(charlie_client: Browser, studio):
+    interrupted(studio, "Private proposal")
+
+    page = charlie_client.get(OUTBOX, {"tab": "attention"}).content.decode()
+
+    assert "Private proposal" not in page
+    assert 'data-testid="count-attention">0<' in page
+
+
+# --- nothing is dropped silently --------------------------------------------------------------------------------
+
+
+def test_an_esp_that_keeps_failing_ends_in_the_failed_tab_with_its_error(
+    owner_client: Browser, studio, settings, monkeypatch, caplog
+):
+    """Every row a broken ESP refuses is retried with backoff, then shown as failed: none vanishes."""
+    from comms.tasks import deliver_outbox
+    from tests.comms.test_outbox import FailingBackend
+
+    settings.OUTBOX_DELIVERY_BACKEND = "tests.comms.test_outbox.FailingBackend"
+    settings.OUTBOX_MAX_ATTEMPTS = 5
+    monkeypatch.setattr("comms.conversation.log_sent_email", lambda email: None)
+    emails = [OutboxEmailFactory(studio=studio, subject=f"Update {n}", send_after=NOW) for n in range(3)]
+
+    with time_machine.travel(NOW, tick=False) as clock:
+        for _tick in range(4 * 60):  # four hours of beat ticks, one a minute: past every backoff
+            deliver_outbox()
+            clock.shift(timedelta(minutes=1))
+        failed = owner_client.get(OUTBOX, {"tab": "failed"}).content.decode()
+
+    rows = OutboxEmail.objects.filter(pk__in=[email.pk for email in emails])
+    assert {(row.status, row.attempts) for row in rows} == {(Status.FAILED, 5)}
+    assert 'data-testid="count-failed">3<' in failed
+    assert 'data-testid="count-scheduled">0<' in failed
+    for row in rows:
+        assert row.last_error == f"ConnectionRefusedError: {FailingBackend.error}"
+        assert row.subject in failed
+    assert failed.count("SMTP server down") == 3
+    assert caplog.text.count("failed after 5 attempt(s)") == 3
