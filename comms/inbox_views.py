@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,7 +21,7 @@ from comms.conversation import assign_client
 from comms.forms import AssignForm
 from comms.models import Message, OutboxEmail, Thread
 from comms.sanitize import safe_html
-from crm.access import get_for_member, studio_required
+from crm.access import get_for_member, safe_next, studio_required
 
 PER_PAGE = 25
 TAB_LABELS = {
@@ -52,13 +51,6 @@ def in_studio_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def safe_next(request: HttpRequest, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return default
 
 
 @studio_required

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -14,14 +13,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from comms import outbox
 from comms.models import MailboxEmail, OutboxEmail
-from crm.access import get_for_member, scoped, studio_required
+from comms.views import sandboxed_email_html
+from crm.access import get_for_member, safe_next, scoped, studio_required
 
 Status = OutboxEmail.Status
 PER_PAGE = 50
@@ -136,18 +135,7 @@ def outbox_email(request: HttpRequest, pk: int) -> HttpResponse:
 
 @studio_required
 @xframe_options_sameorigin
-@csp_replace(
-    {
-        "default-src": ["'none'"],
-        "script-src": ["'none'"],
-        "style-src": ["'unsafe-inline'"],
-        "img-src": ["data:"],
-        "font-src": ["'none'"],
-        "connect-src": ["'none'"],
-        "frame-ancestors": ["'self'"],
-        "sandbox": True,
-    }
-)
+@sandboxed_email_html
 def outbox_email_html(request: HttpRequest, pk: int) -> HttpResponse:
     """The HTML part alone, for a sandboxed iframe: no scripts, no remote loads."""
     email = get_for_member(request, OutboxEmail.objects.only("pk", "studio", "html"), pk=pk)
@@ -168,11 +156,4 @@ def outbox_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         "status": email.get_status_display(),
     }
     (messages.success if done else messages.warning)(request, text)
-    return redirect(_back(request))
-
-
-def _back(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse("comms:outbox")
+    return redirect(safe_next(request, reverse("comms:outbox")))

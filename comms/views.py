@@ -6,16 +6,8 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from comms.models import MailboxEmail
 from crm.access import get_for_member, studio_required
 
-
-@studio_required
-def mailbox_email(request: HttpRequest, pk: int) -> HttpResponse:
-    email = get_for_member(request, MailboxEmail, pk=pk)
-    return render(request, "comms/mailbox_email.html", {"email": email})
-
-
-@studio_required
-@xframe_options_sameorigin
-@csp_replace(
+# An email's own HTML, shown alone in a sandboxed iframe: no scripts, no remote loads, only our frame.
+sandboxed_email_html = csp_replace(
     {
         "default-src": ["'none'"],
         "script-src": ["'none'"],
@@ -27,6 +19,17 @@ def mailbox_email(request: HttpRequest, pk: int) -> HttpResponse:
         "sandbox": True,
     }
 )
+
+
+@studio_required
+def mailbox_email(request: HttpRequest, pk: int) -> HttpResponse:
+    email = get_for_member(request, MailboxEmail, pk=pk)
+    return render(request, "comms/mailbox_email.html", {"email": email})
+
+
+@studio_required
+@xframe_options_sameorigin
+@sandboxed_email_html
 def mailbox_email_html(request: HttpRequest, pk: int) -> HttpResponse:
     """The HTML body alone, for a sandboxed iframe: no scripts, no remote loads."""
     email = get_for_member(request, MailboxEmail, pk=pk)

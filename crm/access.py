@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.models import Membership, Studio
 
@@ -61,3 +62,11 @@ def scoped(request: HttpRequest, queryset: QuerySet[M] | type[M]) -> QuerySet[M]
 def get_for_member(request: HttpRequest, queryset: QuerySet[M] | type[M], **lookup: Any) -> M:
     """One row of the request's studio, or 404."""
     return get_object_or_404(scoped(request, queryset), **lookup)
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """The ``next`` URL of the request when it stays on this site, else ``default`` (no open redirects)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default

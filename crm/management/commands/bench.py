@@ -64,6 +64,8 @@ class Command(BaseCommand):
         )
         self.stdout.write("\nOpen reply clocks (the Inbox query):")
         call_command("bench_clocks", stdout=self.stdout)
+        self.stdout.write("\nScheduled sweeps (10 vs 1,000 studios, 10k vs 1M messages):")
+        call_command("bench_sweeps", stdout=self.stdout)
 
     def _bench(self, runs: int) -> None:
         from crm.demo import DEMO_EMAIL, demo_seed
