@@ -48,10 +48,9 @@ from django.utils.translation import ngettext
 from clients.cadence import DueKind, anniversary_on
 from clients.models import Client, Contact
 from clients.selectors import past_clients_to_call, touchpoints_due
-from comms.models import OutboxEmail
 from crm import workhours
 from crm.dates import MONTH_NAMES, long_date
-from crm.sweeps import LocalMoment, freelancer_addresses, notify_freelancer, scheduled, sweep
+from crm.sweeps import LocalMoment, freelancer_addresses, keys_already_used, notify_freelancer, scheduled, sweep
 from projects.friday import iso_week_key
 
 CADENCE_KINDS = frozenset({DueKind.PERSONAL, DueKind.CHECK_IN})
@@ -133,12 +132,7 @@ def pending_studios(checked: list[LocalMoment], key_for: Callable[[LocalMoment],
     candidates = [Pending(moment, key) for moment in checked if at_digest_hour(moment) and (key := key_for(moment))]
     if not candidates:
         return []
-    written = set(
-        OutboxEmail.objects.filter(
-            studio_id__in={pending.studio_id for pending in candidates},
-            idempotency_key__in={pending.key for pending in candidates},
-        ).values_list("studio_id", "idempotency_key")
-    )
+    written = keys_already_used((pending.studio_id, pending.key) for pending in candidates)
     return [pending for pending in candidates if (pending.studio_id, pending.key) not in written]
 
 

@@ -35,11 +35,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from comms.compose import ACKNOWLEDGMENT_TEMPLATE, format_duration
-from comms.models import Commitment, Message, OutboxEmail
+from comms.models import Commitment, Message
 from crm import workhours
 from crm.dates import short_date
 from crm.models import Studio
-from crm.sweeps import freelancer_addresses, notify_freelancer, sweep
+from crm.sweeps import freelancer_addresses, keys_already_used, notify_freelancer, sweep
 
 BREACH_NOTICE_WINDOW = timedelta(days=7)
 SNIPPET_LENGTH = 300
@@ -115,27 +115,6 @@ def _candidate_commitments(now: datetime) -> list[Commitment]:
     warning = open_promises.filter(warn_at__lte=now, promised_by__gt=now)
     breach = open_promises.filter(promised_by__lte=now, promised_by__gt=now - BREACH_NOTICE_WINDOW)
     return [*warning, *breach]
-
-
-KEY_CHUNK = 50
-
-
-def keys_already_used(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (studio id, idempotency key) pairs already have an outbox row.
-
-    ``studio_id IN … AND idempotency_key IN …`` probes the unique (studio, key) index once per
-    combination of the two lists, so the pairs go ``KEY_CHUNK`` at a time: one query for the handful a
-    reminder tick finds, a few for a thousand studios at their digest hour.
-    """
-    pairs = sorted(set(pairs))
-    used: set[tuple[int, str]] = set()
-    for start in range(0, len(pairs), KEY_CHUNK):
-        chunk = pairs[start : start + KEY_CHUNK]
-        rows = OutboxEmail.objects.filter(
-            studio_id__in={studio_id for studio_id, _key in chunk}, idempotency_key__in={key for _id, key in chunk}
-        )
-        used.update(rows.order_by().values_list("studio_id", "idempotency_key"))
-    return used & set(pairs)
 
 
 @sweep("reply-clocks")

@@ -36,11 +36,18 @@ from django.utils.translation import ngettext
 from clients.selectors import touchpoints_due
 from comms.compose import format_duration
 from comms.models import Commitment, Message, OutboxEmail
-from comms.reminders import keys_already_used
 from crm.dates import long_date, short_date
 from crm.models import Studio
 from crm.money import format_money
-from crm.sweeps import LocalMoment, due_studios, freelancer_addresses, notify_freelancer, reschedule, sweep
+from crm.sweeps import (
+    LocalMoment,
+    due_studios,
+    freelancer_addresses,
+    keys_already_used,
+    notify_freelancer,
+    reschedule,
+    sweep,
+)
 from projects.models import ActionItem, Milestone, Project
 from projects.services import projects_awaiting_deposit
 

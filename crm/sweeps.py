@@ -157,6 +157,30 @@ def schedules_reset(studio: Studio, now: datetime | None = None) -> None:
         SweepSchedule.objects.update_or_create(studio=studio, job=job, defaults={"next_run_at": at})
 
 
+# Pairs per query when asking which keys are used (see keys_already_used).
+KEY_CHUNK = 50
+
+
+def keys_already_used(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (studio id, idempotency key) pairs already have an outbox row.
+
+    ``studio_id IN … AND idempotency_key IN …`` probes the unique (studio, key) index once per
+    combination of the two lists, so the pairs go ``KEY_CHUNK`` at a time: one query for the handful a
+    reminder tick finds, a few for a thousand studios at their digest hour.
+    """
+    from comms.models import OutboxEmail
+
+    pairs = sorted(set(pairs))
+    used: set[tuple[int, str]] = set()
+    for start in range(0, len(pairs), KEY_CHUNK):
+        chunk = pairs[start : start + KEY_CHUNK]
+        rows = OutboxEmail.objects.filter(
+            studio_id__in={studio_id for studio_id, _key in chunk}, idempotency_key__in={key for _id, key in chunk}
+        )
+        used.update(rows.order_by().values_list("studio_id", "idempotency_key"))
+    return used & set(pairs)
+
+
 def freelancer_addresses(studio_ids: Iterable[int]) -> dict[int, list[str]]:
     """Each studio's active owners' emails, oldest membership first: one query for many studios."""
     addresses: dict[int, list[str]] = {}

@@ -23,13 +23,20 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from clients.models import Contact
-from comms.models import OutboxEmail
 from crm import workhours
 from crm.dates import long_date
 from crm.mail import studio_email_send
 from crm.models import Studio
 from crm.money import format_money
-from crm.sweeps import due_studios, freelancer_addresses, next_working_time, notify_freelancer, reschedule, sweep
+from crm.sweeps import (
+    due_studios,
+    freelancer_addresses,
+    keys_already_used,
+    next_working_time,
+    notify_freelancer,
+    reschedule,
+    sweep,
+)
 from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds
 from projects.friday_db import projects_due_friday_update
@@ -53,17 +60,6 @@ CLOSED_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.ON_HOLD)
 
 def absolute_url(name: str, *args: Any) -> str:
     return settings.SITE_URL + reverse(name, args=args)
-
-
-def existing_keys(studio_keys: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which ``(studio id, idempotency key)`` pairs are already in the outbox: one query."""
-    pairs = set(studio_keys)
-    if not pairs:
-        return set()
-    rows = OutboxEmail.objects.filter(
-        studio_id__in={studio_id for studio_id, _ in pairs}, idempotency_key__in={key for _, key in pairs}
-    ).values_list("studio_id", "idempotency_key")
-    return set(rows) & pairs
 
 
 def is_working_now(studio: Studio, now: datetime) -> bool:
@@ -178,7 +174,7 @@ def friday_for_studio(studio: Studio, *, now: datetime, to: list[str]) -> int:
     for project in due:
         project.studio = studio  # already loaded: spares a query per project
     sent_at = dict(StatusUpdate.objects.filter(project__in=due, week=week).values_list("project_id", "sent_at"))
-    auto_done = {key for _, key in existing_keys((studio.pk, friday_auto_key(p.pk, week)) for p in due)}
+    auto_done = {key for _, key in keys_already_used((studio.pk, friday_auto_key(p.pk, week)) for p in due)}
     to_write: list[dict[str, str]] = []
     sent_automatically: list[dict[str, str]] = []
     written = 0
@@ -247,7 +243,7 @@ def friday_sweep(now: datetime) -> int:
         moment.studio.pk: friday_reminder_key(moment.studio.pk, week_bounds(now, moment.studio.zoneinfo).key)
         for moment in moments
     }
-    done = existing_keys(keys.items())
+    done = keys_already_used(keys.items())
     pending = [moment.studio for moment in moments if (moment.studio.pk, keys[moment.studio.pk]) not in done]
     addresses = freelancer_addresses(studio.pk for studio in pending)
     written = sum(friday_for_studio(studio, now=now, to=addresses.get(studio.pk, [])) for studio in pending)
@@ -342,7 +338,7 @@ def deadline_reminders(now: datetime) -> int:
     )
     studios = working_studios([p.studio for p in projects] + [m.project.studio for m in milestones], now)
     due = deadlines_due(projects, milestones, now=now, studios=studios)
-    done = existing_keys((item.studio.pk, item.key) for item in due)
+    done = keys_already_used((item.studio.pk, item.key) for item in due)
     due = [item for item in due if (item.studio.pk, item.key) not in done]
     addresses = freelancer_addresses({item.studio.pk for item in due})
     written = 0
@@ -387,7 +383,7 @@ def action_item_reminders(now: datetime) -> int:
         days_left = (item.due_on - now.astimezone(studio.zoneinfo).date()).days
         if 0 <= days_left <= ACTION_ITEM_DAYS_BEFORE:
             due.append((item, studio, days_left, action_item_reminder_key(item.pk, item.due_on)))
-    done = existing_keys((studio.pk, key) for _, studio, _, key in due)
+    done = keys_already_used((studio.pk, key) for _, studio, _, key in due)
     due = [row for row in due if (row[1].pk, row[3]) not in done]
     contacts = first_contacts({item.project.client_id for item, *_ in due})
     written = 0
@@ -473,7 +469,7 @@ def deposit_sweep(now: datetime) -> int:
         day = deposit_threshold_due(days_waiting, parse_reminder_days(studio.deposit_reminder_days))
         if day is not None:
             due.append((project, studio, outstanding, deposit_reminder_key(project.pk, requested_on, day)))
-    done = existing_keys((studio.pk, key) for _, studio, _, key in due)
+    done = keys_already_used((studio.pk, key) for _, studio, _, key in due)
     due = [row for row in due if (row[1].pk, row[3]) not in done]
     contacts = first_contacts({project.client_id for project, *_ in due})
     written = 0

@@ -18,7 +18,6 @@ from tests.factories import (
     ClientFactory,
     MembershipFactory,
     MessageFactory,
-    OutboxEmailFactory,
     StudioFactory,
     ThreadFactory,
 )
@@ -212,19 +211,6 @@ def test_a_studio_without_working_hours_is_never_quiet(studio, owner, bakery):
 
     assert tick(at(5, 2, 30)) == 1
     assert rows()[0].send_after == at(5, 2, 30)
-
-
-def test_used_keys_are_found_pair_by_pair_across_chunks(studio, other_studio):
-    for index in range(0, 2 * reminders.KEY_CHUNK + 10, 3):
-        OutboxEmailFactory(studio=studio, idempotency_key=f"clock-warning:{index}")
-    OutboxEmailFactory(studio=other_studio, idempotency_key="clock-warning:1")
-    pairs = [(studio.pk, f"clock-warning:{index}") for index in range(2 * reminders.KEY_CHUNK + 10)]
-    pairs.append((other_studio.pk, "clock-warning:0"))
-
-    used = reminders.keys_already_used(pairs)
-
-    assert used == {(studio.pk, f"clock-warning:{index}") for index in range(0, 2 * reminders.KEY_CHUNK + 10, 3)}
-    assert reminders.keys_already_used([]) == set()
 
 
 def test_a_studio_without_an_owner_gets_nothing_and_no_error(studio, bakery):
