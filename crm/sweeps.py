@@ -41,7 +41,7 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
 
 def run_sweeps(now: datetime, *, names: Iterable[str] | None = None) -> dict[str, int | str]:
     """Run every registered sweep (or ``names``); one failing sweep is logged and never stops the others."""
-    _import_sweep_modules()
+    load_sweeps()
     results: dict[str, int | str] = {}
     for name in names or list(SWEEPS):
         try:
@@ -55,13 +55,13 @@ def run_sweeps(now: datetime, *, names: Iterable[str] | None = None) -> dict[str
 SWEEP_MODULES = ("comms.reminders", "projects.reminders", "clients.reminders", "crm.digest")
 
 
-def _import_sweep_modules() -> None:
+def load_sweeps() -> list[str]:
+    """Import every module that registers sweeps; the names of all sweeps, in running order."""
     from importlib import import_module
-    from importlib.util import find_spec
 
     for module in SWEEP_MODULES:
-        if find_spec(module) is not None:
-            import_module(module)
+        import_module(module)
+    return list(SWEEPS)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,6 @@ import statistics
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -262,23 +260,14 @@ class Timing:
     failures: list[str]
 
 
-def registered_sweeps() -> list[str]:
-    from crm.sweeps import SWEEP_MODULES, SWEEPS
-
-    for module in SWEEP_MODULES:
-        if find_spec(module) is not None:
-            import_module(module)
-    return list(SWEEPS)
-
-
 def time_sweeps(now: datetime, *, runs: int) -> dict[str, Timing]:
     """Median ms of each registered sweep and of all of them: a first tick, then a repeat tick.
 
     Every run happens in a transaction rolled back afterwards, so each finds the same work due.
     """
-    from crm.sweeps import run_sweeps
+    from crm.sweeps import load_sweeps, run_sweeps
 
-    names = registered_sweeps()
+    names = load_sweeps()
     timings = {}
     for label, selected in [(name, [name]) for name in names] + [(ALL, names)]:
         first, repeat, rows, failures = [], [], 0, []
