@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -571,14 +570,10 @@ def inbox_rows(studio: Studio, tab: str):
 def inbox_counts(studio: Studio, now: datetime) -> dict[str, int]:
     """The numbers on the tabs: replies owed (and breached), promises open, unmatched mail."""
     # One pass over the open clocks only (the partial index), not over all mail.
-    owed = (
-        Message.objects.open_clocks()
-        .filter(studio=studio)
-        .aggregate(owed=Count("pk"), breached=Count("pk", filter=Q(reply_due_at__lt=now)))
-    )
+    due_times = Message.objects.filter(studio=studio).open_clock_due_times()
     return {
-        "owed": owed["owed"],
-        "breached": owed["breached"],
+        "owed": len(due_times),
+        "breached": sum(due < now for due in due_times),
         "promised": Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True).count(),
         "unmatched": inbox_rows(studio, "unmatched").count(),
     }

@@ -66,7 +66,7 @@ class Command(BaseCommand):
         verdict = "ok" if ratio <= TARGET_RATIO else "MISSED"
         self.stdout.write(
             f"database: {connection.vendor}; one studio, {open_count} open clocks; "
-            f"median of {runs} runs of the Inbox query (list of 50 + count)"
+            f"median of {runs} runs of the Inbox queries (list of 50 + the tab's count)"
         )
         self.stdout.write(f"{'messages':>12}{'ms':>9}")
         self.stdout.write(f"{small:>12,}{small_ms:>9.3f}")
@@ -141,7 +141,7 @@ def time_open_clocks(studio, *, runs: int) -> tuple[float, int]:
         open_clocks = Message.objects.for_studio(studio).open_clocks()
         rows = open_clocks.select_related("client").order_by("reply_due_at")
         list(rows.only(*INBOX_COLUMNS)[:50])
-        return open_clocks.count()
+        return len(Message.objects.for_studio(studio).open_clock_due_times())
 
     count = query()
     samples = []
