@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import OperationalError, connection
 
 from comms.models import Message, RawEmail
 from tests.factories import ClientFactory, ContactFactory, StudioFactory
@@ -70,9 +70,20 @@ def test_unmatched_and_automatic_mail_say_so(studio):
 
 
 def test_an_unknown_studio_fails_and_stores_nothing(studio):
-    with pytest.raises(CommandError, match="Unknown studio 'nope'"):
+    with pytest.raises(CommandError, match="Unknown studio 'nope'") as failure:
         run("--studio", "nope", stdin=(EML / "alternative.eml").read_bytes())
+    assert failure.value.returncode == 67
     assert not RawEmail.objects.exists()
+
+
+def test_a_database_outage_asks_the_mail_server_to_try_again(studio, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+
+    monkeypatch.setattr("comms.management.commands.receive_email.receive", unreachable)
+    with pytest.raises(CommandError, match="database is unreachable.*try again later") as failure:
+        run("--studio", "northlight", stdin=(EML / "alternative.eml").read_bytes())
+    assert failure.value.returncode == 75
 
 
 @pytest.mark.parametrize("stdin", [b"", b"\n\n  \n"])
@@ -159,5 +170,5 @@ def test_the_real_command_in_a_pipe():
     message = Message.objects.get(studio=studio)
     assert stored.stdout.decode().strip().startswith(f"Stored message {message.pk} from ann@client.example")
     assert message.needs_reply
-    assert unknown.returncode != 0
+    assert unknown.returncode == 67  # EX_NOUSER: the mail server bounces it to the sender
     assert "Unknown studio 'nope'" in unknown.stderr.decode()

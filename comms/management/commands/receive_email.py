@@ -2,6 +2,9 @@
 
 Reads one raw RFC 5322 message from stdin. Exits non-zero with a one-line reason when the mail
 could not be filed; the raw bytes are kept for ``--replay`` whenever they reached the database.
+Exit statuses follow sysexits.h, which mail servers read: 67 (EX_NOUSER) for an unknown studio,
+so the sender gets a bounce; 75 (EX_TEMPFAIL) when the database is unreachable, so the mail server
+keeps the message and tries again; 1 for anything else.
 """
 
 from __future__ import annotations
@@ -10,11 +13,15 @@ import sys
 from typing import Any, BinaryIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from comms.inbound import InboundError, receive, replay
 from comms.models import Message, RawEmail
 from crm.models import Studio
+
+EX_NOUSER = 67
+EX_TEMPFAIL = 75
 
 
 class Command(BaseCommand):
@@ -31,10 +38,20 @@ class Command(BaseCommand):
             "--replay", type=int, metavar="RAW_ID", help="Parse a stored raw email again instead of reading stdin."
         )
 
-    def handle(self, *args: Any, studio: str, replay: int | None = None, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._file(**options)
+        except (OperationalError, InterfaceError) as exc:
+            reason = " ".join(str(exc).split())[:200]
+            raise CommandError(
+                f"Rapport's database is unreachable ({reason}); the mail server should try again later.",
+                returncode=EX_TEMPFAIL,
+            ) from exc
+
+    def _file(self, *, studio: str, replay: int | None = None, **options: Any) -> None:
         studio_row = Studio.objects.filter(slug=studio).first()
         if studio_row is None:
-            raise CommandError(f"Unknown studio {studio!r}: no studio has this slug.")
+            raise CommandError(f"Unknown studio {studio!r}: no studio has this slug.", returncode=EX_NOUSER)
         try:
             if replay is not None:
                 message = self._replay(studio_row, replay)
