@@ -191,6 +191,8 @@ EMAIL_TIMEOUT = 30
 # mail server pipe (manage.py receive_email). Each studio gets <slug>.<key>@RAPPORT_INBOUND_DOMAIN
 # (and <slug>.<key>+bcc@... for copies of the freelancer's own mail); see comms/routing.py.
 RAPPORT_INBOUND_DOMAIN = env.str("RAPPORT_INBOUND_DOMAIN", default="inbound.localhost").strip().lower()
+# Processed ESP webhook bodies (whole messages, attachments included) are deleted after this many days.
+WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
 # Webhooks refuse everything until ANYMAIL_WEBHOOK_SECRET ("user:password", HTTP basic auth) is
 # set; several, comma-separated, are all accepted while an ESP is moved to a new one.
 if isinstance(ANYMAIL.get("WEBHOOK_SECRET"), str) and "," in ANYMAIL["WEBHOOK_SECRET"]:

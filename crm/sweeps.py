@@ -52,7 +52,7 @@ def run_sweeps(now: datetime, *, names: Iterable[str] | None = None) -> dict[str
     return results
 
 
-SWEEP_MODULES = ("comms.reminders", "projects.reminders", "clients.reminders", "crm.digest")
+SWEEP_MODULES = ("comms.reminders", "projects.reminders", "clients.reminders", "crm.digest", "comms.housekeeping")
 
 
 def load_sweeps() -> list[str]:
