@@ -36,6 +36,7 @@ from django.utils.translation import ngettext
 from clients.selectors import touchpoints_due
 from comms.compose import format_duration
 from comms.models import Commitment, Message, OutboxEmail
+from comms.outbox import FREELANCER_KINDS
 from crm.dates import long_date, short_date
 from crm.models import Studio
 from crm.money import format_money
@@ -54,14 +55,6 @@ from projects.services import projects_awaiting_deposit
 DIGEST_KIND = "digest"
 SECTION_LIMIT = 20
 DEADLINE_HORIZON_DAYS = 7
-# Outbox kinds that go to the studio's own people, not to clients: not "mail leaving today".
-FREELANCER_KINDS = frozenset(
-    {
-        "digest", "clock-warning", "clock-breach", "commitment-warning", "commitment-breach",
-        "friday-reminder", "deadline-reminder", "touchpoints-due", "past-clients", "yearly-card",
-        "anniversary", "inquiry-new-lead", "account", "reminder",
-    }
-)  # fmt: skip
 
 
 def digest_key(studio_id: int, day: date) -> str:
