@@ -47,7 +47,7 @@ from django.utils.translation import ngettext
 
 from clients.cadence import DueKind, anniversary_on
 from clients.models import Client, Contact
-from clients.selectors import past_clients_to_call, touchpoints_due
+from clients.selectors import first_contacts, past_clients_to_call, touchpoints_due
 from crm import workhours
 from crm.dates import MONTH_NAMES, long_date
 from crm.sweeps import LocalMoment, freelancer_addresses, keys_already_used, notify_freelancer, scheduled, sweep
@@ -287,17 +287,11 @@ def yearly_card_context(moment: LocalMoment) -> dict | None:
     if not clients:
         return None
     clients.sort(key=lambda client: (not client.is_angel, client.name.casefold(), client.pk))
-    first_contacts: dict[int, Contact] = {}
-    for contact in Contact.objects.filter(client_id__in=[client.pk for client in clients]).order_by(
-        "client_id", "-is_primary", "name", "pk"
-    ):
-        first_contacts.setdefault(contact.client_id, contact)
+    contacts = first_contacts([client.pk for client in clients])
     return {
         "month": MONTH_NAMES[moment.today.month - 1],
         "year": moment.today.year,
-        "clients": [
-            {**client_entry(client, moment), **contact_entry(first_contacts.get(client.pk))} for client in clients
-        ],
+        "clients": [{**client_entry(client, moment), **contact_entry(contacts.get(client.pk))} for client in clients],
         "angels": sum(client.is_angel for client in clients),
         "touchpoints_url": absolute_url("clients:touchpoints"),
     }

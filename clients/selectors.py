@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
@@ -166,3 +167,13 @@ def past_clients_to_call(*, studio: Studio) -> QuerySet[Client]:
         .prefetch_related("contacts")
         .order_by(F("last_interaction_at").asc(nulls_first=True), "pk")[: studio.past_clients_per_week]
     )
+
+
+def first_contacts(client_ids: Collection[int]) -> dict[int, Contact]:
+    """Each client's primary contact, else its first by name: one query."""
+    chosen: dict[int, Contact] = {}
+    if not client_ids:
+        return chosen
+    for contact in Contact.objects.filter(client_id__in=client_ids).order_by("client_id", "-is_primary", "name", "pk"):
+        chosen.setdefault(contact.client_id, contact)
+    return chosen

@@ -36,7 +36,6 @@ from django.utils.translation import gettext as _
 
 from comms.compose import ACKNOWLEDGMENT_TEMPLATE, format_duration
 from comms.models import Commitment, Message
-from crm import workhours
 from crm.dates import short_date
 from crm.models import Studio
 from crm.sweeps import freelancer_addresses, keys_already_used, notify_freelancer, sweep
@@ -93,10 +92,7 @@ def notices_due(clocks: Iterable[Message], commitments: Iterable[Commitment], *,
 
 def is_open_for_notices(studio: Studio, now: datetime) -> bool:
     """Working time for the studio (R5). A studio without any opening hours is never quiet."""
-    hours = studio.working_hours
-    if not hours:
-        return True
-    return workhours.is_working_time(now, tz=studio.zoneinfo, working_hours=hours, holidays=studio.holiday_spec)
+    return not studio.working_hours or studio.is_working_time(now)
 
 
 # --- The sweep ----------------------------------------------------------------------------------

@@ -188,6 +188,12 @@ class Studio(models.Model):
         markups = self.difficulty_markups or default_difficulty_markups()
         return int(markups[max(0, min(difficulty, len(markups) - 1))])
 
+    def is_working_time(self, at: datetime) -> bool:
+        """Whether ``at`` falls inside the studio's working hours (R5: quiet hours otherwise)."""
+        return workhours.is_working_time(
+            at, tz=self.zoneinfo, working_hours=self.working_hours, holidays=self.holiday_spec
+        )
+
     def local_now(self, now: datetime | None = None) -> datetime:
         return (now or timezone.now()).astimezone(self.zoneinfo)
 

@@ -153,8 +153,12 @@ def schedules_reset(studio: Studio, now: datetime | None = None) -> None:
     from django.utils import timezone
 
     at = now or timezone.now()
-    for job in SCHEDULED_JOBS:
-        SweepSchedule.objects.update_or_create(studio=studio, job=job, defaults={"next_run_at": at})
+    SweepSchedule.objects.bulk_create(
+        [SweepSchedule(studio=studio, job=job, next_run_at=at) for job in SCHEDULED_JOBS],
+        update_conflicts=True,
+        unique_fields=["studio", "job"],
+        update_fields=["next_run_at"],
+    )
 
 
 # Pairs per query when asking which keys are used (see keys_already_used).

@@ -11,7 +11,7 @@ What each sweep considers stale after downtime is in its docstring.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from clients.models import Contact
-from crm import workhours
+from clients.selectors import first_contacts
 from crm.dates import long_date
 from crm.mail import studio_email_send
 from crm.models import Studio
@@ -62,27 +62,10 @@ def absolute_url(name: str, *args: Any) -> str:
     return settings.SITE_URL + reverse(name, args=args)
 
 
-def is_working_now(studio: Studio, now: datetime) -> bool:
-    """Whether ``now`` is inside the studio's working hours (R5)."""
-    return workhours.is_working_time(
-        now, tz=studio.zoneinfo, working_hours=studio.working_hours, holidays=studio.holiday_spec
-    )
-
-
 def working_studios(studios: Iterable[Studio], now: datetime) -> dict[int, Studio]:
     """The given studios (each once) that are inside their working hours at ``now``, by id."""
     by_id = {studio.pk: studio for studio in studios}
-    return {pk: studio for pk, studio in by_id.items() if is_working_now(studio, now)}
-
-
-def first_contacts(client_ids: Collection[int]) -> dict[int, Contact]:
-    """Each client's primary contact, else its first by name: one query."""
-    chosen: dict[int, Contact] = {}
-    if not client_ids:
-        return chosen
-    for contact in Contact.objects.filter(client_id__in=client_ids).order_by("client_id", "-is_primary", "name", "pk"):
-        chosen.setdefault(contact.client_id, contact)
-    return chosen
+    return {pk: studio for pk, studio in by_id.items() if studio.is_working_time(now)}
 
 
 def first_name(contact: Contact) -> str:
