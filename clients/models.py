@@ -129,6 +129,7 @@ class Contact(models.Model):
     role = models.CharField(_("role"), max_length=100, blank=True)
     preferred_channel = models.CharField(_("prefers"), max_length=10, choices=Channel, default=Channel.EMAIL)
     is_primary = models.BooleanField(_("primary contact"), default=False)
+    portal_last_seen_at = models.DateTimeField(_("last seen in the portal"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StudioScopedQuerySet.as_manager()

@@ -258,6 +258,9 @@ class OutboxEmail(models.Model):
     subject = models.CharField(max_length=998)
     text = models.TextField(blank=True)
     html = models.TextField(blank=True)
+    attachments = models.JSONField(
+        default=list, blank=True, help_text="Text attachments: [{filename, mimetype, content}], e.g. an .ics invite."
+    )
     send_after = models.DateTimeField(default=timezone.now)
     confirm_before_sending = models.BooleanField(
         default=False, help_text="Cooling off: waits for the freelancer to confirm once more."

@@ -94,6 +94,7 @@ def enqueue(
     created_by: User | None = None,
     headers: Mapping[str, str] | None = None,
     from_email: str | None = None,
+    attachments: Sequence[Mapping[str, str]] = (),
 ) -> OutboxEmail:
     """Put one email in the outbox and return its row; the only way Rapport sends email.
 
@@ -127,6 +128,7 @@ def enqueue(
         "project": project,
         "reply_to_message": reply_to_message,
         "created_by": created_by,
+        "attachments": _valid_attachments(attachments),
     }
     _check_lengths(fields)
     if not (fields["to"] or fields["cc"] or fields["bcc"]):
@@ -152,6 +154,19 @@ def enqueue(
     if is_due(email, now):
         transaction.on_commit(kick_delivery)
     return email
+
+
+def _valid_attachments(attachments: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """Text attachments as stored: each needs a filename, a mimetype and string content."""
+    valid = []
+    for attachment in attachments:
+        filename = _one_line(str(attachment.get("filename", "")), "attachment filename")
+        mimetype = _one_line(str(attachment.get("mimetype", "")), "attachment type")
+        content = attachment.get("content")
+        if not filename or "/" not in mimetype or not isinstance(content, str):
+            raise ValueError("An attachment needs a filename, a MIME type and text content.")
+        valid.append({"filename": filename, "mimetype": mimetype, "content": content})
+    return valid
 
 
 def _valid_address(address: str, field: str) -> str:
@@ -290,6 +305,8 @@ def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = N
     )
     if email.html:
         message.attach_alternative(email.html, "text/html")
+    for attachment in email.attachments:
+        message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message
 
 

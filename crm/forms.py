@@ -162,8 +162,18 @@ class StudioSettingsForm(forms.ModelForm):
             "client_action_reminders",
             "deposit_reminder_days",
             "survey_after_days",
+            "survey_questions",
+            "survey_follow_up_below",
+            "portal_link_days",
+            "call_durations",
+            "call_buffer_minutes",
+            "call_min_notice_hours",
+            "call_max_per_day",
+            "call_days_ahead",
+            "call_location",
         ]
         widgets = {
+            "survey_questions": forms.Textarea(attrs={"rows": 4}),
             "payment_options": forms.Textarea(attrs={"rows": 3}),
             "contact_card": forms.Textarea(attrs={"rows": 3}),
         }
@@ -228,6 +238,18 @@ class StudioSettingsForm(forms.ModelForm):
                 "client_action_reminders",
             ),
             Fieldset(
+                _("Guest portal and calls"),
+                "portal_link_days",
+                Row(Column("call_durations"), Column("call_buffer_minutes")),
+                Row(Column("call_min_notice_hours"), Column("call_max_per_day")),
+                Row(Column("call_days_ahead"), Column("call_location")),
+            ),
+            Fieldset(
+                _("Feedback survey"),
+                "survey_follow_up_below",
+                "survey_questions",
+            ),
+            Fieldset(
                 _("Clients"),
                 Row(Column("currency"), Column("difficulty_markups_text")),
                 Row(Column("angel_cadence_days"), Column("regular_cadence_days")),
@@ -251,6 +273,25 @@ class StudioSettingsForm(forms.ModelForm):
         if len(markups) != 4 or not all(0 <= markup <= 200 for markup in markups):
             raise forms.ValidationError(_("Give four whole percentages from 0 to 200, e.g. 0, 10, 20, 30."))
         return markups
+
+    def clean_survey_questions(self) -> str:
+        questions = [line.strip() for line in self.cleaned_data["survey_questions"].splitlines() if line.strip()]
+        if len(questions) > 10:
+            raise forms.ValidationError(_("At most 10 questions; you wrote %(count)d.") % {"count": len(questions)})
+        if any(len(question) > 300 for question in questions):
+            raise forms.ValidationError(_("Keep each question under 300 characters."))
+        return "\n".join(questions)
+
+    def clean_call_durations(self) -> str:
+        """Call lengths in minutes, ascending, each 5–240: "15,30"."""
+        raw = self.cleaned_data["call_durations"]
+        try:
+            minutes = sorted({int(part) for part in raw.replace(" ", "").split(",") if part})
+        except ValueError:
+            minutes = []
+        if not minutes or not all(5 <= value <= 240 for value in minutes) or len(minutes) > 6:
+            raise forms.ValidationError(_("Give up to six lengths in minutes from 5 to 240, e.g. 15,30."))
+        return ",".join(str(value) for value in minutes)
 
     def clean_deposit_reminder_days(self) -> str:
         """Whole days after the deposit was asked for, ascending and without repeats: "3,7,14"."""

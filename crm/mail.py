@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.template import Context
 from django.template.loader import get_template, render_to_string
+from django.utils import translation
 
 from comms.outbox import enqueue
 from crm.models import Studio
@@ -41,14 +42,21 @@ def studio_email_send(
     client: Client | None = None,
     project: Project | None = None,
     kind: str | None = None,
+    language: str | None = None,
+    attachments: Sequence[Mapping[str, str]] = (),
 ) -> OutboxEmail:
     """Render a studio email and queue it in the outbox (kind defaults to the template name).
 
+    ``language`` (e.g. the client's ``"ru"``) renders the templates in that language; by default
+    the active one. ``attachments`` are text files ({filename, mimetype, content}), e.g. an .ics.
     With an ``idempotency_key`` already used in the studio, nothing new is queued and the
     existing row is returned.
     """
     full_context = {"studio_name": studio.name, "sender_name": studio.sender_name or studio.name, **context}
-    subject = " ".join(render_text(f"emails/{template}-subject.txt", full_context).split())
+    with translation.override(language or translation.get_language()):
+        subject = " ".join(render_text(f"emails/{template}-subject.txt", full_context).split())
+        text = render_text(f"emails/{template}-body.txt", full_context)
+        html = render_to_string(f"emails/{template}-body.html", full_context)
     return enqueue(
         studio=studio,
         kind=kind or template,
@@ -59,8 +67,9 @@ def studio_email_send(
         cc=cc,
         reply_to=list(reply_to) or ([studio.sender_email] if studio.sender_email else []),
         subject=subject,
-        text=render_text(f"emails/{template}-body.txt", full_context),
-        html=render_to_string(f"emails/{template}-body.html", full_context),
+        text=text,
+        html=html,
         client=client,
         project=project,
+        attachments=attachments,
     )

@@ -130,6 +130,45 @@ class Studio(models.Model):
     survey_after_days = models.PositiveSmallIntegerField(
         _("ask for feedback this many days after a project completes"), default=14
     )
+    survey_questions = models.TextField(
+        _("further survey questions"),
+        blank=True,
+        help_text=_("One question per line, at most 10. The rating 1–10 is always asked first."),
+    )
+    survey_follow_up_below = models.PositiveSmallIntegerField(
+        _("open a follow-up when the rating is below"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(11)],
+    )
+    # The guest portal and calls (R8, R13).
+    portal_link_days = models.PositiveSmallIntegerField(
+        _("portal links last (days)"), default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    call_durations = models.CharField(
+        _("call lengths clients can book (minutes)"),
+        max_length=40,
+        default="15",
+        validators=[validate_comma_separated_integer_list],
+        help_text=_("Separated by commas, e.g. 15,30."),
+    )
+    call_buffer_minutes = models.PositiveSmallIntegerField(
+        _("free time kept between calls (minutes)"), default=15, validators=[MaxValueValidator(240)]
+    )
+    call_min_notice_hours = models.PositiveSmallIntegerField(
+        _("calls need at least this much notice (hours)"), default=4, validators=[MaxValueValidator(24 * 30)]
+    )
+    call_max_per_day = models.PositiveSmallIntegerField(
+        _("at most this many calls a day"), default=3, validators=[MinValueValidator(1), MaxValueValidator(24)]
+    )
+    call_days_ahead = models.PositiveSmallIntegerField(
+        _("clients can book this many days ahead"), default=14, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    call_location = models.CharField(
+        _("where calls happen"),
+        max_length=300,
+        blank=True,
+        help_text=_("A video-call link or a phone number; it goes into every invitation."),
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -152,6 +191,16 @@ class Studio(models.Model):
     @property
     def zoneinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def call_duration_choices(self) -> list[int]:
+        """The call lengths clients may book, in minutes, ascending (15 when the setting is empty)."""
+        return sorted({int(part) for part in self.call_durations.split(",") if part.strip().isdigit()}) or [15]
+
+    @property
+    def survey_question_list(self) -> list[str]:
+        """The further survey questions, at most 10, one per line of the setting."""
+        return [line.strip() for line in self.survey_questions.splitlines() if line.strip()][:10]
 
     @property
     def working_hours(self) -> dict[int, tuple[time, time]]:

@@ -307,23 +307,177 @@ def new_survey_token() -> str:
 
 
 class Survey(models.Model):
-    """The post-project satisfaction survey (R16): invited N days after completion, answered by link."""
+    """The post-project satisfaction survey (R16): invited N days after completion, answered by link.
+
+    The invitation carries one-click ratings 1–10; the click only opens a page that confirms with a
+    POST (mail scanners follow links). ``questions`` freezes the studio's further questions (at most
+    10) at invitation time so later edits don't change what this client was asked; ``answers`` holds
+    the replies in the same order. A rating below the studio's threshold opens ``follow_up``, an
+    inbound-style message with its own reply clock.
+    """
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="survey")
+    contact = models.ForeignKey("clients.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     token = models.CharField(max_length=64, unique=True, default=new_survey_token, editable=False)
+    language = models.CharField(max_length=8, default="en")
     invited_at = models.DateTimeField(null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     csat = models.PositiveSmallIntegerField(
-        _("how satisfied are you (1–5)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+        _("how satisfied are you (1–10)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
     )
     nps = models.PositiveSmallIntegerField(
         _("how likely are you to recommend us (0–10)"), null=True, blank=True, validators=[MaxValueValidator(10)]
     )
+    questions = models.JSONField(default=list, blank=True)
+    answers = models.JSONField(default=list, blank=True)
     comment = models.TextField(_("anything else"), blank=True)
+    follow_up = models.ForeignKey(
+        "comms.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = StudioScopedQuerySet.as_manager()
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=10), name="survey_csat_1_10"
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"survey for {self.project}"
+
+
+class PortalLink(models.Model):
+    """One contact's way into the guest portal (R13). Only the SHA-256 of the token is stored.
+
+    Links expire (studio setting, default 90 days) and can be revoked; sending a new link leaves the
+    old ones working. ``landing`` is the portal path the link opens after the interstitial (a call
+    proposal lands on the booking page). Revoking a link also ends the portal sessions made with it.
+    """
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey("clients.Contact", on_delete=models.CASCADE, related_name="portal_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    landing = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StudioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["contact", "-created_at"], name="portallink_contact")]
+
+    def __str__(self) -> str:
+        return f"portal link for {self.contact_id}"
+
+    def is_usable(self, now) -> bool:
+        return self.revoked_at is None and now < self.expires_at
+
+
+class PortalActivity(models.Model):
+    """Something a client did that the freelancer should know about; listed on Today until seen."""
+
+    class Kind(models.TextChoices):
+        AGREEMENT_ACCEPTED = "accepted", _("accepted the agreement")
+        CHANGE_APPROVED = "change_ok", _("approved a change request")
+        CHANGE_DECLINED = "change_no", _("declined a change request")
+        STEP_DONE = "step_done", _("ticked a next step")
+        STEP_REOPENED = "step_open", _("unticked a next step")
+        MESSAGE = "message", _("wrote a message")
+        CALL_BOOKED = "call_booked", _("booked a call")
+        CALL_MOVED = "call_moved", _("moved a call")
+        CALL_CANCELLED = "call_cancel", _("cancelled a call")
+        LINK_REQUESTED = "link_asked", _("asked for a new portal link")
+        SURVEY_ANSWERED = "survey", _("answered the survey")
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="portal_activity")
+    contact = models.ForeignKey("clients.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind)
+    summary = models.CharField(max_length=300, blank=True)
+    url = models.CharField(max_length=200, blank=True, help_text="Where the freelancer acts on it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StudioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["studio", "-created_at"], name="portalactivity_unseen", condition=Q(seen_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.summary}"
+
+
+def new_call_uid() -> str:
+    import uuid
+
+    return f"{uuid.uuid4()}@rapport"
+
+
+class Call(models.Model):
+    """A short call instead of a long thread (R8), booked by the client or proposed by the studio.
+
+    ``uid`` and ``sequence`` are the iCalendar identity: a move re-sends the same UID with a higher
+    SEQUENCE and a cancel sends METHOD:CANCEL, so both calendars update the one event.
+    """
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("booked")
+        CANCELLED = "cancelled", _("cancelled")
+
+    class Side(models.TextChoices):
+        CLIENT = "client", _("the client")
+        STUDIO = "studio", _("the studio")
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="calls")
+    contact = models.ForeignKey("clients.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    topic = models.CharField(_("topic"), max_length=300)
+    status = models.CharField(max_length=10, choices=Status, default=Status.BOOKED)
+    booked_by = models.CharField(max_length=10, choices=Side, default=Side.CLIENT)
+    uid = models.CharField(max_length=100, unique=True, default=new_call_uid, editable=False)
+    sequence = models.PositiveIntegerField(default=0)
+    proposed_from = models.ForeignKey(
+        "comms.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=10, choices=Side, blank=True)
+    cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StudioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        indexes = [
+            models.Index(fields=["studio", "starts_at"], name="call_booked", condition=Q(status="booked")),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="call_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"call with {self.client_id} at {self.starts_at:%Y-%m-%d %H:%M}"

@@ -44,6 +44,15 @@ def settings_post(studio: Studio, **changes: str) -> dict[str, str]:
         "cool_off_hours": "3",
         "deposit_reminder_days": "3,7,14",
         "survey_after_days": "14",
+        "survey_questions": "",
+        "survey_follow_up_below": "7",
+        "portal_link_days": "90",
+        "call_durations": "15",
+        "call_buffer_minutes": "15",
+        "call_min_notice_hours": "4",
+        "call_max_per_day": "3",
+        "call_days_ahead": "14",
+        "call_location": "",
     }
     for key in ("mon", "tue", "wed", "thu", "fri"):
         data[f"{key}_open"], data[f"{key}_close"] = "09:00", "18:00"
@@ -270,3 +279,17 @@ def test_an_invite_is_an_outbox_row_of_the_studio(owner_client, studio, settings
     invite = OutboxEmail.objects.get()
     assert (invite.studio, invite.to, invite.kind) == (studio, ["new.person@example.com"], "account")
     assert "/accounts/reset/" in invite.text
+
+
+@pytest.mark.django_db
+def test_settings_keep_call_lengths_tidy_and_refuse_an_eleventh_survey_question(owner_client: Client, studio: Studio):
+    questions = "\n".join(f"Question {n}?" for n in range(11))
+    response = owner_client.post(reverse("settings"), settings_post(studio, survey_questions=questions))
+    assert response.status_code == 200
+    assert "At most 10 questions" in response.content.decode()
+
+    response = owner_client.post(reverse("settings"), settings_post(studio, call_durations="30, 15,30"))
+    assert response.status_code == 302
+    studio.refresh_from_db()
+    assert studio.call_durations == "15,30"
+    assert studio.call_duration_choices == [15, 30]

@@ -1,0 +1,3 @@
+"""The portal's pages for a signed-in visitor: projects, agreement, payments, contact, messages."""
+
+urlpatterns: list = []
