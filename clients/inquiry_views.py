@@ -10,7 +10,6 @@ every visitor shares the proxy's limit.
 import hashlib
 import logging
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clients.inquiry import lead_create_from_inquiry
 from clients.inquiry_forms import InquiryForm
 from crm.models import Studio
+from crm.ratelimit import count_exceeds
 
 logger = logging.getLogger("rapport.inquiry")
 
@@ -77,24 +77,14 @@ def _rate_limited(*, studio: Studio, ip: str, email: str) -> bool:
     """
     email_digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
     try:
-        if _count_exceeds(f"inquiry:ip:{studio.pk}:{ip}", limit=IP_LIMIT, window=IP_WINDOW_SECONDS):
+        if count_exceeds(f"inquiry:ip:{studio.pk}:{ip}", limit=IP_LIMIT, window=IP_WINDOW_SECONDS):
             return True
-        return _count_exceeds(
+        return count_exceeds(
             f"inquiry:email:{studio.pk}:{email_digest}", limit=EMAIL_LIMIT, window=EMAIL_WINDOW_SECONDS
         )
     except Exception:
         logger.warning("Inquiry rate limits are off: the cache is unreachable", exc_info=True)
         return False
-
-
-def _count_exceeds(key: str, *, limit: int, window: int) -> bool:
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this submission opens a new window
-        cache.add(key, 1, timeout=window)
-        count = 1
-    return count > limit
 
 
 def _too_many_message(studio: Studio) -> str:

@@ -12,6 +12,7 @@ from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, Touchpo
 from clients.models import Client, Contact, Tag
 from comms.compose import recent_mail
 from crm.access import get_for_member, scoped, studio_required
+from projects import portal_links
 
 
 def _local_today(request: HttpRequest) -> date:
@@ -79,7 +80,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "clients/detail.html",
         {
             "client": client,
-            "contacts": client.contacts.all(),
+            "contacts": portal_links.with_live_links(client.contacts.all()),
             "tags": client.tags.all(),
             "totals": selectors.client_totals(client=client, as_of=today),
             "timeline": selectors.client_timeline(client=client),

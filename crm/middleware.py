@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware import csrf as django_csrf
 from django.utils.functional import SimpleLazyObject
 
 from crm.models import Studio
@@ -29,3 +30,21 @@ class StudioMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.studio = SimpleLazyObject(lambda: studio_for(request))  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class CsrfViewMiddleware(django_csrf.CsrfViewMiddleware):
+    """Django's CSRF check, letting a page reached by a secret link post its own form.
+
+    Pages whose URL carries a secret (the portal's link, a survey) send ``Referrer-Policy:
+    no-referrer`` so the secret never leaks in a Referer; browsers then send ``Origin: null`` with
+    that page's own form POSTs, which Django refuses. On those paths only, a null Origin is let
+    through to the CSRF token check, which still needs the cookie and the form field to match, so
+    another site can still not post there on a visitor's behalf.
+    """
+
+    NULL_ORIGIN_PATHS = ("/portal/enter/", "/portal/link-expired/", "/portal/request-link/", "/survey/")
+
+    def _origin_verified(self, request: HttpRequest) -> bool:
+        if request.META.get("HTTP_ORIGIN") == "null" and request.path_info.startswith(self.NULL_ORIGIN_PATHS):
+            return True
+        return super()._origin_verified(request)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -29,6 +30,8 @@ from projects.models import PortalLink, Project
 
 SESSION_KEY = "rapport_portal_link"
 LAST_SEEN_EVERY = timedelta(minutes=5)
+# Pages reached by a secret URL: no Referer at all, no cache, no index. Their own forms then post
+# with `Origin: null`, which `crm.middleware.CsrfViewMiddleware` accepts on those paths only.
 NO_STORE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store, private",
@@ -94,6 +97,16 @@ class PortalVisitor:
     def language(self) -> str:
         return self.client.language or "en"
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The client's time zone when it is set and known, else the studio's: portal times show in it."""
+        if self.client.timezone:
+            try:
+                return ZoneInfo(self.client.timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return self.studio.zoneinfo
+
 
 def current_visitor(request: HttpRequest, *, now: datetime | None = None) -> PortalVisitor | None:
     """The portal visitor of this request (one query), or None when there is no usable session."""
@@ -113,9 +126,10 @@ def current_visitor(request: HttpRequest, *, now: datetime | None = None) -> Por
 
 
 def portal_required(view: View) -> View:
-    """The view runs only for a portal visitor, in the client's language; others see the "link" page.
+    """The view runs only for a portal visitor, in the client's language and time zone.
 
-    Sets ``request.portal`` (a `PortalVisitor`). Responses are never cached.
+    Others see the "link no longer works" page. Sets ``request.portal`` (a `PortalVisitor`).
+    Responses are never cached.
     """
 
     @wraps(view)
@@ -126,7 +140,8 @@ def portal_required(view: View) -> View:
         request.portal = visitor
         translation.activate(visitor.language)
         request.LANGUAGE_CODE = visitor.language
-        response = view(request, *args, **kwargs)
+        with timezone.override(visitor.zone):
+            response = view(request, *args, **kwargs)
         response.headers.setdefault("Cache-Control", "no-store, private")
         response.headers.setdefault("X-Robots-Tag", "noindex, nofollow")
         response.headers.setdefault("Content-Language", visitor.language)
