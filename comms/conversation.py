@@ -33,6 +33,8 @@ AUTOMATED_KINDS = frozenset(
         "clock-warning", "clock-breach", "commitment-warning", "commitment-breach", "friday-reminder",
         "friday-update-auto", "deadline-reminder", "action-item-reminder", "deposit-reminder", "survey",
         "touchpoints-due", "past-clients", "yearly-card", "anniversary",
+        # Portal and calls: a link or a calendar invitation answers no question.
+        "portal-link", "portal-link-requested", "call-invite", "call-cancelled", "call-notice",
     }
 )  # fmt: skip
 # Kinds that are the full answer a commitment promised. An acknowledgment stops the clock but is the promise.
@@ -128,10 +130,14 @@ def reply_due(studio: Studio, received_at: datetime, *, urgent: bool, share: flo
     )
 
 
+CLOCKED_CHANNELS = frozenset({Message.Channel.EMAIL, Message.Channel.PORTAL, Message.Channel.SURVEY})
+"""Written words from a client that start a reply clock: email, a portal message, a survey follow-up."""
+
+
 def _starts_clock(message: Message) -> bool:
     return (
         message.direction == Message.Direction.INBOUND
-        and message.channel == Message.Channel.EMAIL
+        and message.channel in CLOCKED_CHANNELS
         and message.client_id is not None
         and not message.is_automatic
     )

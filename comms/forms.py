@@ -150,9 +150,16 @@ class CoachForm(forms.Form):
     requires_action = forms.BooleanField(required=False)
 
 
+LOGGABLE_CHANNELS = {Message.Channel.EMAIL, Message.Channel.CALL, Message.Channel.MEETING, Message.Channel.NOTE}
+
+
 class LogForm(forms.Form):
     client = forms.ModelChoiceField(label=_("Client"), queryset=Client.objects.none())
-    channel = forms.ChoiceField(label=_("How"), choices=Message.Channel.choices, initial=Message.Channel.CALL)
+    channel = forms.ChoiceField(
+        label=_("How"),
+        choices=[(value, label) for value, label in Message.Channel.choices if value in LOGGABLE_CHANNELS],
+        initial=Message.Channel.CALL,
+    )
     direction = forms.ChoiceField(
         label=_("Who got in touch"),
         choices=[

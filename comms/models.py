@@ -155,6 +155,8 @@ class Message(models.Model):
         CALL = "call", _("call")
         MEETING = "meeting", _("meeting")
         NOTE = "note", _("other")
+        PORTAL = "portal", _("client portal")
+        SURVEY = "survey", _("survey answer")
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="messages")
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
