@@ -59,7 +59,7 @@ FREELANCER_KINDS = frozenset(
     {
         "account", "inquiry-new-lead", "digest", "clock-warning", "clock-breach", "commitment-warning",
         "commitment-breach", "friday-reminder", "deadline-reminder", "touchpoints-due", "past-clients",
-        "yearly-card", "anniversary", "reminder",
+        "yearly-card", "anniversary", "reminder", "call-notice", "portal-link-requested",
     }
 )  # fmt: skip
 """Kinds written to the studio's own people (or a user's own account mail), never to a client.
