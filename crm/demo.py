@@ -13,7 +13,10 @@ DEMO_STUDIO_SLUG = "demo"
 
 @transaction.atomic
 def demo_seed() -> Studio:
-    """Create or refresh the demo studio and its owner. Running it again changes nothing else."""
+    """Create or refresh the demo studio and its owner. Running it again changes nothing else.
+
+    Sets ``studio.demo_portal_url``: a fresh portal link for the demo's client (links add up; each expires).
+    """
     studio, _ = Studio.objects.update_or_create(
         slug=DEMO_STUDIO_SLUG,
         defaults={
@@ -44,4 +47,7 @@ def demo_seed() -> Studio:
     from comms.demo import demo_comms_seed
 
     demo_comms_seed(studio, now=studio.local_now())
+    from projects.demo import demo_portal_seed
+
+    studio.demo_portal_url = demo_portal_seed(studio, now=studio.local_now())
     return studio

@@ -49,6 +49,7 @@ from crm.sweeps import (
     reschedule,
     sweep,
 )
+from projects.calls import calls_on_day
 from projects.models import ActionItem, Milestone, Project
 from projects.services import projects_awaiting_deposit
 
@@ -120,6 +121,7 @@ def sweep_daily_digest(now: datetime) -> int:
 def digest_sections(studio: Studio, *, today: date, now: datetime) -> list[dict[str, Any]]:
     """The digest's non-empty sections, in reading order: a constant number of queries."""
     sections = [
+        section(_("Calls today"), calls_today(studio, today=today), more_url=reverse("calls:index")),
         section(_("Replies owed"), replies_owed(studio, now=now), more_url=reverse("comms:inbox")),
         section(_("Promises due"), promises_due(studio, today=today, now=now), more_url=reverse("comms:inbox")),
         section(_("Deadlines"), deadlines(studio, today=today), more_url=reverse("projects:index")),
@@ -166,6 +168,20 @@ def digest_context(sections: list[dict[str, Any]], *, today: date) -> dict[str, 
 def item(title: str, detail: str, url: str, *, flag: str = "") -> dict[str, Any]:
     """One line of a section: what, the detail under it, where to act, and an optional alarm word."""
     return {"title": title, "detail": detail, "url": absolute(url), "flag": flag}
+
+
+def calls_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    """Calls booked for the studio's local ``today``, in order, with their topic (R8)."""
+    calls = calls_on_day(studio, today)[: SECTION_LIMIT + 1]
+    zone = studio.zoneinfo
+    return [
+        item(
+            f"{call.starts_at.astimezone(zone):%H:%M}–{call.ends_at.astimezone(zone):%H:%M} {call.client.name}",
+            call.topic,
+            reverse("calls:index"),
+        )
+        for call in calls
+    ]
 
 
 def replies_owed(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:

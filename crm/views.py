@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,6 +14,7 @@ from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSetting
 from crm.middleware import SESSION_STUDIO_KEY
 from crm.models import Membership
 from crm.services import MembershipError, member_add, member_remove, studio_create, user_signup
+from crm.today import today_board
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -53,7 +55,8 @@ def today(request: HttpRequest) -> HttpResponse:
         (_("Add the address client emails come from"), bool(studio.sender_email), "settings"),
         (_("Tell clients how they can pay you"), bool(studio.payment_options), "settings"),
     ]
-    local_now = studio.local_now()
+    now = timezone.now()
+    local_now = studio.local_now(now)
     touches = touchpoints_due(studio=studio, today=local_now.date())
     return render(
         request,
@@ -64,6 +67,7 @@ def today(request: HttpRequest) -> HttpResponse:
             "local_now": local_now,
             "touches": touches[:5],
             "touches_count": len(touches),
+            "board": today_board(studio, now),
         },
     )
 

@@ -73,3 +73,49 @@ def demo_projects_seed(studio: Studio, *, today: date) -> None:
                 project=project, old_date=project.deadline_on - timedelta(days=7), new_date=project.deadline_on,
                 reason="The photo shoot moved by a week, and the gallery pages need the photos.",
             )  # fmt: skip
+
+
+def demo_portal_seed(studio: Studio, *, now: datetime) -> str:
+    """A change request to decide, a call booked for the next working day, and a fresh portal link.
+
+    Returns the link's URL (a new one each run; older links keep working until they expire) so that
+    `make run` can print how to open the portal as the demo's client.
+    """
+    from django.conf import settings
+    from django.urls import reverse
+
+    from clients.models import Contact
+    from projects.models import Call, ChangeRequest
+    from projects.portal_access import issue_link
+
+    harbor = Project.objects.filter(studio=studio, title="Portfolio relaunch").select_related("client").first()
+    if harbor is None:
+        return ""
+    if harbor.agreement_accepted_at is None:
+        contact = Contact.objects.filter(client=harbor.client).order_by("-is_primary", "pk").first()
+        Project.objects.filter(pk=harbor.pk).update(
+            agreement_accepted_at=now - timedelta(days=45),
+            agreement_accepted_name=contact.name if contact else harbor.client.name,
+            agreement_accepted_email=contact.email if contact else "",
+        )
+    ChangeRequest.objects.get_or_create(
+        project=harbor, title="German version of every page",
+        defaults={"description": "Translate and lay out the five pages in German, with a language switch.",
+                  "price_minor": 1_800_00},
+    )  # fmt: skip
+    kite = Client.objects.filter(studio=studio, name="Kite Legal").first()
+    topic = "Which intake questions are required by law"
+    if kite is not None and not Call.objects.filter(studio=studio, client=kite, topic=topic).exists():
+        day = now.astimezone(studio.zoneinfo).date() + timedelta(days=1)
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        starts = datetime.combine(day, time(11), tzinfo=studio.zoneinfo)
+        Call.objects.create(
+            studio=studio, client=kite, contact=kite.contacts.order_by("-is_primary", "pk").first(),
+            starts_at=starts, ends_at=starts + timedelta(minutes=15), topic=topic,
+        )  # fmt: skip
+    contact = Contact.objects.filter(client=harbor.client).order_by("-is_primary", "pk").first()
+    if contact is None:
+        return ""
+    _link, token = issue_link(contact, now=now)
+    return settings.SITE_URL + reverse("portal:enter", kwargs={"token": token})

@@ -13,6 +13,7 @@ from comms.models import Commitment, OutboxEmail
 from crm.digest import SECTION_LIMIT, sweep_daily_digest
 from crm.models import SweepSchedule
 from crm.sweeps import run_sweeps
+from projects.models import Call
 from tests.factories import (
     ActionItemFactory,
     ClientFactory,
@@ -316,6 +317,10 @@ def fill(studio, client, *, count: int) -> None:
         ActionItemFactory(project=website, due_on=days(-1))
         ClientFactory(studio=studio, last_interaction_at=berlin(date(2025, 1, 1), 10))
         OutboxEmailFactory(studio=studio, send_after=berlin(days(0), 15))
+        start = berlin(days(0), 10) + timedelta(minutes=20 * index)
+        Call.objects.create(
+            studio=studio, client=client, starts_at=start, ends_at=start + timedelta(minutes=15), topic=f"Topic {index}"
+        )
 
 
 def queries_for_digest(studio, now: datetime) -> int:
@@ -344,3 +349,23 @@ def test_queries_are_constant_in_the_number_of_rows_and_of_studios_not_due(studi
 
     assert many == few
     assert Client.objects.count() > 25
+
+
+def test_the_digest_lists_todays_calls_in_local_time_and_not_cancelled_or_tomorrows(studio, owner, bakery):
+    def call(start: datetime, topic: str, **extra) -> Call:
+        return Call.objects.create(
+            studio=studio, client=bakery, starts_at=start, ends_at=start + timedelta(minutes=15), topic=topic, **extra
+        )
+
+    call(berlin(days(0), 11, 30), "Which photos go on the home page")
+    call(berlin(days(0), 14), "Cancelled chat", status=Call.Status.CANCELLED)
+    call(berlin(days(1), 9), "Tomorrow's call")
+
+    assert tick(berlin(days(0), 8)) == 1
+
+    text = digests()[0].text
+    assert "CALLS TODAY (1)" in text
+    assert "11:30–11:45 Ann's Bakery" in text
+    assert "Which photos go on the home page" in text
+    assert "Cancelled chat" not in text
+    assert "Tomorrow's call" not in text

@@ -24,3 +24,5 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Demo studio '{studio.name}' ready. Sign in as {DEMO_EMAIL} / {DEMO_PASSWORD}")
         )
+        if studio.demo_portal_url:
+            self.stdout.write(f"Open the client portal as the demo's client: {studio.demo_portal_url}")
