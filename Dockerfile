@@ -8,8 +8,10 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY . .
-# collectstatic needs settings to import; these throwaway values never reach a running container.
-RUN DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+# Translations compile with Babel (no gettext in the image); collectstatic needs settings to
+# import, and these throwaway values never reach a running container.
+RUN python -m crm.i18n --all \
+    && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 rapport && mkdir -p /app/var && chown -R rapport /app/var
 USER rapport
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench migrate demo audit messages migrations-check clean
+.PHONY: run test lint format bench migrate demo audit messages makemessages migrations-check clean
 
 # The venv is rebuilt whenever a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -18,7 +18,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 run: export DEBUG ?= 1
-run: $(STAMP)
+run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
@@ -28,7 +28,7 @@ run: $(STAMP)
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
-test: $(STAMP)
+test: $(STAMP) messages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -52,8 +52,19 @@ migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 bench: export DEBUG ?= 1
-bench: $(STAMP)
+bench: $(STAMP) messages
 	$(BIN)/python manage.py bench
+
+# Translations: locale/*/LC_MESSAGES/*.po are the source, the .mo files are compiled here
+# (with Babel, only those older than their .po) and never committed.
+messages: $(STAMP)
+	$(BIN)/python -m crm.i18n
+
+# Collect new translatable strings into the catalogs (needs GNU gettext: apt install gettext),
+# then translate the new empty entries in locale/ru/LC_MESSAGES/django.po.
+makemessages: export DEBUG ?= 1
+makemessages: $(STAMP)
+	$(BIN)/python manage.py makemessages --all --no-obsolete --ignore=.venv --ignore=var --ignore=node_modules --ignore=tests
 
 # pip-audit needs the package index; it is deliberately not part of `make test`.
 audit: $(STAMP)

@@ -9,12 +9,15 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from clients.models import Client, Contact
 from clients.services import client_touch
 from comms.conversation import record_message
 from comms.models import Message
+from crm.dates import long_date
+from crm.i18n import supported_language
 from crm.mail import studio_email_send
 from crm.models import Membership, Studio
 
@@ -48,10 +51,16 @@ def lead_create_from_inquiry(
     `budget` is the budget in words ("" if not given); `received_at` is aware. Then the person gets an
     acknowledgment and the studio's owners a notice. The lead is saved first: a failing email is
     logged, never lost with the inquiry.
+
+    The acknowledgment speaks the language the form was shown in (the active one), which a new
+    client keeps as theirs; a known client gets theirs, as the studio set it.
     """
     email = email.strip()
+    page_language = supported_language(translation.get_language())
     with transaction.atomic():
-        client, contact, is_new = _client_for(studio=studio, name=name, email=email, company=company, phone=phone)
+        client, contact, is_new = _client_for(
+            studio=studio, name=name, email=email, company=company, phone=phone, language=page_language
+        )
         client = Client.objects.select_for_update().get(pk=client.pk)
         if not is_new and client.is_archived:
             client.archived_at = None
@@ -84,7 +93,16 @@ def lead_create_from_inquiry(
         "contact_name": contact.name,
         "client_url": settings.SITE_URL + reverse("clients:detail", args=[client.pk]),
     }
-    _send(studio=studio, to=[email], template=ACK_TEMPLATE, context=context, client=client, key=f"{inquiry.pk}")
+    language = page_language if is_new else supported_language(client.language)
+    _send(
+        studio=studio,
+        to=[email],
+        template=ACK_TEMPLATE,
+        context={**context, "reply_by": reply_by_text(studio=studio, due=inquiry.reply_due_at, language=language)},
+        client=client,
+        key=f"{inquiry.pk}",
+        language=language,
+    )
     owners = owner_emails(studio)
     if owners:
         _send(studio=studio, to=owners, template=NEW_LEAD_TEMPLATE, context=context, reply_to=[email],
@@ -100,19 +118,23 @@ def owner_emails(studio: Studio) -> list[str]:
     )
 
 
-def reply_by_text(*, studio: Studio, due: datetime | None) -> str:
+def reply_by_text(*, studio: Studio, due: datetime | None, language: str | None = None) -> str:
     """The reply clock's due time in words, so the promise to the client is the clock the studio sees.
 
     "" when there is no clock (the studio's calendar has no working day): the emails then only
-    promise "within one business day".
+    promise "within one business day". In ``language`` (default: the active one).
     """
     if due is None:
         return ""
     local = due.astimezone(studio.zoneinfo)
-    return f"{dateformat.format(local, 'l j F, H:i')} ({studio.timezone.replace('_', ' ')} time)"
+    with translation.override(language or translation.get_language()):
+        zone = _("(%(zone)s time)") % {"zone": studio.timezone.replace("_", " ")}
+        return f"{long_date(local.date(), with_year=False)}, {local:%H:%M} {zone}"
 
 
-def _client_for(*, studio: Studio, name: str, email: str, company: str, phone: str) -> tuple[Client, Contact, bool]:
+def _client_for(
+    *, studio: Studio, name: str, email: str, company: str, phone: str, language: str
+) -> tuple[Client, Contact, bool]:
     """The client to file the inquiry under, its contact for `email`, and whether both are new."""
     if existing := _contact_with(studio=studio, email=email):
         return existing.client, existing, False
@@ -124,6 +146,7 @@ def _client_for(*, studio: Studio, name: str, email: str, company: str, phone: s
                 kind=Client.Kind.COMPANY if company else Client.Kind.PERSON,
                 status=Client.Status.LEAD,
                 source=Client.Source.WEBSITE,
+                language=language,
             )
             contact = Contact.objects.create(
                 studio=studio, client=client, name=name, email=email, phone=phone, is_primary=True
@@ -163,12 +186,13 @@ def _send(
     key: str,
     reply_to: Sequence[str] = (),
     client: Client | None = None,
+    language: str | None = None,
 ) -> None:
     """Queue one of the inquiry's emails; ``key`` (the inquiry message) makes a retried request queue nothing new."""
     try:
         studio_email_send(
             studio=studio, to=to, template=template, context=context, reply_to=reply_to, client=client,
-            idempotency_key=f"{template}:{key}",
+            idempotency_key=f"{template}:{key}", language=language,
         )  # fmt: skip
     except Exception:
         logger.exception("Could not send the %s email for studio %s", template, studio.pk)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Contact
@@ -166,7 +166,7 @@ def quoted(message: Message, tz) -> str:
     sender = message.from_name or message.from_email
     lines = (message.text_new or message.text or "").strip().splitlines()
     quote = "\n".join(f"> {line}" if line else ">" for line in lines)
-    return f"On {long_date(when.date())} {when:%H:%M}, {sender} wrote:\n{quote}"
+    return f"On {long_date(when.date(), language='en')} {when:%H:%M}, {sender} wrote:\n{quote}"
 
 
 def format_promise(at: datetime, tz) -> str:
@@ -245,9 +245,10 @@ def apply_template(
         subject, body, _name = email_templates.template_for(studio, key, language)
     except email_templates.UnknownTemplate:
         subject, body, _name = email_templates.template_for(studio, key, "en")
-    variables = template_variables(
-        studio, client=client, to=to, project=project, sender=sender, promised_by=promised_by
-    )
+    with translation.override(language):  # its dates in the email's language, not the freelancer's
+        variables = template_variables(
+            studio, client=client, to=to, project=project, sender=sender, promised_by=promised_by
+        )
     rendered = email_templates.render(subject, body, variables)
     return rendered.subject, rendered.text
 

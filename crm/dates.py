@@ -1,9 +1,15 @@
-"""Dates written for people in client-facing text, independent of the server's locale.
+"""Dates written for people, independent of the server's locale, in the active language.
 
-English only for now; the portal issue brings the client's own language.
+English is written here word by word ("Friday 4 December 2026"); other languages come from
+Babel's CLDR data in their own order and grammar ("пятница, 4 декабря 2026"). Pass
+``language=`` (e.g. the client's) to write in a language other than the active one.
 """
 
 from datetime import date
+
+from babel.core import Locale, UnknownLocaleError
+from babel.dates import format_date
+from django.utils import translation
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = (
@@ -11,13 +17,42 @@ MONTH_NAMES = (
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
 
+# CLDR patterns for languages other than English: weekday, day, month (in the genitive where the
+# language has one), year.
+LONG_PATTERN = "EEEE, d MMMM y"
+LONG_PATTERN_NO_YEAR = "EEEE, d MMMM"
+SHORT_PATTERN = "EEE, d MMM"
 
-def long_date(day: date, *, with_year: bool = True) -> str:
-    """`date(2026, 12, 4)` → "Friday 4 December 2026" (or "Friday 4 December")."""
+
+def _babel_locale(language: str | None) -> Locale | None:
+    """The CLDR locale for ``language`` (default: the active one); None for English or a language Babel lacks."""
+    code = (language or translation.get_language() or "en").replace("-", "_")
+    if code.split("_")[0].lower() == "en":
+        return None
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return None
+
+
+def long_date(day: date, *, with_year: bool = True, language: str | None = None) -> str:
+    """`date(2026, 12, 4)` → "Friday 4 December 2026" (or "Friday 4 December"); in Russian
+    "пятница, 4 декабря 2026" (or "пятница, 4 декабря")."""
+    if locale := _babel_locale(language):
+        return format_date(day, LONG_PATTERN if with_year else LONG_PATTERN_NO_YEAR, locale=locale)
     text = f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]}"
     return f"{text} {day.year}" if with_year else text
 
 
-def short_date(day: date) -> str:
-    """`date(2026, 11, 24)` → "Tue 24 Nov"."""
+def short_date(day: date, *, language: str | None = None) -> str:
+    """`date(2026, 11, 24)` → "Tue 24 Nov"; in Russian "вт, 24 нояб."."""
+    if locale := _babel_locale(language):
+        return format_date(day, SHORT_PATTERN, locale=locale)
     return f"{DAY_NAMES[day.weekday()][:3]} {day.day} {MONTH_NAMES[day.month - 1][:3]}"
+
+
+def month_name(month: int, *, language: str | None = None) -> str:
+    """`12` → "December"; in Russian "декабрь" (the name on its own, as in a heading)."""
+    if locale := _babel_locale(language):
+        return format_date(date(2000, month, 1), "LLLL", locale=locale)
+    return MONTH_NAMES[month - 1]

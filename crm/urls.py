@@ -31,6 +31,7 @@ urlpatterns = [
     path("comms/", include("comms.urls")),
     path("hooks/", include("comms.webhook_urls")),
     path("settings/mail/", include("comms.source_urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]

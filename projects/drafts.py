@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.dates import long_date, short_date
 from projects.friday import WeekBounds, week_bounds
@@ -36,19 +39,30 @@ def _done_this_week(milestones: list[Milestone], bounds: WeekBounds) -> str:
 def _next_up(open_milestones: list[Milestone]) -> str:
     lines = []
     for milestone in open_milestones[:NEXT_UP_COUNT]:
-        due = f" (due {short_date(milestone.due_on)})" if milestone.due_on else ""
-        lines.append(f"{milestone.title}{due}")
+        if milestone.due_on:
+            lines.append(
+                _("%(title)s (due %(date)s)") % {"title": milestone.title, "date": short_date(milestone.due_on)}
+            )
+        else:
+            lines.append(milestone.title)
     return _bullets(lines)
 
 
 def _client_next_steps(items: list[ActionItem]) -> str:
-    return _bullets([f"{item.text} (by {short_date(item.due_on)})" if item.due_on else item.text for item in items])
+    return _bullets(
+        [
+            _("%(text)s (by %(date)s)") % {"text": item.text, "date": short_date(item.due_on)}
+            if item.due_on
+            else item.text
+            for item in items
+        ]
+    )
 
 
 def _blockers(items: list[ActionItem], today: date) -> str:
     return _bullets(
         [
-            f"Waiting on you: {item.text} (was due {short_date(item.due_on)})"
+            _("Waiting on you: %(text)s (was due %(date)s)") % {"text": item.text, "date": short_date(item.due_on)}
             for item in items
             if item.due_on is not None and item.due_on < today
         ]
@@ -57,17 +71,29 @@ def _blockers(items: list[ActionItem], today: date) -> str:
 
 def _summary(deadline: date | None, overdue: list[Milestone], today: date) -> str:
     if deadline is None:
-        return "No deadline set yet."
+        return _("No deadline set yet.")
+    when = long_date(deadline, with_year=False)
     if overdue:
-        late = [f"{milestone.title} (due {short_date(milestone.due_on)})" for milestone in overdue]
-        listed = late[0] if len(late) == 1 else f"{', '.join(late[:-1])} and {late[-1]}"
-        verb = "is" if len(late) == 1 else "are"
+        late = [_("%(title)s (due %(date)s)") % {"title": m.title, "date": short_date(m.due_on)} for m in overdue]
+        listed = (
+            late[0]
+            if len(late) == 1
+            else _("%(items)s and %(last)s") % {"items": ", ".join(late[:-1]), "last": late[-1]}
+        )
         if deadline < today:
-            return f"The deadline of {long_date(deadline, with_year=False)} has passed: {listed} {verb} still open."
-        return f"The deadline of {long_date(deadline, with_year=False)} is at risk: {listed} {verb} overdue."
+            return ngettext(
+                "The deadline of %(date)s has passed: %(items)s is still open.",
+                "The deadline of %(date)s has passed: %(items)s are still open.",
+                len(late),
+            ) % {"date": when, "items": listed}
+        return ngettext(
+            "The deadline of %(date)s is at risk: %(items)s is overdue.",
+            "The deadline of %(date)s is at risk: %(items)s are overdue.",
+            len(late),
+        ) % {"date": when, "items": listed}
     if deadline < today:
-        return f"The deadline of {long_date(deadline, with_year=False)} has passed."
-    return f"On track for launch on {long_date(deadline, with_year=False)}."
+        return _("The deadline of %(date)s has passed.") % {"date": when}
+    return _("On track for launch on %(date)s.") % {"date": when}
 
 
 def _draft_fields(project: Project, now: datetime) -> dict[str, str]:
@@ -97,7 +123,7 @@ def status_update_get_or_draft(*, project: Project, now: datetime) -> StatusUpda
     """Return the project's StatusUpdate for the studio's local ISO week containing ``now``.
 
     An existing one (drafted, edited or sent) is returned untouched. Otherwise a draft is saved,
-    filled from the milestones done this week (local Monday 00:00 to Saturday 00:00), the next
+    in the client's language, filled from the milestones done this week (local Monday 00:00 to Saturday 00:00), the next
     open milestones, the client's open action items (overdue ones are also blockers), a sentence
     about the deadline, and the project's resources attached.
     """
@@ -105,7 +131,8 @@ def status_update_get_or_draft(*, project: Project, now: datetime) -> StatusUpda
     existing = StatusUpdate.objects.filter(project=project, week=key).first()
     if existing is not None:
         return existing
-    fields = _draft_fields(project, now)
+    with translation.override(project.client.language):  # the client reads it
+        fields = _draft_fields(project, now)
     with transaction.atomic():
         update, created = StatusUpdate.objects.get_or_create(project=project, week=key, defaults=fields)
         if created:

@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, ngettext
 
 from clients.models import Contact
 from clients.selectors import first_contacts
@@ -133,6 +135,7 @@ def friday_auto_send(project: Project, *, week: str, now: datetime) -> AutoSend:
                 client=project.client,
                 project=project,
                 kind="friday-update-auto",
+                language=project.client.language,
             )
     except ValueError as error:
         logger.warning("Friday update for project %s not sent automatically: %s", project.pk, error)
@@ -261,7 +264,12 @@ class DeadlineDue:
 
 
 def _days_phrase(days_left: int) -> str:
-    return {0: "today", 1: "tomorrow"}.get(days_left, f"in {days_left} days")
+    """When something is due, in words of the active language: today, tomorrow, in 3 days."""
+    if days_left == 0:
+        return gettext("today")
+    if days_left == 1:
+        return gettext("tomorrow")
+    return ngettext("in %(count)d day", "in %(count)d days", days_left) % {"count": days_left}
 
 
 def deadlines_due(
@@ -374,17 +382,19 @@ def action_item_reminders(now: datetime) -> int:
         contact = contacts.get(item.project.client_id)
         if contact is None:
             continue
-        context = {
-            "first_name": first_name(contact),
-            "project_title": item.project.title,
-            "item_text": item.text,
-            "due_label": long_date(item.due_on),
-            "when": _days_phrase(days_left),
-        }
+        language = item.project.client.language
+        with translation.override(language):
+            context = {
+                "first_name": first_name(contact),
+                "project_title": item.project.title,
+                "item_text": item.text,
+                "due_label": long_date(item.due_on),
+                "when": _days_phrase(days_left),
+            }
         written += queue_safely(
             studio_email_send, studio=studio, to=[contact.email], template="action-item-reminder", context=context,
             idempotency_key=key, send_after=now, client=item.project.client, project=item.project,
-            kind="action-item-reminder",
+            kind="action-item-reminder", language=language,
         )  # fmt: skip
     return written
 
@@ -460,18 +470,22 @@ def deposit_sweep(now: datetime) -> int:
         contact = contacts.get(project.client_id)
         if contact is None:
             continue
+        language = project.client.language
         context = {
             "first_name": first_name(contact),
             "project_title": project.title,
             "amount": format_money(outstanding, project.currency),
             "deposit": format_money(project.deposit_due_minor, project.currency),
             "received": format_money(project.received, project.currency) if project.received > 0 else "",
-            "requested_label": long_date(project.deposit_requested_at.astimezone(studio.zoneinfo).date()),
+            "requested_label": long_date(
+                project.deposit_requested_at.astimezone(studio.zoneinfo).date(), language=language
+            ),
             "payment_options": studio.payment_options.strip(),
         }
         written += queue_safely(
             studio_email_send, studio=studio, to=[contact.email], template="deposit-reminder", context=context,
             idempotency_key=key, send_after=now, client=project.client, project=project, kind="deposit-reminder",
+            language=language,
         )  # fmt: skip
     return written
 
@@ -508,11 +522,11 @@ def _completed_window(today_utc: date) -> Q:
 def survey_sweep(now: datetime) -> int:
     """Job 7 (R16): invite the client to the satisfaction survey ``survey_after_days`` after completion.
 
-    Creates the project's ``Survey`` and emails its link to the client's primary contact (else the
-    first). Key ``survey:{project id}``; ``invited_at`` is set, so never twice. Written inside the
-    studio's working hours (R5). Stale: more than ``SURVEY_STALE_AFTER_DAYS`` days after the day
-    the invitation was due (after downtime, or a project marked completed long after the fact),
-    nobody is invited.
+    Creates the project's ``Survey`` (``projects.survey``) and emails its rating links to the
+    client's primary contact (else the first), in the client's language. Key ``survey:{project id}``;
+    ``invited_at`` is set, so never twice. Written inside the studio's working hours (R5). Stale:
+    more than ``SURVEY_STALE_AFTER_DAYS`` days after the day the invitation was due (after downtime,
+    or a project marked completed long after the fact), nobody is invited.
     """
     today_utc = now.astimezone(UTC).date()
     projects = list(
@@ -541,23 +555,25 @@ def survey_sweep(now: datetime) -> int:
 
 
 def survey_invite(project: Project, *, studio: Studio, contact: Contact, now: datetime) -> Survey:
-    """Create the project's survey (once) and queue its invitation; marks it invited."""
+    """Create the project's survey (once, questions frozen) and queue its invitation; marks it invited.
+
+    The invitation is in the client's language and carries one rating link per score 1–10.
+    """
+    from projects.survey import invitation_context, survey_for_invitation
+
     with transaction.atomic():
-        survey, _ = Survey.objects.get_or_create(project=project, defaults={"studio": studio})
+        survey = survey_for_invitation(project, studio=studio, contact=contact)
         studio_email_send(
             studio=studio,
             to=[contact.email],
             template="survey",
-            context={
-                "first_name": first_name(contact),
-                "project_title": project.title,
-                "survey_url": absolute_url("survey:answer", survey.token),
-            },
+            context=invitation_context(survey, first_name=first_name(contact)),
             idempotency_key=survey_key(project.pk),
             send_after=now,
             client=project.client,
             project=project,
             kind="survey",
+            language=survey.language,
         )
         Survey.objects.filter(pk=survey.pk, invited_at__isnull=True).update(invited_at=now)
     return survey

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from clients.models import Payment
 from crm.dates import long_date
@@ -152,20 +154,26 @@ def suggested_maintenance_minor(*, price_minor: int | None, currency: str) -> in
 
 
 def maintenance_offer_text(*, project: Project, today: date) -> str:
+    """The drafted maintenance offer, in the client's language (dates included)."""
     monthly = suggested_maintenance_minor(price_minor=project.price_minor, currency=project.currency)
-    return (
-        f"Hi {project.client.name},\n\n"
-        f"Thank you for working with us on {project.title}: it's live, and we're proud of it.\n\n"
-        "A website needs a little care to stay fast and safe. Our maintenance plan covers:\n"
-        "- updates to the software, themes and plugins\n"
-        "- regular backups, kept off the server\n"
-        "- small edits: texts, images, opening hours and the like\n"
-        "- uptime checks, so we hear about trouble before your visitors do\n\n"
-        f"For {project.title} we suggest {format_money(monthly, project.currency, cents=False)} per month, "
-        "and you can stop at the end of any month.\n\n"
-        "Next steps:\n"
-        f"Reply 'yes' and we'll start on {long_date(first_of_next_month(today))}.\n"
-    )
+    with translation.override(project.client.language):
+        return _(
+            "Hi %(client)s,\n\n"
+            "Thank you for working with us on %(project)s: it's live, and we're proud of it.\n\n"
+            "A website needs a little care to stay fast and safe. Our maintenance plan covers:\n"
+            "- updates to the software, themes and plugins\n"
+            "- regular backups, kept off the server\n"
+            "- small edits: texts, images, opening hours and the like\n"
+            "- uptime checks, so we hear about trouble before your visitors do\n\n"
+            "For %(project)s we suggest %(monthly)s per month, and you can stop at the end of any month.\n\n"
+            "Next steps:\n"
+            "Reply 'yes' and we'll start on %(start)s.\n"
+        ) % {
+            "client": project.client.name,
+            "project": project.title,
+            "monthly": format_money(monthly, project.currency, cents=False),
+            "start": long_date(first_of_next_month(today)),
+        }
 
 
 def project_launch_followups(*, project: Project, now: datetime) -> None:
@@ -195,10 +203,13 @@ def _next_step_text(project: Project) -> str:
     upcoming = project.milestones.filter(done_at__isnull=True).order_by(F("due_on").asc(nulls_last=True), "order", "pk")
     milestone = upcoming.first()
     if milestone is None:
-        return "We'll keep you posted every Friday."
+        return _("We'll keep you posted every Friday.")
     if milestone.due_on is None:
-        return f"Next up is “{milestone.title}”. We'll keep you posted every Friday."
-    return f"Next up is “{milestone.title}”, due {long_date(milestone.due_on)}. We'll keep you posted every Friday."
+        return _("Next up is “%(milestone)s”. We'll keep you posted every Friday.") % {"milestone": milestone.title}
+    return _("Next up is “%(milestone)s”, due %(date)s. We'll keep you posted every Friday.") % {
+        "milestone": milestone.title,
+        "date": long_date(milestone.due_on),
+    }
 
 
 def _greeting_name(project: Project) -> str:
@@ -209,20 +220,39 @@ def _greeting_name(project: Project) -> str:
 def deadline_notice(
     *, project: Project, milestone: Milestone | None, old_date: date | None, new_date: date, reason: str
 ) -> tuple[str, str]:
-    """The drafted subject and text telling the client a date moved, why, and what comes next."""
-    what = f"“{milestone.title}”" if milestone else f"the deadline for {project.title}"
-    subject_what = f"{project.title}: “{milestone.title}”" if milestone else project.title
-    if old_date is None:
-        moved = f"We've set {what} to {long_date(new_date)}."
-    else:
-        moved = f"We're moving {what} from {long_date(old_date)} to {long_date(new_date)}."
-    if milestone and project.deadline_on:
-        moved += f" The project deadline stays {long_date(project.deadline_on)}."
-    subject = f"New date for {subject_what}: {long_date(new_date)}"[:200]
-    text = (
-        f"Hi {_greeting_name(project)},\n\n{moved}\n\nWhy: {reason}\n\nWhat happens next: {_next_step_text(project)}\n"
-    )
-    return subject, text
+    """The drafted subject and text telling the client a date moved, why, and what comes next.
+
+    Written in the client's language, dates included.
+    """
+    with translation.override(project.client.language):
+        values = {
+            "project": project.title,
+            "milestone": milestone.title if milestone else "",
+            "old_date": long_date(old_date) if old_date else "",
+            "new_date": long_date(new_date),
+            "deadline": long_date(project.deadline_on) if project.deadline_on else "",
+        }
+        if milestone is None and old_date is None:
+            moved = _("We've set the deadline for %(project)s to %(new_date)s.") % values
+        elif milestone is None:
+            moved = _("We're moving the deadline for %(project)s from %(old_date)s to %(new_date)s.") % values
+        elif old_date is None:
+            moved = _("We've set “%(milestone)s” to %(new_date)s.") % values
+        else:
+            moved = _("We're moving “%(milestone)s” from %(old_date)s to %(new_date)s.") % values
+        if milestone and project.deadline_on:
+            moved += " " + _("The project deadline stays %(deadline)s.") % values
+        if milestone:
+            subject = _("New date for %(project)s: “%(milestone)s”: %(new_date)s") % values
+        else:
+            subject = _("New date for %(project)s: %(new_date)s") % values
+        paragraphs = [
+            _("Hi %(name)s,") % {"name": _greeting_name(project)},
+            moved,
+            _("Why: %(reason)s") % {"reason": reason},
+            _("What happens next: %(next_step)s") % {"next_step": _next_step_text(project)},
+        ]
+    return subject[:200], "\n\n".join(paragraphs) + "\n"
 
 
 def deadline_change(
@@ -236,24 +266,27 @@ def deadline_change(
     """
     reason = reason.strip()
     if not reason:
-        raise ProjectError("Say why the date moves: the client will read it.")
+        raise ProjectError(_("Say why the date moves: the client will read it."))
     if milestone is not None and milestone.project_id != project.pk:
-        raise ProjectError("That milestone belongs to another project.")
+        raise ProjectError(_("That milestone belongs to another project."))
     old_date = milestone.due_on if milestone else project.deadline_on
     if new_date == old_date:
-        raise ProjectError(f"The date is already {long_date(new_date)}.")
+        raise ProjectError(_("The date is already %(date)s.") % {"date": long_date(new_date)})
     if milestone is None:
         if project.start_on and new_date < project.start_on:
-            raise ProjectError(f"The deadline can't be before the project starts ({long_date(project.start_on)}).")
+            raise ProjectError(
+                _("The deadline can't be before the project starts (%(date)s).") % {"date": long_date(project.start_on)}
+            )
     else:
         if project.start_on and new_date < project.start_on:
             raise ProjectError(
-                f"“{milestone.title}” can't be due before the project starts ({long_date(project.start_on)})."
+                _("“%(milestone)s” can't be due before the project starts (%(date)s).")
+                % {"milestone": milestone.title, "date": long_date(project.start_on)}
             )
         if project.deadline_on and new_date > project.deadline_on:
             raise ProjectError(
-                f"“{milestone.title}” can't be due after the project deadline ({long_date(project.deadline_on)}). "
-                "Move the deadline first."
+                _("“%(milestone)s” can't be due after the project deadline (%(date)s). Move the deadline first.")
+                % {"milestone": milestone.title, "date": long_date(project.deadline_on)}
             )
 
     with transaction.atomic():
@@ -291,14 +324,18 @@ def change_request_decide(
     """
     by_name = by_name.strip()
     if not by_name:
-        raise ProjectError("Say who decided.")
+        raise ProjectError(_("Say who decided."))
     with transaction.atomic():
         # Race condition: the client may decide in the portal while we look at it.
         locked = ChangeRequest.objects.select_for_update().get(pk=change_request.pk)
         if locked.status != ChangeRequest.Status.PROPOSED:
             raise ProjectError(
-                f"“{locked.title}” was already {ChangeRequest.Status(locked.status).label.lower()} "
-                f"by {locked.decided_by_name or 'someone'}."
+                _("“%(title)s” was already %(status)s by %(name)s.")
+                % {
+                    "title": locked.title,
+                    "status": str(ChangeRequest.Status(locked.status).label).lower(),
+                    "name": locked.decided_by_name or _("someone"),
+                }
             )
         locked.status = ChangeRequest.Status.APPROVED if approve else ChangeRequest.Status.DECLINED
         locked.decided_at = now
@@ -327,11 +364,14 @@ def agreement_accept(*, project: Project, name: str, email: str, ip: str | None,
         locked = Project.objects.select_for_update().get(pk=project.pk)
         if locked.agreement_accepted_at is not None:
             raise ProjectError(
-                f"The agreement was already accepted by {locked.agreement_accepted_name} "
-                f"on {long_date(locked.agreement_accepted_at.astimezone(project.studio.zoneinfo).date())}."
+                _("The agreement was already accepted by %(name)s on %(date)s.")
+                % {
+                    "name": locked.agreement_accepted_name,
+                    "date": long_date(locked.agreement_accepted_at.astimezone(project.studio.zoneinfo).date()),
+                }
             )
         if not name.strip():
-            raise ProjectError("Type your name to accept the agreement.")
+            raise ProjectError(_("Type your name to accept the agreement."))
         locked.agreement_accepted_at = now
         locked.agreement_accepted_name = name.strip()[:200]
         locked.agreement_accepted_email = email
@@ -360,18 +400,21 @@ def installment_add(
     The deposit plus all installments may not exceed the agreed price, when one is set.
     """
     if amount_minor <= 0:
-        raise ProjectError("An installment needs an amount above zero.")
+        raise ProjectError(_("An installment needs an amount above zero."))
     if (due_on is None) == (after_milestone is None):
-        raise ProjectError("Give either a due date or the milestone it follows, not both.")
+        raise ProjectError(_("Give either a due date or the milestone it follows, not both."))
     if after_milestone is not None and after_milestone.project_id != project.pk:
-        raise ProjectError("That milestone belongs to another project.")
+        raise ProjectError(_("That milestone belongs to another project."))
     if project.price_minor is not None:
         planned = project.deposit_due_minor + sum(project.installments.values_list("amount_minor", flat=True))
         if planned + amount_minor > project.price_minor:
             room = max(project.price_minor - planned, 0)
             raise ProjectError(
-                "The deposit and installments would add up to more than the agreed price: "
-                f"at most {format_money(room, project.currency)} is left to schedule."
+                _(
+                    "The deposit and installments would add up to more than the agreed price: "
+                    "at most %(amount)s is left to schedule."
+                )
+                % {"amount": format_money(room, project.currency)}
             )
     return Installment.objects.create(
         project=project,

@@ -16,10 +16,10 @@ TEMPLATE = "friday-update"  # templates/emails/friday-update-*
 EDITABLE_FIELDS = ["summary", "done_this_week", "next_up", "blockers", "client_next_steps"]
 
 
-def week_label(key: str) -> str:
-    """``2026-W47`` → ``Monday 16 November``: the Monday of that ISO week."""
+def week_label(key: str, *, language: str | None = None) -> str:
+    """``2026-W47`` → ``Monday 16 November``: the Monday of that ISO week (in ``language``, else the active one)."""
     year, week = key.split("-W")
-    return long_date(date.fromisocalendar(int(year), int(week), 1), with_year=False)
+    return long_date(date.fromisocalendar(int(year), int(week), 1), with_year=False, language=language)
 
 
 def client_contacts(project: Project) -> list[Contact]:
@@ -45,12 +45,12 @@ def split_recipients(contacts: list[Contact]) -> tuple[list[str], list[str]]:
 def email_context(
     *, project: Project, week: str, fields: dict[str, str], resources: list[Resource], contacts: list[Contact]
 ) -> dict[str, Any]:
-    """The email's context: plain strings and lists only, never model instances."""
+    """The email's context: plain strings and lists only, never model instances; dates in the client's language."""
     first_name = contacts[0].name.split()[0] if contacts and contacts[0].name.split() else ""
     return {
         "project_title": project.title,
         "client_name": project.client.name,
-        "week_label": week_label(week),
+        "week_label": week_label(week, language=project.client.language),
         "first_name": first_name,
         **{name: fields.get(name, "").strip() for name in EDITABLE_FIELDS},
         "resources": [{"title": resource.title, "url": resource.url} for resource in resources],

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -90,10 +90,18 @@ def update(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "to": to,
             "cc": cc,
-            "preview_subject": " ".join(render_text(f"emails/{TEMPLATE}-subject.txt", context).split()),
-            "preview_text": render_text(f"emails/{TEMPLATE}-body.txt", context),
+            **_preview(context, language=project.client.language),
         },
     )
+
+
+def _preview(context: dict[str, Any], *, language: str) -> dict[str, str]:
+    """The email as the client will read it: in the client's language, whatever the freelancer's."""
+    with translation.override(language):
+        return {
+            "preview_subject": " ".join(render_text(f"emails/{TEMPLATE}-subject.txt", context).split()),
+            "preview_text": render_text(f"emails/{TEMPLATE}-body.txt", context),
+        }
 
 
 def _send(request: HttpRequest, project: Project, form: StatusUpdateForm) -> HttpResponse:
@@ -132,6 +140,7 @@ def _send(request: HttpRequest, project: Project, form: StatusUpdateForm) -> Htt
             send_after=leaves_at,
             client=project.client,
             project=project,
+            language=project.client.language,
         )
     recipients = ", ".join([*to, *cc])
     if leaves_at > now:

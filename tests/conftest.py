@@ -3,6 +3,7 @@ import os
 import pytest
 from django.test import Client
 
+from crm.i18n import compile_messages
 from crm.models import Membership, Studio, User
 from tests.factories import MembershipFactory, StudioFactory, UserFactory
 
@@ -47,6 +48,11 @@ def charlie_client(charlie: User) -> Client:
     browser = Client()
     browser.force_login(charlie)
     return browser
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the translation catalogs that changed, so plain `pytest` (without make) tests them too."""
+    compile_messages(stale_only=True)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

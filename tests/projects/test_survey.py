@@ -386,9 +386,7 @@ def test_the_confirmation_posts_pass_the_csrf_check_from_the_same_origin(survey)
     browser.get(rate_url(survey, 7))
     token = browser.cookies[settings.CSRF_COOKIE_NAME].value
 
-    response = browser.post(
-        rate_url(survey, 7), {"csat": "7", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null"
-    )
+    response = browser.post(rate_url(survey, 7), {"csat": "7", "csrfmiddlewaretoken": token}, HTTP_ORIGIN="null")
 
     assert response.status_code == 302
 
