@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
 
 class DueKind(StrEnum):
     PERSONAL = "personal"
@@ -49,15 +52,16 @@ class TouchDue:
 
     @property
     def reason(self) -> str:
+        """In the active language (the freelancer's page, or the reminder's)."""
         match self.kind:
             case DueKind.PERSONAL:
-                return "Angel client: time for a personal call, lunch or note."
+                return _("Angel client: time for a personal call, lunch or note.")
             case DueKind.CHECK_IN:
-                return "Time for a friendly check-in."
+                return _("Time for a friendly check-in.")
             case DueKind.YEARLY_CARD:
-                return "Send this year's card."
+                return _("Send this year's card.")
             case DueKind.ANNIVERSARY:
-                return f"Anniversary of working together on {self.due_on:%d %B}."
+                return _("Anniversary of working together on %(date)s.") % {"date": date_format(self.due_on, "j E")}
 
 
 def next_touch_on(clock: ClientClock, cadence: Cadence) -> date | None:

@@ -71,11 +71,12 @@ def format_duration(delta: timedelta) -> str:
     minutes = int(abs(delta).total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
+    units = {"d": days, "h": hours, "min": minutes}
     if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
+        return (_("%(d)s d %(h)s h") if hours else _("%(d)s d")) % units
     if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min" if minutes else "< 1 min"
+        return (_("%(h)s h %(min)s min") if minutes else _("%(h)s h")) % units
+    return _("%(min)s min") % units if minutes else _("< 1 min")
 
 
 def countdown(due: datetime, now: datetime) -> tuple[str, bool]:
