@@ -7,7 +7,6 @@ the visitor's address (e.g. gunicorn's forwarded-allow-ips, or the proxy's real-
 every visitor shares the proxy's limit.
 """
 
-import hashlib
 import logging
 
 from django.http import HttpRequest, HttpResponse
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from clients.inquiry import lead_create_from_inquiry
 from clients.inquiry_forms import InquiryForm
 from crm.models import Studio
-from crm.ratelimit import count_exceeds
+from crm.ratelimit import address_key, any_exceeded
 
 logger = logging.getLogger("rapport.inquiry")
 
@@ -75,16 +74,11 @@ def _rate_limited(*, studio: Studio, ip: str, email: str) -> bool:
     Fails open: with the cache (Redis) down, an inquiry is accepted rather than lost — the
     honeypot still stops the simplest bots, and the outage is logged.
     """
-    email_digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    try:
-        if count_exceeds(f"inquiry:ip:{studio.pk}:{ip}", limit=IP_LIMIT, window=IP_WINDOW_SECONDS):
-            return True
-        return count_exceeds(
-            f"inquiry:email:{studio.pk}:{email_digest}", limit=EMAIL_LIMIT, window=EMAIL_WINDOW_SECONDS
-        )
-    except Exception:
-        logger.warning("Inquiry rate limits are off: the cache is unreachable", exc_info=True)
-        return False
+    return any_exceeded(
+        (f"inquiry:ip:{studio.pk}:{ip}", IP_LIMIT, IP_WINDOW_SECONDS),
+        (f"inquiry:email:{studio.pk}:{address_key(email)}", EMAIL_LIMIT, EMAIL_WINDOW_SECONDS),
+        what="Inquiry",
+    )
 
 
 def _too_many_message(studio: Studio) -> str:

@@ -1,6 +1,11 @@
 """Fixed-window counters in the Django cache (Redis in production), shared by every rate limit."""
 
+import hashlib
+import logging
+
 from django.core.cache import cache
+
+logger = logging.getLogger("rapport.ratelimit")
 
 
 def count_exceeds(key: str, *, limit: int, window: int) -> bool:
@@ -15,3 +20,21 @@ def count_exceeds(key: str, *, limit: int, window: int) -> bool:
         cache.add(key, 1, timeout=window)
         count = 1
     return count > limit
+
+
+def any_exceeded(*limits: tuple[str, int, int], what: str) -> bool:
+    """Count one event against each ``(key, limit, window)`` in turn; True at the first exceeded.
+
+    Fails open: with the cache down the event is let through and the outage logged, because losing
+    a client's message or a lead is worse than a burst. ``what`` names the limits in that log line.
+    """
+    try:
+        return any(count_exceeds(key, limit=limit, window=window) for key, limit, window in limits)
+    except Exception:
+        logger.warning("%s rate limits are off: the cache is unreachable", what, exc_info=True)
+        return False
+
+
+def address_key(email: str) -> str:
+    """An email address as a cache-key part: case-folded and hashed (no address in Redis)."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()

@@ -15,7 +15,6 @@ Limits count in Django's cache (Redis in production) and fail open when it is do
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django import forms
@@ -26,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm.ratelimit import count_exceeds
+from crm.ratelimit import address_key, any_exceeded, count_exceeds
 from projects.portal_access import end_session, find_link, hash_token, start_session, with_no_store
 from projects.portal_links import safe_landing, send_requested_links
 
@@ -132,13 +131,8 @@ def _count_failure(ip: str) -> None:
 
 def _requests_exhausted(*, ip: str, email: str) -> bool:
     """Count this request against the per-IP and per-address limits; True if either is exceeded."""
-    address = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-    try:
-        if count_exceeds(f"portal:ask:ip:{ip}", limit=REQUEST_IP_LIMIT, window=REQUEST_WINDOW_SECONDS):
-            return True
-        return count_exceeds(
-            f"portal:ask:address:{address}", limit=REQUEST_ADDRESS_LIMIT, window=REQUEST_WINDOW_SECONDS
-        )
-    except Exception:
-        logger.warning("Portal rate limits are off: the cache is unreachable", exc_info=True)
-        return False
+    return any_exceeded(
+        (f"portal:ask:ip:{ip}", REQUEST_IP_LIMIT, REQUEST_WINDOW_SECONDS),
+        (f"portal:ask:address:{address_key(email)}", REQUEST_ADDRESS_LIMIT, REQUEST_WINDOW_SECONDS),
+        what="Portal link request",
+    )

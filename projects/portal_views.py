@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from comms.conversation import record_message
 from comms.models import Message
 from crm.money import format_money
-from crm.ratelimit import count_exceeds
+from crm.ratelimit import any_exceeded
 from projects import portal_activity, portal_selectors, services
 from projects.models import ActionItem, ChangeRequest, Project
 from projects.portal_access import PortalVisitor, portal_required, visitor_project
@@ -269,11 +269,8 @@ def message_write(visitor: PortalVisitor, *, subject: str, text: str, now: datet
 
 def message_limit_reached(visitor: PortalVisitor) -> bool:
     """Count one portal message of this contact; True past `MESSAGE_LIMIT` an hour. Fails open."""
-    try:
-        return count_exceeds(f"portal:message:{visitor.contact.pk}", limit=MESSAGE_LIMIT, window=MESSAGE_WINDOW_SECONDS)
-    except Exception:
-        logger.warning("Portal message rate limit is off: the cache is unreachable", exc_info=True)
-        return False
+    key = f"portal:message:{visitor.contact.pk}"
+    return any_exceeded((key, MESSAGE_LIMIT, MESSAGE_WINDOW_SECONDS), what="Portal message")
 
 
 @portal_required
