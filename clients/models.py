@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, RegexValidator
@@ -107,6 +108,19 @@ class Client(models.Model):
     @property
     def is_angel(self) -> bool:
         return self.tier == self.Tier.ANGEL
+
+    def own_zone(self) -> ZoneInfo | None:
+        """The client's own time zone when it is set and known; None otherwise."""
+        if not self.timezone:
+            return None
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+
+    def zone_or(self, default: ZoneInfo) -> ZoneInfo:
+        """The zone the client reads times in: their own, else ``default`` (the studio's)."""
+        return self.own_zone() or default
 
     @property
     def is_archived(self) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -235,12 +235,7 @@ def _utc(at: datetime) -> datetime:
 
 def reader_zone(studio: Studio, client: Client | None = None) -> ZoneInfo:
     """The zone a client reads times in: their own when set (and valid), else the studio's."""
-    if client is not None and client.timezone:
-        try:
-            return ZoneInfo(client.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return studio.zoneinfo
+    return client.zone_or(studio.zoneinfo) if client is not None else studio.zoneinfo
 
 
 def day_bounds(day: date, tz: tzinfo) -> Interval:

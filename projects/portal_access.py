@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -100,12 +100,7 @@ class PortalVisitor:
     @property
     def zone(self) -> ZoneInfo:
         """The client's time zone when it is set and known, else the studio's: portal times show in it."""
-        if self.client.timezone:
-            try:
-                return ZoneInfo(self.client.timezone)
-            except (ZoneInfoNotFoundError, ValueError):
-                pass
-        return self.studio.zoneinfo
+        return self.client.zone_or(self.studio.zoneinfo)
 
 
 def current_visitor(request: HttpRequest, *, now: datetime | None = None) -> PortalVisitor | None:

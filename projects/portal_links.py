@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -112,13 +112,7 @@ def _issue_and_queue(
 
 def client_zoneinfo(contact: Contact) -> ZoneInfo:
     """The client's own timezone when known, else the studio's: dates in the email are theirs."""
-    name = contact.client.timezone
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return contact.client.studio.zoneinfo
+    return contact.client.zone_or(contact.client.studio.zoneinfo)
 
 
 def revoke(link: PortalLink, now: datetime | None = None) -> bool:

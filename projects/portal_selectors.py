@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from email.utils import parseaddr
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db.models import Count, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
@@ -57,15 +56,6 @@ def status_explained(status: str) -> str:
 def visitor_zone(visitor: PortalVisitor) -> tzinfo:
     """The client's time zone when it is set and known, else the studio's."""
     return visitor.zone
-
-
-def client_zone(name: str) -> ZoneInfo | None:
-    if not name:
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 # --- home -------------------------------------------------------------------------------------------
@@ -246,7 +236,7 @@ def working_week(visitor: PortalVisitor, *, now: datetime) -> WorkingWeek:
     """
     studio = visitor.studio
     studio_tz = studio.zoneinfo
-    zone = client_zone(visitor.client.timezone)
+    zone = visitor.client.own_zone()
     same_zone = zone is not None and zone.key == getattr(studio_tz, "key", "")
     week = WorkingWeek(studio_zone=studio.timezone, client_zone=zone.key if zone and not same_zone else "")
     today = now.astimezone(studio_tz).date()
