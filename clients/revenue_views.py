@@ -37,7 +37,7 @@ def _detail_url(pk: int) -> str:
     return reverse("clients:detail", args=[pk])
 
 
-def _revenue(studio: Studio, as_of: date) -> tuple[Pareto, AngelSummary, list[Row]]:
+def revenue_figures(studio: Studio, as_of: date) -> tuple[Pareto, AngelSummary, list[Row]]:
     nets = net_revenue_by_client(studio=studio, as_of=as_of)
     in_window = Payment.objects.filter(
         studio=studio, currency=studio.currency, paid_on__gt=window_start(as_of), paid_on__lte=as_of
@@ -66,7 +66,7 @@ def _revenue(studio: Studio, as_of: date) -> tuple[Pareto, AngelSummary, list[Ro
 def revenue(request: HttpRequest) -> HttpResponse:
     studio: Studio = request.studio
     as_of = studio.local_now().date()
-    chart, summary, rows = _revenue(studio, as_of)
+    chart, summary, rows = revenue_figures(studio, as_of)
     currency = studio.currency
     return render(
         request,
@@ -94,14 +94,14 @@ def _decimal(minor: int, currency: str) -> str:
     return f"{sign}{units}.{remainder:0{exponent}d}" if exponent else f"{sign}{units}"
 
 
-def _percent(share: Fraction) -> str:
+def percent_two_decimals(share: Fraction) -> str:
     """``Fraction(8123, 10000)`` → ``81.23``: percent with two decimals, rounded down."""
     hundredths = share.numerator * 10_000 // share.denominator
     whole, rest = divmod(abs(hundredths), 100)
     return f"{'-' if hundredths < 0 else ''}{whole}.{rest:02d}"
 
 
-def _cell(text: str) -> str:
+def csv_cell(text: str) -> str:
     """Neutralise spreadsheet formulas in free text (CSV injection): prefix with a quote."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
@@ -110,7 +110,7 @@ def _cell(text: str) -> str:
 def revenue_csv(request: HttpRequest) -> HttpResponse:
     studio: Studio = request.studio
     as_of = studio.local_now().date()
-    chart, _summary, rows = _revenue(studio, as_of)
+    chart, _summary, rows = revenue_figures(studio, as_of)
     currency = studio.currency
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
@@ -136,10 +136,10 @@ def revenue_csv(request: HttpRequest) -> HttpResponse:
             [
                 entry.rank,
                 entry.client_id,
-                _cell(entry.name),
+                csv_cell(entry.name),
                 _decimal(entry.net, currency),
-                _percent(entry.share) if chart.has_chart else "",
-                _percent(entry.cumulative_share) if chart.has_chart else "",
+                percent_two_decimals(entry.share) if chart.has_chart else "",
+                percent_two_decimals(entry.cumulative_share) if chart.has_chart else "",
                 "yes" if entry.is_angel else "no",
                 row.client.tier if row.client else "",
                 row.client.tier_pin if row.client else "",

@@ -22,6 +22,24 @@ from projects.models import Project
 CandidateRow = tuple[int, list[str], date, date | None]
 
 
+def contact_emails_by_client(studio: Studio, client_ids) -> dict[int, list[str]]:
+    """Every address of every contact of the given clients (a set or a subquery), by client: one query.
+
+    The Friday rule counts mail to any of them, other addresses included.
+    """
+    emails: defaultdict[int, list[str]] = defaultdict(list)
+    contacts = (
+        Contact.objects.for_studio(studio)
+        .filter(client_id__in=client_ids)
+        .order_by("pk")
+        .values_list("client_id", "email", "other_emails")
+    )
+    for client_id, email, other_emails in contacts:
+        emails[client_id].append(email)
+        emails[client_id].extend(other for other in other_emails or () if isinstance(other, str))
+    return emails
+
+
 def friday_candidates(*, studio: Studio, now: datetime) -> tuple[WeekBounds, list[CandidateRow]]:
     """Return the bounds of the studio's local week containing ``now`` and its candidate projects.
 
@@ -39,18 +57,8 @@ def friday_candidates(*, studio: Studio, now: datetime) -> tuple[WeekBounds, lis
         .order_by("pk")
         .values_list("pk", "client_id", "active_from", "active_until")
     )
-    emails_by_client: defaultdict[int, list[str]] = defaultdict(list)
-    if projects:
-        client_ids = {client_id for _, client_id, _, _ in projects}
-        contacts = (
-            Contact.objects.for_studio(studio)
-            .filter(client_id__in=client_ids)
-            .order_by("pk")
-            .values_list("client_id", "email", "other_emails")
-        )
-        for client_id, email, other_emails in contacts:
-            emails_by_client[client_id].append(email)
-            emails_by_client[client_id].extend(other for other in other_emails or () if isinstance(other, str))
+    client_ids = {client_id for _, client_id, _, _ in projects}
+    emails_by_client = contact_emails_by_client(studio, client_ids) if client_ids else {}
     rows = [
         (pk, list(emails_by_client.get(client_id, ())), active_from, active_until)
         for pk, client_id, active_from, active_until in projects
