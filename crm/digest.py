@@ -29,10 +29,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clients.cadence import TouchDue
+from clients.models import Client
 from clients.selectors import touchpoints_due
 from comms.compose import format_duration
 from comms.models import Commitment, Message, OutboxEmail
@@ -138,7 +141,7 @@ def digest_sections(studio: Studio, *, today: date, now: datetime) -> list[dict[
 
 
 def section(title: str, items: list[dict[str, Any]], *, more_url: str) -> dict[str, Any]:
-    shown = items[:SECTION_LIMIT]
+    shown = [{**entry, "url": absolute(entry["url"])} for entry in items[:SECTION_LIMIT]]
     more = len(items) > SECTION_LIMIT
     return {
         "title": title,
@@ -165,14 +168,27 @@ def digest_context(sections: list[dict[str, Any]], *, today: date) -> dict[str, 
     }
 
 
-def item(title: str, detail: str, url: str, *, flag: str = "") -> dict[str, Any]:
-    """One line of a section: what, the detail under it, where to act, and an optional alarm word."""
-    return {"title": title, "detail": detail, "url": absolute(url), "flag": flag}
+def item(title: str, detail: str, url: str, *, flag: str = "", **extra: Any) -> dict[str, Any]:
+    """One line of a section: what, the detail under it, where to act (a path), an optional alarm word.
+
+    The section functions below are shared with the Today page (``crm.today``), which shows the same
+    lines with at most ``limit`` rows each; the digest makes the paths absolute in ``section``.
+    """
+    return {"title": title, "detail": detail, "url": url, "flag": flag, **ITEM_EXTRAS, **extra}
 
 
-def calls_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+# What the Today page may add to a line; every line carries them, so templates never miss a key.
+ITEM_EXTRAS: dict[str, Any] = {"urgent": False, "angel": False, "kind": "", "cancel_url": "", "seen_url": ""}
+
+
+def calls_today(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     """Calls booked for the studio's local ``today``, in order, with their topic (R8)."""
-    calls = calls_on_day(studio, today)[: SECTION_LIMIT + 1]
+    calls = (
+        calls_on_day(studio, today)
+        .select_related(None)
+        .select_related("client", "contact")
+        .only("starts_at", "ends_at", "topic", "client__name", "contact__name")[:limit]
+    )
     zone = studio.zoneinfo
     return [
         item(
@@ -184,14 +200,14 @@ def calls_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
     ]
 
 
-def replies_owed(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+def replies_owed(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     clocks = (
         Message.objects.for_studio(studio)
         .open_clocks()
         .filter(reply_due_at__isnull=False)
         .select_related("client")
-        .only("subject", "from_email", "from_name", "reply_due_at", "client__name")
-        .order_by("reply_due_at", "pk")[: SECTION_LIMIT + 1]
+        .only("subject", "from_email", "reply_due_at", "is_urgent", "client__name")
+        .order_by("reply_due_at", "pk")[:limit]
     )
     return [
         item(
@@ -200,17 +216,18 @@ def replies_owed(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
             due_detail(message.reply_due_at, studio=studio, now=now),
             reverse("comms:message", kwargs={"pk": message.pk}),
             flag=_("overdue") if message.reply_due_at <= now else "",
+            urgent=message.is_urgent,
         )
         for message in clocks
     ]
 
 
-def promises_due(studio: Studio, *, today: date, now: datetime) -> list[dict[str, Any]]:
+def promises_due(studio: Studio, *, today: date, now: datetime, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     commitments = (
-        Commitment.objects.for_studio(studio)
-        .filter(fulfilled_at__isnull=True, promised_by__lt=local_midnight(today + timedelta(days=1), studio))
+        promises_due_rows(studio, today=today)
         .select_related("client")
-        .order_by("promised_by", "pk")[: SECTION_LIMIT + 1]
+        .only("message", "description", "promised_by", "client__name")
+        .order_by("promised_by", "pk")[:limit]
     )
     return [
         item(
@@ -225,24 +242,18 @@ def promises_due(studio: Studio, *, today: date, now: datetime) -> list[dict[str
     ]
 
 
-def deadlines(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     """Active projects' deadlines and their open milestones, overdue or within the horizon, soonest first."""
-    horizon = today + timedelta(days=DEADLINE_HORIZON_DAYS)
+    project_rows, milestone_rows = deadline_rows(studio, today=today)
     projects = (
-        Project.objects.for_studio(studio)
-        .filter(status__in=Project.ACTIVE_STATUSES, deadline_on__lte=horizon)
-        .select_related("client")
-        .order_by("deadline_on", "pk")[: SECTION_LIMIT + 1]
+        project_rows.select_related("client")
+        .only("title", "deadline_on", "client__name")
+        .order_by("deadline_on", "pk")[:limit]
     )
     milestones = (
-        Milestone.objects.filter(
-            project__studio=studio,
-            project__status__in=Project.ACTIVE_STATUSES,
-            done_at__isnull=True,
-            due_on__lte=horizon,
-        )
-        .select_related("project__client")
-        .order_by("due_on", "pk")[: SECTION_LIMIT + 1]
+        milestone_rows.select_related("project__client")
+        .only("title", "due_on", "project__title", "project__client__name")
+        .order_by("due_on", "pk")[:limit]
     )
     dated = [
         (project.deadline_on, 0, project.pk, f"{project.title} ({project.client.name})", _("deadline"), project.pk)
@@ -266,13 +277,13 @@ def deadlines(studio: Studio, *, today: date) -> list[dict[str, Any]]:
             reverse("projects:detail", kwargs={"pk": project_id}),
             flag=_("overdue") if day < today else "",
         )
-        for day, _order, _pk, title, what, project_id in dated
+        for day, _order, _pk, title, what, project_id in dated[:limit]
     ]
 
 
-def deposits_awaited(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -> list[dict[str, Any]]:
     rows = []
-    for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today):
+    for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today)[:limit]:
         due_minor = project.deposit_due_minor
         if due_minor:
             amount = _("%(amount)s outstanding") % {
@@ -291,15 +302,13 @@ def deposits_awaited(studio: Studio, *, today: date) -> list[dict[str, Any]]:
     return rows
 
 
-def client_steps_overdue(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     """The clients' own open action items past their date, on projects not completed or cancelled."""
     items = (
-        ActionItem.objects.filter(
-            project__studio=studio, owner=ActionItem.Owner.CLIENT, done_at__isnull=True, due_on__lt=today
-        )
-        .exclude(project__status__in=[Project.Status.COMPLETED, Project.Status.CANCELLED])
+        client_steps_overdue_rows(studio, today=today)
         .select_related("project__client")
-        .order_by("due_on", "pk")[: SECTION_LIMIT + 1]
+        .only("text", "due_on", "project__title", "project__client__name")
+        .order_by("due_on", "pk")[:limit]
     )
     return [
         item(
@@ -313,6 +322,11 @@ def client_steps_overdue(studio: Studio, *, today: date) -> list[dict[str, Any]]
 
 
 def touchpoints(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    return touchpoint_items(touchpoints_due(studio=studio, today=today))
+
+
+def touchpoint_items(dues: Iterable[tuple[TouchDue, Client]]) -> list[dict[str, Any]]:
+    """The lines for touchpoints already computed (``clients.selectors.touchpoints_due``)."""
     return [
         item(
             client.name,
@@ -322,8 +336,9 @@ def touchpoints(studio: Studio, *, today: date) -> list[dict[str, Any]]:
             + ngettext("(%(days)d day overdue)", "(%(days)d days overdue)", due.days_overdue)
             % {"days": due.days_overdue},
             reverse("clients:detail", kwargs={"pk": client.pk}),
+            angel=client.is_angel,
         )
-        for due, client in touchpoints_due(studio=studio, today=today)
+        for due, client in dues
     ]
 
 
@@ -350,6 +365,36 @@ def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
             detail += " · " + _("waits for your confirmation")
         rows.append(item(email.subject, detail, reverse("comms:outbox_email", kwargs={"pk": email.pk})))
     return rows
+
+
+# --- The rows behind the sections, also counted by the Today page --------------------------------
+
+
+def promises_due_rows(studio: Studio, *, today: date) -> QuerySet[Commitment]:
+    """Open commitments promised by the end of the local ``today``, overdue ones included."""
+    return Commitment.objects.for_studio(studio).filter(
+        fulfilled_at__isnull=True, promised_by__lt=local_midnight(today + timedelta(days=1), studio)
+    )
+
+
+def deadline_rows(studio: Studio, *, today: date) -> tuple[QuerySet[Project], QuerySet[Milestone]]:
+    """Active projects due within the horizon (or overdue), and their open milestones likewise."""
+    horizon = today + timedelta(days=DEADLINE_HORIZON_DAYS)
+    projects = Project.objects.for_studio(studio).filter(status__in=Project.ACTIVE_STATUSES, deadline_on__lte=horizon)
+    milestones = Milestone.objects.filter(
+        project__studio=studio,
+        project__status__in=Project.ACTIVE_STATUSES,
+        done_at__isnull=True,
+        due_on__lte=horizon,
+    )
+    return projects, milestones
+
+
+def client_steps_overdue_rows(studio: Studio, *, today: date) -> QuerySet[ActionItem]:
+    """The clients' open action items past their date, on projects neither completed nor cancelled."""
+    return ActionItem.objects.filter(
+        project__studio=studio, owner=ActionItem.Owner.CLIENT, done_at__isnull=True, due_on__lt=today
+    ).exclude(project__status__in=[Project.Status.COMPLETED, Project.Status.CANCELLED])
 
 
 # --- Small helpers ------------------------------------------------------------------------------

@@ -1,44 +1,361 @@
-"""What the Today page shows, gathered in a fixed number of queries whatever the studio's size."""
+"""What the Today page shows, gathered in a fixed number of queries whatever the studio's size.
+
+Each section lists at most ``SHOWN`` lines, most urgent first, with its full count in the header
+and a link to the page that lists them all. The lines are the daily digest's (``crm.digest``), so
+the page and the email say the same thing; the counts of every section come from one query
+(``section_counts``), which the page's light endpoint polls to keep the headers and countdowns fresh.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from comms.compose import with_clocks
-from comms.models import Message
+from django.db.models import IntegerField, Q, QuerySet, Subquery
+from django.urls import reverse
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from clients.selectors import touchpoints_due
+from comms.compose import format_duration, inbox_rows
+from comms.models import Message, OutboxEmail
+from comms.outbox import FREELANCER_KINDS
+from crm import digest
+from crm.dates import short_date
 from crm.models import Studio
 from projects import portal_activity
-from projects.calls import calls_on_day
-from projects.models import Call, PortalActivity
+from projects.calls import booked_calls, day_bounds
+from projects.friday import updates_due
+from projects.friday_db import friday_candidates, week_outbound
+from projects.models import PortalActivity, Project, StatusUpdate
 
-REPLIES_SHOWN = 8
-ACTIVITY_SHOWN = 10
+SHOWN = 8
+
+# key → (title, the short line when nothing is due). The order is the page's reading order.
+SECTIONS: dict[str, tuple[Any, Any]] = {
+    "replies": (gettext_lazy("Replies owed"), gettext_lazy("No client is waiting for an answer.")),
+    "promises": (gettext_lazy("Promises due"), gettext_lazy("No promise falls due today.")),
+    "calls": (gettext_lazy("Calls today"), gettext_lazy("No calls booked today.")),
+    "mail": (gettext_lazy("Mail waiting to leave"), gettext_lazy("No mail is waiting to leave.")),
+    "friday": (gettext_lazy("Friday updates due"), gettext_lazy("Every active client has heard from you this week.")),
+    "deadlines": (gettext_lazy("Deadlines"), gettext_lazy("Nothing overdue or due in the next 7 days.")),
+    "steps": (gettext_lazy("Clients' overdue next steps"), gettext_lazy("No client is late with a next step.")),
+    "deposits": (gettext_lazy("Deposits awaited"), gettext_lazy("No deposit is awaited.")),
+    "unmatched": (gettext_lazy("Mail from unknown senders"), gettext_lazy("Every email is matched to a client.")),
+    "activity": (gettext_lazy("From your clients' portal"), gettext_lazy("Nothing new from the portal.")),
+    "touchpoints": (gettext_lazy("Stay in touch"), gettext_lazy("Everyone has heard from you recently.")),
+}
+# Test ids kept from the page's first version (the end-to-end tests look for them).
+TEST_IDS = {
+    "replies": "replies-owed",
+    "calls": "calls-today",
+    "activity": "client-activity",
+    "touchpoints": "stay-in-touch",
+}
+# The sections whose lines change with the clock: the light endpoint renders them again.
+LIVE = ("replies", "promises", "mail")
+
+
+@dataclass
+class Section:
+    key: str
+    items: list[dict[str, Any]]
+    count: int
+    alarm: int = 0  # how many are overdue or breached
+    more_url: str = ""
+
+    @property
+    def title(self) -> str:
+        return str(SECTIONS[self.key][0])
+
+    @property
+    def empty_text(self) -> str:
+        return str(SECTIONS[self.key][1])
+
+    @property
+    def testid(self) -> str:
+        return TEST_IDS.get(self.key, self.key)
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.items)
+
+    @property
+    def badge(self) -> str:
+        """ "3", "2 overdue" (all of them) or "5 · 2 overdue"."""
+        if not self.alarm:
+            return str(self.count)
+        overdue = ngettext("%(count)d overdue", "%(count)d overdue", self.alarm) % {"count": self.alarm}
+        return overdue if self.alarm == self.count else f"{self.count} · {overdue}"
 
 
 @dataclass
 class TodayBoard:
-    replies: list[Message] = field(default_factory=list)
-    replies_count: int = 0
-    replies_breached: int = 0
-    calls: list[Call] = field(default_factory=list)
-    activity: list[PortalActivity] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def busy(self) -> list[Section]:
+        """The sections with something in them, overdue or breached ones first, then in reading order."""
+        return sorted((section for section in self.sections if section.count), key=lambda section: not section.alarm)
+
+    @property
+    def clear(self) -> list[Section]:
+        return [section for section in self.sections if not section.count]
+
+
+# --- Counts: one query for every section that SQL can count ---------------------------------------
+
+
+class Counted(Subquery):
+    """``(SELECT COUNT(*) FROM (rows))``: the number of rows as a column of another query."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
+    output_field = IntegerField()
+
+    def __init__(self, rows: QuerySet) -> None:
+        super().__init__(rows.order_by().values("pk"))
+
+
+def waiting_mail_rows(studio: Studio, *, now: datetime) -> QuerySet[OutboxEmail]:
+    """Mail to clients still queued: due later (undo, quiet hours, send later) or cooling off for a confirmation."""
+    return (
+        OutboxEmail.objects.for_studio(studio)
+        .filter(status=OutboxEmail.Status.QUEUED)
+        .filter(Q(send_after__gt=now) | Q(confirm_before_sending=True))
+        .exclude(kind__in=FREELANCER_KINDS)
+    )
+
+
+def unseen_activity_rows(studio: Studio) -> QuerySet[PortalActivity]:
+    return PortalActivity.objects.filter(studio=studio, seen_at__isnull=True)
+
+
+def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
+    """The count of each section (and its overdue part, ``<key>_alarm``) but Friday's and touchpoints'."""
+    today = studio.local_now(now).date()
+    # "Due time set" lets every planner walk the partial index of open clocks, not the studio's whole mail.
+    open_clocks = Message.objects.for_studio(studio).open_clocks().filter(reply_due_at__isnull=False)
+    promised = digest.promises_due_rows(studio, today=today)
+    projects, milestones = digest.deadline_rows(studio, today=today)
+    start, end = day_bounds(today, studio.zoneinfo)
+    row = (
+        Studio.objects.filter(pk=studio.pk)
+        .values(
+            replies=Counted(open_clocks),
+            replies_alarm=Counted(open_clocks.filter(reply_due_at__lte=now)),
+            promises=Counted(promised),
+            promises_alarm=Counted(promised.filter(promised_by__lte=now)),
+            calls=Counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
+            mail=Counted(waiting_mail_rows(studio, now=now)),
+            project_deadlines=Counted(projects),
+            project_deadlines_alarm=Counted(projects.filter(deadline_on__lt=today)),
+            milestones=Counted(milestones),
+            milestones_alarm=Counted(milestones.filter(due_on__lt=today)),
+            steps=Counted(digest.client_steps_overdue_rows(studio, today=today)),
+            deposits=Counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
+            unmatched=Counted(inbox_rows(studio, "unmatched")),
+            activity=Counted(unseen_activity_rows(studio)),
+        )
+        .get()
+    )
+    row["deadlines"] = row.pop("project_deadlines") + row.pop("milestones")
+    row["deadlines_alarm"] = row.pop("project_deadlines_alarm") + row.pop("milestones_alarm")
+    row["steps_alarm"] = row["steps"]  # every one of them is late
+    return row
+
+
+# --- The lines of the sections that only Today shows ----------------------------------------------
+
+
+def waiting_mail(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+    """Mail waiting to leave, soonest first, each with its Undo (the outbox's cancel)."""
+    emails = (
+        waiting_mail_rows(studio, now=now)
+        .order_by("send_after", "pk")
+        .values("pk", "subject", "to", "send_after", "confirm_before_sending")[:SHOWN]
+    )
+    zone = studio.zoneinfo
+    rows = []
+    for email in emails:
+        if email["confirm_before_sending"]:
+            when = _("waits for your confirmation")
+        else:
+            local = email["send_after"].astimezone(zone)
+            when = _("leaves %(when)s (in %(duration)s)") % {
+                "when": f"{short_date(local.date())}, {local:%H:%M}",
+                "duration": format_duration(email["send_after"] - now),
+            }
+        rows.append(
+            digest.item(
+                email["subject"] or _("(no subject)"),
+                _("to %(to)s") % {"to": ", ".join(email["to"])} + f" · {when}",
+                reverse("comms:outbox_email", kwargs={"pk": email["pk"]}),
+                cancel_url=reverse("comms:outbox_cancel", kwargs={"pk": email["pk"]}),
+            )
+        )
+    return rows
+
+
+def friday_updates(studio: Studio, *, now: datetime) -> tuple[int, list[dict[str, Any]]]:
+    """This week's projects due a Friday update (R2), each linked to its draft: (how many, lines).
+
+    The rule's own pieces (``projects.friday_db``), but only the first ``SHOWN`` projects are loaded,
+    by client name then title as on the Friday page.
+    """
+    bounds, candidates = friday_candidates(studio=studio, now=now)
+    if not candidates:
+        return 0, []
+    key, due_ids = updates_due(now=now, tz=studio.zoneinfo, projects=candidates, outbound=week_outbound(studio, bounds))
+    if not due_ids:
+        return 0, []
+    shown = list(
+        Project.objects.for_studio(studio)
+        .filter(pk__in=due_ids)
+        .order_by("client__name", "title", "pk")
+        .values("pk", "title", "client__name")[:SHOWN]
+    )
+    sent = dict(
+        StatusUpdate.objects.filter(project__in=[project["pk"] for project in shown], week=key)
+        .order_by()
+        .values_list("project_id", "sent_at")
+    )
+    late = studio.local_now(now).date() > bounds.friday
+    rows = []
+    for project in shown:
+        if project["pk"] not in sent:
+            state = _("no draft yet")
+        elif sent[project["pk"]] is None:
+            state = _("draft saved")
+        else:
+            state = _("sent: waiting in the outbox")
+        rows.append(
+            digest.item(
+                f"{project['title']} ({project['client__name']})",
+                state,
+                reverse("projects:update", kwargs={"pk": project["pk"]}),
+                flag=_("overdue") if late else "",
+            )
+        )
+    return len(due_ids), rows
+
+
+def unmatched_mail(studio: Studio) -> list[dict[str, Any]]:
+    """The latest inbound mail from senders no client knows (the inbox's "unmatched" tab)."""
+    messages = inbox_rows(studio, "unmatched").values("pk", "subject", "from_email", "from_name", "sent_at")[:SHOWN]
+    return [
+        digest.item(
+            f"{message['from_name'] or message['from_email']}: “{message['subject'] or _('(no subject)')}”",
+            _("%(sender)s · received %(when)s") % {
+                "sender": message["from_email"],
+                "when": short_date(message["sent_at"].astimezone(studio.zoneinfo).date()),
+            },
+            reverse("comms:message", kwargs={"pk": message["pk"]}),
+        )
+        for message in messages
+    ]  # fmt: skip
+
+
+def portal_news(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+    """What clients did in the portal and the freelancer hasn't seen, newest first, each with "seen"."""
+    rows = portal_activity.unseen(studio, limit=SHOWN).values(
+        "pk", "kind", "summary", "url", "created_at", "client_id", "client__name", "contact__name", "project__title"
+    )
+    lines = []
+    for row in rows:
+        who = row["contact__name"] or row["client__name"]
+        what = PortalActivity.Kind(row["kind"]).label if row["kind"] in PortalActivity.Kind.values else row["kind"]
+        title = f"{who} {what}" + (f": {row['summary']}" if row["summary"] else "")
+        detail = " · ".join(
+            part
+            for part in (
+                row["client__name"],
+                row["project__title"] or "",
+                _("%(since)s ago") % {"since": timesince(row["created_at"], now)},
+            )
+            if part
+        )
+        url = row["url"] or reverse("clients:detail", kwargs={"pk": row["client_id"]})
+        lines.append(
+            digest.item(
+                title,
+                detail,
+                url,
+                kind=row["kind"],
+                seen_url=reverse("portal_access:activity_seen", kwargs={"pk": row["pk"]}),
+            )
+        )
+    return lines
+
+
+# --- The board -------------------------------------------------------------------------------------
+
+
+MORE_URLS = {
+    "replies": ("comms:inbox", ""),
+    "promises": ("comms:inbox", "?tab=promised"),
+    "calls": ("calls:index", ""),
+    "mail": ("comms:outbox", ""),
+    "friday": ("projects:friday", ""),
+    "deadlines": ("projects:index", ""),
+    "steps": ("projects:index", ""),
+    "deposits": ("projects:index", ""),
+    "unmatched": ("comms:inbox", "?tab=unmatched"),
+    "activity": ("", ""),  # no list page: "Mark all as seen" instead
+    "touchpoints": ("clients:touchpoints", ""),
+}
+
+
+def more_url(key: str) -> str:
+    name, query = MORE_URLS[key]
+    return reverse(name) + query if name else ""
+
+
+def live_sections(studio: Studio, *, now: datetime, counts: dict[str, int]) -> list[Section]:
+    """The sections whose lines carry countdowns: replies owed, promises due, mail waiting to leave."""
+    today = studio.local_now(now).date()
+    lines = {
+        "replies": digest.replies_owed(studio, now=now, limit=SHOWN),
+        "promises": digest.promises_due(studio, today=today, now=now, limit=SHOWN),
+        "mail": waiting_mail(studio, now=now),
+    }
+    return [section(key, lines[key], counts) for key in LIVE]
+
+
+def counted_sections(counts: dict[str, int]) -> list[Section]:
+    """The other sections, without lines: what the light endpoint needs to refresh their headers' counts."""
+    return [section(key, [], counts) for key in SECTIONS if key not in LIVE and key in counts]
+
+
+def section(key: str, items: list[dict[str, Any]], counts: dict[str, int]) -> Section:
+    return Section(
+        key=key,
+        items=items,
+        count=counts.get(key, len(items)),
+        alarm=counts.get(f"{key}_alarm", 0),
+        more_url=more_url(key),
+    )
 
 
 def today_board(studio: Studio, now: datetime) -> TodayBoard:
-    """Replies owed (soonest due first, so breached ones lead), today's calls, unseen client activity."""
-    due_times = Message.objects.filter(studio=studio).open_clock_due_times()
-    replies = (
-        Message.objects.filter(studio=studio)
-        .open_clocks()
-        .select_related("client")
-        .order_by("reply_due_at", "pk")[:REPLIES_SHOWN]
-    )
-    calls = calls_on_day(studio, now.astimezone(studio.zoneinfo).date())
-    return TodayBoard(
-        replies=with_clocks(replies, now),
-        replies_count=len(due_times),
-        replies_breached=sum(1 for due in due_times if due is not None and due <= now),
-        calls=list(calls),
-        activity=list(portal_activity.unseen(studio, limit=ACTIVITY_SHOWN)),
-    )
+    """Every section of the page, in eighteen queries whatever the studio's size (see the tests)."""
+    today: date = studio.local_now(now).date()
+    counts = section_counts(studio, now=now)
+    live = {entry.key: entry for entry in live_sections(studio, now=now, counts=counts)}
+    friday_count, friday_lines = friday_updates(studio, now=now)
+    counts["friday"] = friday_count
+    counts["friday_alarm"] = friday_count if friday_lines and friday_lines[0]["flag"] else 0
+    touches = touchpoints_due(studio=studio, today=today)
+    counts["touchpoints"] = len(touches)
+    lines = {
+        "calls": digest.calls_today(studio, today=today, limit=SHOWN),
+        "friday": friday_lines,
+        "deadlines": digest.deadlines(studio, today=today, limit=SHOWN),
+        "steps": digest.client_steps_overdue(studio, today=today, limit=SHOWN),
+        "deposits": digest.deposits_awaited(studio, today=today, limit=SHOWN),
+        "unmatched": unmatched_mail(studio),
+        "activity": portal_news(studio, now=now),
+        "touchpoints": digest.touchpoint_items(touches[:SHOWN]),
+    }
+    return TodayBoard(sections=[live[key] if key in live else section(key, lines[key], counts) for key in SECTIONS])

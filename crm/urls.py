@@ -3,14 +3,17 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clients.urls import public_urlpatterns as public_inquiry_urls
-from crm import views
+from crm import report_views, search_views, views
 from crm.forms import EmailLoginForm
 
 urlpatterns = [
     path("", views.today, name="today"),
+    path("today/counts/", views.today_counts, name="today_counts"),
     path("signup/", views.signup, name="signup"),
     path("studio/new/", views.create_studio, name="studio_create"),
-    path("reports/", views.reports, name="reports"),
+    path("reports/", report_views.reports_page, name="reports"),
+    path("reports/<slug:kind>.csv", report_views.reports_csv, name="reports_csv"),
+    path("search/", search_views.search_page, name="search"),
     path("settings/", views.studio_settings, name="settings"),
     path("settings/members/add/", views.add_member, name="member_add"),
     path("settings/members/<int:pk>/remove/", views.remove_member, name="member_remove"),

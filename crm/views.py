@@ -8,13 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from clients.selectors import touchpoints_due
 from crm.access import get_for_member, is_owner, owner_required, studio_required
 from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm
 from crm.middleware import SESSION_STUDIO_KEY
 from crm.models import Membership
 from crm.services import MembershipError, member_add, member_remove, studio_create, user_signup
-from crm.today import today_board
+from crm.today import counted_sections, live_sections, section_counts, today_board
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -56,18 +55,32 @@ def today(request: HttpRequest) -> HttpResponse:
         (_("Tell clients how they can pay you"), bool(studio.payment_options), "settings"),
     ]
     now = timezone.now()
-    local_now = studio.local_now(now)
-    touches = touchpoints_due(studio=studio, today=local_now.date())
     return render(
         request,
         "crm/today.html",
         {
             "setup_steps": setup_steps,
             "setup_done": all(done for _label, done, _url in setup_steps),
-            "local_now": local_now,
-            "touches": touches[:5],
-            "touches_count": len(touches),
+            "local_now": studio.local_now(now),
             "board": today_board(studio, now),
+        },
+    )
+
+
+@require_GET
+@studio_required
+def today_counts(request: HttpRequest) -> HttpResponse:
+    """What Today polls every minute: its counts and countdowns, swapped in out of band (a few queries)."""
+    now = timezone.now()
+    counts = section_counts(request.studio, now=now)
+    live = live_sections(request.studio, now=now, counts=counts)
+    return render(
+        request,
+        "crm/_today_live.html",
+        {
+            "busy": [entry for entry in live if entry.count],
+            "clear": [entry for entry in live if not entry.count],
+            "counted": counted_sections(counts),
         },
     )
 
@@ -120,11 +133,6 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("%(user)s removed from the studio.") % {"user": membership.user})
     return redirect("settings")
-
-
-@studio_required
-def reports(request: HttpRequest) -> HttpResponse:
-    return render(request, "crm/reports.html")
 
 
 @require_GET
