@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench migrate demo audit messages makemessages migrations-check clean
+.PHONY: run test lint format bench loadtest migrate demo audit messages makemessages migrations-check clean
 
 # The venv is rebuilt whenever a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -53,7 +53,17 @@ migrations-check: $(STAMP)
 
 bench: export DEBUG ?= 1
 bench: $(STAMP) messages
-	$(BIN)/python manage.py bench
+	$(BIN)/python manage.py bench $(BENCH_ARGS)
+
+# Locust against gunicorn + PostgreSQL + Redis on loopback (needs DATABASE_URL and REDIS_URL); a throwaway
+# database, seeded at 1x, dropped afterwards. Not part of `make test`. E.g. LOADTEST_ARGS="--run-time 30s".
+LOAD_STAMP := $(VENV)/.installed-load
+$(LOAD_STAMP): $(STAMP) requirements-load.txt
+	$(BIN)/python -m pip install --quiet -r requirements-load.txt
+	@touch $(LOAD_STAMP)
+
+loadtest: $(LOAD_STAMP) messages
+	$(BIN)/python -m loadtest.run $(LOADTEST_ARGS)
 
 # Translations: locale/*/LC_MESSAGES/*.po are the source, the .mo files are compiled here
 # (with Babel, only those older than their .po) and never committed.
