@@ -10,8 +10,10 @@ recent threads. The busy client and its project (the first of each) keep the sam
 scale: 40 threads (400 messages), 60 payments; so their pages compare like with like.
 
 ``Plan`` is pure: rows as dicts, with explicit ids, from a fixed random seed and a given ``now``.
-``seed`` writes them with raw ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) in batches: the
-ORM's ``bulk_create`` takes about ten times as long at 100×.
+``seed`` writes them with raw ``executemany`` (SQLite) or ``COPY`` (PostgreSQL) in batches, the
+large tables' secondary indexes dropped while they load and built once after, without per-row
+foreign key checks: 100× (3.2 million rows) takes about three minutes on this project's 2-core
+machine, where ``bulk_create`` needed about six for one million messages.
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
 
 class Seeder:
-    """Bulk-loads messages with raw ``executemany`` (the ORM's bulk_create needs ~6 min for 1M rows).
+    """Bulk-loads messages with raw ``executemany``, ``COPY`` on PostgreSQL (bulk_create needs ~6 min for 1M rows).
 
     Half the messages are inbound mail that needed a reply; of those, ``open_count`` are still owed
     and the rest were answered two hours later. Ten messages per thread, a hundred clients.
@@ -95,6 +95,7 @@ class Seeder:
         }
         table, columns = Message._meta.db_table, ", ".join(connection.ops.quote_name(f.column) for f in self.fields)
         self.insert = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(self.fields))})"  # noqa: S608 (names from model metadata)
+        self.copy = f"COPY {table} ({columns}) FROM STDIN"  # PostgreSQL: several times faster than executemany
 
     def add(self, count: int, *, open_count: int) -> None:
         from comms.models import Thread
@@ -126,7 +127,12 @@ class Seeder:
                     }
                     rows.append([row[field.attname] for field in self.fields])
                 with connection.cursor() as cursor:
-                    cursor.executemany(self.insert, rows)
+                    if connection.vendor == "postgresql":
+                        with cursor.cursor.copy(self.copy) as copy:
+                            for row in rows:
+                                copy.write_row(row)
+                    else:
+                        cursor.executemany(self.insert, rows)
             self.written += size
             count -= size
         with connection.cursor() as cursor:
