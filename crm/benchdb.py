@@ -14,7 +14,10 @@ def _test_name(label: str) -> str:
     """Its own name, so a `make test` running at the same time keeps its database."""
     if connection.vendor == "sqlite":
         return str(settings.VAR_DIR / f"bench-{label}.sqlite3")
-    return f"test_{connection.settings_dict['NAME']}_bench_{label}"
+    name = f"test_{connection.settings_dict['NAME']}_bench_{label}"
+    if len(name) > 63:  # PostgreSQL would cut it short, then fail to connect to it
+        raise ValueError(f"Benchmark database name {name!r} is over 63 characters: shorten DATABASE_URL's name.")
+    return name
 
 
 @contextmanager
@@ -52,10 +55,11 @@ def throwaway_databases(labels: list[str]) -> Iterator[list[Throwaway]]:
     test = connection.settings_dict.setdefault("TEST", {})
     original_test_name = test.get("NAME")
     created: list[Throwaway] = []
+    names = [_test_name(label) for label in labels]  # from the original name, before it changes
     try:
-        for label in labels:
+        for test_name in names:
             started = time.perf_counter()
-            test["NAME"] = _test_name(label)
+            test["NAME"] = test_name
             name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
             created.append(Throwaway(name, time.perf_counter() - started))
         yield created
