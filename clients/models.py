@@ -89,6 +89,12 @@ class Client(models.Model):
     tier_reason = models.CharField(max_length=200, blank=True)
     # The latest interaction of any kind (touchpoint, payment, message, call): the cadence clock.
     last_interaction_at = models.DateTimeField(null=True, blank=True)
+    # Stored forms of two pure rules, so Today reads them through an index whatever the studio's size;
+    # the rules stay the authority and their sweeps set these right again (see their modules).
+    # The day the next personal touch or check-in is due (``clients.cadence.next_touch_on``).
+    next_touch_on = models.DateField(null=True, blank=True, editable=False)
+    # The latest local ISO week ("2026-W48") whose Monday–Friday mail reached one of the contacts (R2).
+    covered_week = models.CharField(max_length=8, blank=True, editable=False)
 
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -100,6 +106,7 @@ class Client(models.Model):
         indexes = [
             models.Index(fields=["studio", "status"], name="client_studio_status"),
             models.Index(fields=["studio", "last_interaction_at"], name="client_studio_last_interaction"),
+            models.Index(fields=["studio", "next_touch_on"], name="client_studio_next_touch"),
         ]
 
     def __str__(self) -> str:

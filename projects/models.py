@@ -88,6 +88,12 @@ class Project(models.Model):
         indexes = [
             models.Index(fields=["studio", "status"], name="project_studio_status"),
             models.Index(fields=["studio", "deadline_on"], name="project_studio_deadline"),
+            # Today's deadlines: only the active projects' dates, not every finished project's.
+            models.Index(
+                fields=["studio", "deadline_on"],
+                name="project_studio_deadline_active",
+                condition=Q(status__in=["in_progress", "in_review", "waiting_on_client"]),
+            ),
             # The reminder sweeps look across studios for what is due (crm.sweeps).
             models.Index(
                 fields=["deadline_on"],
