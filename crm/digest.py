@@ -283,7 +283,7 @@ def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) ->
 
 def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -> list[dict[str, Any]]:
     rows = []
-    for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today)[:limit]:
+    for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today, limit=limit):
         due_minor = project.deposit_due_minor
         if due_minor:
             amount = _("%(amount)s outstanding") % {

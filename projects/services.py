@@ -46,18 +46,27 @@ def deposit_received_minor(project: Project) -> int:
     return total or 0
 
 
-def projects_awaiting_deposit(*, studio: Studio, today: date) -> list[tuple[Project, int, int]]:
+def projects_awaiting_deposit(
+    *, studio: Studio, today: date, limit: int | None = None
+) -> list[tuple[Project, int, int]]:
     """The studio's projects awaiting their deposit: `(project, days_waiting, received_minor)`.
 
     Days waiting count from the local date the client accepted the agreement
     (`agreement_accepted_at`), else from the local date the project was created: no status
     history is stored, and `updated_at` moves with every edit. Never negative. Received is
     as in `deposit_received_minor`. Longest waiting first. One query, whatever the count.
+
+    With `limit`, only the longest-waiting `limit` are read (by that moment, then title), so the
+    payments are summed for those alone.
     """
-    projects = (
-        Project.objects.filter(studio=studio, status=Status.AWAITING_DEPOSIT)
-        .select_related("client")
-        .annotate(received_minor=Coalesce(Sum("payments__amount_minor", filter=Q(payments__currency=F("currency"))), 0))
+    projects = Project.objects.filter(studio=studio, status=Status.AWAITING_DEPOSIT)
+    if limit is not None:
+        longest_waiting = projects.order_by(Coalesce("agreement_accepted_at", "created_at"), "title", "pk").values(
+            "pk"
+        )[:limit]
+        projects = Project.objects.filter(pk__in=longest_waiting)
+    projects = projects.select_related("client").annotate(
+        received_minor=Coalesce(Sum("payments__amount_minor", filter=Q(payments__currency=F("currency"))), 0)
     )
     rows = []
     for project in projects:

@@ -416,6 +416,25 @@ def test_projects_awaiting_deposit(studio, client_, other_studio):
     ]
 
 
+def test_a_limit_keeps_the_longest_waiting_with_their_payments(studio):
+    projects = []
+    for day in (5, 1, 9, 3):
+        project = ProjectFactory(
+            client=ClientFactory(studio=studio),
+            status=Status.AWAITING_DEPOSIT,
+            agreement_accepted_at=datetime(2026, 11, day, 12, tzinfo=UTC),
+        )
+        pay(project, 1_000 * day)
+        projects.append(project)
+
+    rows = projects_awaiting_deposit(studio=studio, today=date(2026, 12, 4), limit=2)
+
+    assert [(project.pk, days, received) for project, days, received in rows] == [
+        (projects[1].pk, 33, 1_000),
+        (projects[3].pk, 31, 3_000),
+    ]
+
+
 def test_days_waiting_is_never_negative(client_):
     ProjectFactory(
         client=client_, status=Status.AWAITING_DEPOSIT, agreement_accepted_at=datetime(2026, 12, 10, tzinfo=UTC)
