@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
-from clients.cadence import Cadence, ClientClock, TouchDue, touches_due
+from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
 from clients.models import Client, Contact, Payment, Touchpoint
 from clients.tiering import window_start
 from crm.models import Studio
@@ -24,12 +25,22 @@ SORTS: dict[str, list] = {
 }
 
 
-def revenue_12m_filter(*, studio: Studio, as_of: date) -> Q:
-    return Q(
-        payments__currency=studio.currency,
-        payments__paid_on__gt=window_start(as_of),
-        payments__paid_on__lte=as_of,
+def revenue_12m(*, studio: Studio, as_of: date) -> Coalesce:
+    """A client's net payments in the studio's currency over the 12-month window, as a column of a client query.
+
+    A correlated sum read through the index on (client, paid_on): the database sums only the clients
+    whose rows it returns, so a page of clients costs a page of sums.
+    """
+    payments = (
+        Payment.objects.filter(
+            client=OuterRef("pk"), currency=studio.currency, paid_on__gt=window_start(as_of), paid_on__lte=as_of
+        )
+        .order_by()
+        .values("client")
+        .annotate(total=Sum("amount_minor"))
+        .values("total")
     )
+    return Coalesce(Subquery(payments), 0)
 
 
 def client_list(
@@ -43,7 +54,11 @@ def client_list(
     sort: str = "name",
     archived: bool = False,
 ) -> QuerySet[Client]:
-    """Clients of the studio with `revenue_12m` annotated, their contacts and tags prefetched."""
+    """The studio's clients matching the filters, in order: paginate it, then read a page with `client_rows`.
+
+    Sorted by revenue, it must sum every matching client's 12-month payments to order them (one pass
+    over the window's payments); the other orders read the clients table only.
+    """
     clients = Client.objects.filter(studio=studio, archived_at__isnull=not archived)
     if search:
         matching_contacts = Contact.objects.filter(studio=studio).filter(
@@ -56,14 +71,25 @@ def client_list(
         clients = clients.filter(tier=tier)
     if tag:
         clients = clients.filter(tags__name__iexact=tag)
-    return (
-        clients.annotate(
-            revenue_12m=Coalesce(
-                Sum("payments__amount_minor", filter=revenue_12m_filter(studio=studio, as_of=as_of)), 0
-            )
+    if sort == "revenue":
+        clients = clients.annotate(revenue_12m=revenue_12m(studio=studio, as_of=as_of))
+    return clients.order_by(*SORTS.get(sort, SORTS["name"]))
+
+
+def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[Client]:
+    """One page (a slice) of `client_list` with `revenue_12m`, contacts and tags: three queries at any size.
+
+    Sorted by revenue, the page carries its sums already. Otherwise the page's ids stay a subquery of the
+    one query that sums revenue, so only the page's clients are summed.
+    """
+    if "revenue_12m" not in page.query.annotations:
+        page = (
+            Client.objects.filter(pk__in=page.values("pk"))
+            .annotate(revenue_12m=revenue_12m(studio=studio, as_of=as_of))
+            .order_by(*page.query.order_by)
         )
-        .prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")), "tags")
-        .order_by(*SORTS.get(sort, SORTS["name"]))
+    return list(
+        page.prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")), "tags")
     )
 
 
@@ -130,34 +156,128 @@ def studio_cadence(studio: Studio) -> Cadence:
     )
 
 
-def _local_date(moment: datetime | None, studio: Studio) -> date | None:
-    return moment.astimezone(studio.zoneinfo).date() if moment else None
+IN_TOUCH_STATUSES = (Client.Status.ACTIVE, Client.Status.PAST)
 
 
-def touchpoints_due(*, studio: Studio, today: date) -> list[tuple[TouchDue, Client]]:
-    """Who to get in touch with, most overdue first: two queries for the whole studio."""
-    clients = {
-        client.pk: client
-        for client in Client.objects.filter(
-            studio=studio, archived_at__isnull=True, status__in=[Client.Status.ACTIVE, Client.Status.PAST]
+class MonthDay(Func):
+    """``'MM-DD'`` of a date (or of a datetime's UTC date), native SQL on both backends: no Python per row."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        return super().as_sql(compiler, connection, template="to_char(%(expressions)s, 'MM-DD')", **extra_context)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        # Dates are stored as 'YYYY-MM-DD', datetimes as 'YYYY-MM-DD HH:MM:SS…'.
+        return super().as_sql(compiler, connection, template="substr(%(expressions)s, 6, 5)", **extra_context)
+
+
+def month_days(days: Collection[date], *, year: int) -> list[str]:
+    """The ``'MM-DD'`` of each day, and 29 February with 28 February in a common ``year``; sorted."""
+    found = {f"{day:%m-%d}" for day in days}
+    if "02-28" in found and not calendar.isleap(year):
+        found.add("02-29")
+    return sorted(found)
+
+
+def month_days_around(month_days: Collection[str]) -> list[str]:
+    """The month-days one day either side too, in leap and common years alike: a UTC date's possible local ones."""
+    around = set(month_days)
+    for month_day in month_days:
+        month, day = (int(part) for part in month_day.split("-"))
+        for year in (2000, 2001):
+            if month_day == "02-29" and not calendar.isleap(year):
+                continue
+            middle = date(year, month, day)
+            around.update(f"{middle + timedelta(days=step):%m-%d}" for step in (-1, 1))
+    return sorted(around)
+
+
+def in_touch_clients(studio: Studio) -> QuerySet[Client]:
+    """Current and past clients, not archived: the ones the staying-in-touch rule looks at."""
+    return Client.objects.filter(studio=studio, archived_at__isnull=True, status__in=IN_TOUCH_STATUSES)
+
+
+@dataclass(frozen=True)
+class TouchRows:
+    """The clients due each kind of touch on a day, as SQL: ordered, unsliced (``None``: none can be due)."""
+
+    cadence: QuerySet[Client]
+    cards: QuerySet[Client] | None
+    anniversaries: QuerySet[Client] | None
+
+    def all(self) -> list[QuerySet[Client]]:
+        return [rows for rows in (self.cadence, self.cards, self.anniversaries) if rows is not None]
+
+
+def touch_rows(*, studio: Studio, today: date) -> TouchRows:
+    """The SQL twin of ``cadence.touches_due`` over the studio's clients, one query per kind.
+
+    Check-ins and personal touches read the stored ``next_touch_on`` (``clients.touch_clock``) through
+    its index; cards are the clients without a card logged this year, in the card month only;
+    anniversaries compare month and day of ``client_since`` (else the local creation date) with the
+    days ahead in native SQL (SQLite converts time zones in Python: only for the few undated rows
+    created near those days).
+    """
+    cadence = studio_cadence(studio)
+    clients = in_touch_clients(studio)
+    cadence_rows = clients.filter(next_touch_on__lte=today).order_by("next_touch_on", "pk")
+    cards = None
+    if today.month == cadence.card_month:
+        carded = Touchpoint.objects.filter(
+            client=OuterRef("pk"), kind=Touchpoint.Kind.CARD, happened_on__year=today.year
         )
-    }
-    carded = set(
-        Touchpoint.objects.filter(studio=studio, kind=Touchpoint.Kind.CARD, happened_on__year=today.year).values_list(
-            "client_id", flat=True
+        cards = clients.exclude(Exists(carded)).order_by("pk")
+    anniversaries = None
+    if window := anniversary_window(today, cadence):
+        wanted = month_days(window, year=today.year)
+        zone = studio.zoneinfo
+        dated = Q(client_since__isnull=False, client_since__lt=date(today.year, 1, 1), since_month_day__in=wanted)
+        # Chained in this order (a Q of keywords would sort them): the native tests first keep the
+        # time zone conversion, Python in SQLite, to the few rows created near one of the days.
+        undated = (
+            Q(client_since__isnull=True)
+            & Q(created_at__lt=datetime(today.year, 1, 1, tzinfo=zone))
+            & Q(created_utc_month_day__in=month_days_around(wanted))
+            & Q(created_month_day__in=wanted)
         )
-    )
-    clocks = [
-        ClientClock(
-            client_id=client.pk,
-            is_angel=client.is_angel,
-            last_interaction_on=_local_date(client.last_interaction_at, studio),
-            client_since=client.client_since or _local_date(client.created_at, studio),
-            card_sent_this_year=client.pk in carded,
+        anniversaries = (
+            clients.alias(
+                since_month_day=MonthDay("client_since"),
+                created_utc_month_day=MonthDay("created_at"),
+                created_month_day=MonthDay(TruncDate("created_at", tzinfo=zone)),
+            )
+            .filter(dated | undated)
+            .order_by("pk")
         )
-        for client in clients.values()
-    ]
-    return [(due, clients[due.client_id]) for due in touches_due(clocks, today=today, cadence=studio_cadence(studio))]
+    return TouchRows(cadence=cadence_rows, cards=cards, anniversaries=anniversaries)
+
+
+def touchpoints_due(*, studio: Studio, today: date, limit: int | None = None) -> list[tuple[TouchDue, Client]]:
+    """Who to get in touch with, most overdue first (``cadence.touches_due``'s order): a query per kind.
+
+    With ``limit``, each kind's query stops at ``limit`` rows and the merged list keeps the first ``limit``.
+    """
+    rows = touch_rows(studio=studio, today=today)
+    zone = studio.zoneinfo
+    sliced = (lambda rows: rows[:limit]) if limit is not None else (lambda rows: rows)
+    due: list[tuple[TouchDue, Client]] = []
+    for client in sliced(rows.cadence):
+        kind = DueKind.PERSONAL if client.is_angel else DueKind.CHECK_IN
+        due.append((TouchDue(client.pk, kind, client.next_touch_on, (today - client.next_touch_on).days), client))
+    if rows.cards is not None:
+        first_of_month = today.replace(day=1)
+        days_overdue = (today - first_of_month).days
+        due += [
+            (TouchDue(client.pk, DueKind.YEARLY_CARD, first_of_month, days_overdue), client)
+            for client in sliced(rows.cards)
+        ]
+    if rows.anniversaries is not None:
+        for client in sliced(rows.anniversaries):
+            since = client.client_since or client.created_at.astimezone(zone).date()
+            due.append((TouchDue(client.pk, DueKind.ANNIVERSARY, anniversary_on(since, today.year), 0), client))
+    due.sort(key=lambda pair: due_order(pair[0]))
+    return due if limit is None else due[:limit]
 
 
 def past_clients_to_call(*, studio: Studio) -> QuerySet[Client]:

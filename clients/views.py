@@ -23,10 +23,12 @@ def _local_today(request: HttpRequest) -> date:
 def index(request: HttpRequest) -> HttpResponse:
     filters = {key: request.GET.get(key, "").strip() for key in ("search", "status", "tier", "tag", "sort")}
     archived = request.GET.get("archived") == "1"
+    today = _local_today(request)
     clients = selectors.client_list(
-        studio=request.studio, as_of=_local_today(request), archived=archived, **{k: v for k, v in filters.items() if v}
+        studio=request.studio, as_of=today, archived=archived, **{k: v for k, v in filters.items() if v}
     )
     page = Paginator(clients, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.client_rows(page.object_list, studio=request.studio, as_of=today)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

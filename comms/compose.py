@@ -17,18 +17,22 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import IntegerField, QuerySet, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Contact
 from clients.services import client_touch
+from clients.touch_clock import refresh_next_touch
 from comms import coach, email_templates, outbox, scheduling
 from comms.conversation import assign_client, client_for_address, record_message, reply_due
 from comms.models import Commitment, Message, OutboxEmail, Thread
 from crm.dates import long_date
+from crm.models import Studio
+from projects.friday_cover import refresh_covered_weeks
 
 if TYPE_CHECKING:
-    from crm.models import Studio, User
+    from crm.models import User
     from projects.models import Project
 
 # Every composed email waits this long before the worker may send it, so "Undo" can stop it.
@@ -533,17 +537,29 @@ INBOX_TABS = ("owed", "promised", "unmatched", "automatic", "all")
 _LIST_DEFERRED = ("text", "safe_html", "references", "in_reply_to", "to", "cc", "bcc", "attachments")
 
 
+class RowCount(Subquery):
+    """``(SELECT COUNT(*) FROM (rows))``: the exact number of rows, as a column of another query."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
+    output_field = IntegerField()
+
+    def __init__(self, rows: QuerySet) -> None:
+        super().__init__(rows.order_by().values("pk"))
+
+
+def owed_rows(studio: Studio) -> QuerySet[Message]:
+    """The open reply clocks, read through the partial index ``message_open_clock``.
+
+    "Due time set" holds for every clock; saying it makes SQLite's planner pick that index even for a
+    bare COUNT, instead of reading the studio's whole mail.
+    """
+    return Message.objects.open_clocks().filter(studio=studio, reply_due_at__isnull=False)
+
+
 def inbox_rows(studio: Studio, tab: str):
     """The rows of one inbox tab, in display order; each query reads one page, whatever the data size."""
     if tab == "owed":
-        # The open-clocks query: served by the partial index on (studio, reply_due_at).
-        return (
-            Message.objects.open_clocks()
-            .filter(studio=studio)
-            .select_related("client")
-            .defer(*_LIST_DEFERRED)
-            .order_by("reply_due_at", "pk")
-        )
+        return owed_rows(studio).select_related("client").defer(*_LIST_DEFERRED).order_by("reply_due_at", "pk")
     if tab == "promised":
         return (
             Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True)
@@ -561,6 +577,7 @@ def inbox_rows(studio: Studio, tab: str):
         )
     if tab == "automatic":
         return (
+            # The partial index ``message_automatic`` serves the page and its count.
             Message.objects.filter(studio=studio, is_automatic=True)
             .select_related("client")
             .defer(*_LIST_DEFERRED)
@@ -570,15 +587,21 @@ def inbox_rows(studio: Studio, tab: str):
 
 
 def inbox_counts(studio: Studio, now: datetime) -> dict[str, int]:
-    """The numbers on the tabs: replies owed (and breached), promises open, unmatched mail."""
-    # One pass over the open clocks only (the partial index), not over all mail.
-    due_times = Message.objects.filter(studio=studio).open_clock_due_times()
-    return {
-        "owed": len(due_times),
-        "breached": sum(due < now for due in due_times),
-        "promised": Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True).count(),
-        "unmatched": inbox_rows(studio, "unmatched").count(),
-    }
+    """The numbers on the tabs: replies owed (and breached), promises open, unmatched mail.
+
+    One query, each number a COUNT over its own index: no row reaches Python, whatever the studio's size.
+    """
+    owed = owed_rows(studio)
+    return (
+        Studio.objects.filter(pk=studio.pk)
+        .values(
+            owed=RowCount(owed),
+            breached=RowCount(owed.filter(reply_due_at__lt=now)),
+            promised=RowCount(Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True)),
+            unmatched=RowCount(inbox_rows(studio, "unmatched")),
+        )
+        .get()
+    )
 
 
 def scheduled_answers(studio: Studio, message_ids) -> dict[int, OutboxEmail]:
@@ -636,8 +659,10 @@ def client_from_sender(
     name = contact_name.strip() or message.from_name.strip() or address.split("@")[0] or _("Unknown sender")
     with transaction.atomic():
         client = Client.objects.create(studio=studio, name=(client_name.strip() or name)[:200], status=status)
+        refresh_next_touch(studio, [client.pk])
         if address:
             Contact.objects.create(studio=studio, client=client, name=name[:200], email=address, is_primary=True)
+            refresh_covered_weeks(studio, now=timezone.now(), client_ids=[client.pk])
         assign_client(message, client)
     return client
 

@@ -80,7 +80,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         context["rows"] = compose.with_promise_countdowns(page.object_list, now)
     else:
         context["rows"] = list(page.object_list)
-    if tab == "unmatched":
+    if tab == "unmatched" and context["rows"]:
         context["client_choices"] = compose.client_choices(studio)
     return render(request, "comms/inbox.html", context)
 

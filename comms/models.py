@@ -221,6 +221,8 @@ class Message(models.Model):
             ),
             models.Index(fields=["studio", "client", "direction", "sent_at"], name="message_client_time"),
             models.Index(fields=["thread", "sent_at"], name="message_thread_time"),
+            # The inbox's "Automatic" tab: its page, newest first, and its count read only automatic mail.
+            models.Index(fields=["studio", "sent_at"], name="message_automatic", condition=Q(is_automatic=True)),
         ]
         constraints = [
             models.UniqueConstraint(
