@@ -78,6 +78,17 @@ def anniversary_on(since: date, year: int) -> date:
     return date(year, since.month, day)
 
 
+def due_order(item: TouchDue) -> tuple[int, int, str]:
+    """Most overdue first, then by client id, then by kind: how every list of touches is ordered."""
+    return (-item.days_overdue, item.client_id, item.kind)
+
+
+def anniversary_window(today: date, cadence: Cadence) -> list[date]:
+    """The days of ``today``'s year whose anniversaries are due on ``today`` (today and the lead days after it)."""
+    days = (today + timedelta(days=offset) for offset in range(cadence.anniversary_lead_days + 1))
+    return [day for day in days if day.year == today.year]
+
+
 def touches_due(clocks: Iterable[ClientClock], *, today: date, cadence: Cadence) -> list[TouchDue]:
     """Everything due on or before `today`, most overdue first, then by client id."""
     due: list[TouchDue] = []
@@ -93,4 +104,4 @@ def touches_due(clocks: Iterable[ClientClock], *, today: date, cadence: Cadence)
             anniversary = anniversary_on(clock.client_since, today.year)
             if today <= anniversary <= today + timedelta(days=cadence.anniversary_lead_days):
                 due.append(TouchDue(clock.client_id, DueKind.ANNIVERSARY, anniversary, 0))
-    return sorted(due, key=lambda item: (-item.days_overdue, item.client_id, item.kind))
+    return sorted(due, key=due_order)

@@ -49,11 +49,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, Prefetch
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from clients.models import Client, Contact, Tag
+from clients.touch_clock import refresh_next_touch
 from crm.models import Studio
+from projects.friday_cover import refresh_covered_weeks
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -860,6 +863,7 @@ def _write(plan: ImportPlan, studio: Studio) -> tuple[int, int]:
     _bulk_create(Client, clients)
     for draft, client in zip(new_drafts, clients, strict=True):
         draft.client_id = client.pk
+    refresh_next_touch(studio, [client.pk for client in clients])
 
     through = Client.tags.through
     _bulk_create(
@@ -880,6 +884,7 @@ def _write(plan: ImportPlan, studio: Studio) -> tuple[int, int]:
         for contact in draft.contacts
     ]
     _bulk_create(Contact, contacts)
+    refresh_covered_weeks(studio, now=timezone.now(), client_ids={contact.client_id for contact in contacts})
     return len(clients), len(contacts)
 
 

@@ -5,12 +5,15 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Contact, Payment, Tag, Touchpoint
+from clients.touch_clock import refresh_next_touch
 from crm.forms import CurrencyField, LongSelect, timezone_choices
 from crm.models import Studio
+from projects.friday_cover import refresh_covered_weeks
 
 
 def _helper(submit_label: str) -> FormHelper:
@@ -82,6 +85,7 @@ class ClientForm(forms.ModelForm):
             tag = Tag.objects.filter(studio=self.studio, name__iexact=name).first()
             tags.append(tag or Tag.objects.create(studio=self.studio, name=name))
         client.tags.set(tags)
+        refresh_next_touch(self.studio, [client.pk])  # client_since may have moved the cadence clock
         return client
 
 
@@ -144,12 +148,15 @@ class ContactForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Contact:
         contact = super().save(commit=False)
+        moved_from = contact.client_id if contact.pk else None
         contact.client = self.client
         contact.studio = self.client.studio
         contact.other_emails = self.cleaned_data["other_emails_text"]
         if contact.is_primary:
             Contact.objects.filter(client=self.client, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
         contact.save()
+        # Mail already sent this week to an address added here covers the client (R2).
+        refresh_covered_weeks(contact.studio, now=timezone.now(), client_ids={contact.client_id, moved_from} - {None})
         return contact
 
 

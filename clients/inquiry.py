@@ -9,7 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Contact
@@ -20,6 +20,7 @@ from crm.dates import long_date
 from crm.i18n import supported_language
 from crm.mail import studio_email_send
 from crm.models import Membership, Studio
+from projects.friday_cover import refresh_covered_weeks
 
 logger = logging.getLogger("rapport.inquiry")
 
@@ -61,6 +62,8 @@ def lead_create_from_inquiry(
         client, contact, is_new = _client_for(
             studio=studio, name=name, email=email, company=company, phone=phone, language=page_language
         )
+        if is_new:
+            refresh_covered_weeks(studio, now=timezone.now(), client_ids=[client.pk])
         client = Client.objects.select_for_update().get(pk=client.pk)
         if not is_new and client.is_archived:
             client.archived_at = None

@@ -107,6 +107,8 @@ class Client(models.Model):
             models.Index(fields=["studio", "status"], name="client_studio_status"),
             models.Index(fields=["studio", "last_interaction_at"], name="client_studio_last_interaction"),
             models.Index(fields=["studio", "next_touch_on"], name="client_studio_next_touch"),
+            # Today's Friday updates are listed by client name: the first few are read in that order.
+            models.Index(fields=["studio", "name"], name="client_studio_name"),
         ]
 
     def __str__(self) -> str:
@@ -201,7 +203,10 @@ class Payment(models.Model):
         ordering = ["-paid_on", "-pk"]
         indexes = [
             models.Index(fields=["studio", "paid_on"], name="payment_studio_paid_on"),
-            models.Index(fields=["client", "paid_on"], name="payment_client_paid_on"),
+            # Covering: the client list's 12-month revenue and a project's deposit received are summed
+            # from the index alone, without visiting the payments themselves.
+            models.Index(fields=["client", "paid_on", "currency", "amount_minor"], name="payment_client_revenue"),
+            models.Index(fields=["project", "currency", "amount_minor"], name="payment_project_received"),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,8 @@ one query for the keys already written, one for the owners' addresses and a cons
 studio (anniversaries: one query for all of them). A studio with nothing to say gets no email and is
 looked at again the next day at its hour. The touchpoints list looks at the whole week ahead (due on
 or before Sunday): a week with nobody due on Monday stays quiet unless the clients themselves change.
+Before it, the studio's stored cadence clocks (``clients.touch_clock``) are refreshed: one query over
+the studio's clients, plus writes for any a write path missed.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from django.utils.translation import ngettext
 from clients.cadence import DueKind, anniversary_on
 from clients.models import Client, Contact
 from clients.selectors import first_contacts, past_clients_to_call, touchpoints_due
+from clients.touch_clock import refresh_next_touch
 from crm import workhours
 from crm.dates import MONTH_NAMES, long_date
 from crm.sweeps import LocalMoment, freelancer_addresses, keys_already_used, notify_freelancer, scheduled, sweep
@@ -202,7 +205,11 @@ def sweep_touchpoints_due(now: datetime) -> int:
 
 
 def touchpoints_context(moment: LocalMoment) -> dict | None:
-    """Due on or before the week's Sunday, so the list plans the week; None when nobody is."""
+    """Due on or before the week's Sunday, so the list plans the week; None when nobody is.
+
+    The stored clocks are refreshed first: whatever a write path missed is right again for the list.
+    """
+    refresh_next_touch(moment.studio)
     today = moment.today
     due = [
         (touch, client)

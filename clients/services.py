@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clients.models import Client, Payment, Touchpoint
 from clients.tiering import angel_summary, apply_pins, window_start
+from clients.touch_clock import next_touch_after_interaction, refresh_next_touch
 from crm.models import Studio, User
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ def tiers_recompute(*, studio: Studio, as_of: date) -> set[int]:
         rows.exclude(tier=tier, tier_reason=reason).update(tier=tier, tier_reason=reason)
     Studio.objects.filter(pk=studio.pk).update(tiers_computed_on=as_of)
     studio.tiers_computed_on = as_of
+    refresh_next_touch(studio)  # the cadence follows the tier; a nightly pass also heals anything missed
     return apply_pins(summary.angel_ids, pinned=pinned, unpinned=unpinned)
 
 
@@ -114,11 +116,12 @@ def client_restore(*, client: Client) -> None:
 def client_touch(*, client: Client, at: datetime) -> None:
     """Record an interaction at `at`: the staying-in-touch clock restarts from the latest one.
 
-    Conditional UPDATE, so an older interaction logged late never moves the clock back.
+    Conditional UPDATE, so an older interaction logged late never moves the clock back; the same
+    statement stores the next touch it implies (``clients.touch_clock``).
     """
     Client.objects.filter(pk=client.pk).filter(
         Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=at)
-    ).update(last_interaction_at=at)
+    ).update(last_interaction_at=at, next_touch_on=next_touch_after_interaction(client.studio, at))
     if client.last_interaction_at is None or client.last_interaction_at < at:
         client.last_interaction_at = at
 

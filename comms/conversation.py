@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from clients.models import Contact
 from comms.models import Commitment, Message, Thread
 from comms.sla import due_at
+from projects.friday_cover import note_outbound
 
 if TYPE_CHECKING:
     from clients.models import Client
@@ -202,6 +203,7 @@ def record_message(
     ``reply_due_at`` from the studio's SLA policy; the urgent policy when ``is_urgent``). Outbound
     messages to a client stop that client's open clocks received before ``sent_at`` (unless
     ``stops_clock`` is False) and fulfil open commitments (unless ``fulfils_commitments`` is False).
+    Outbound email covers its recipients' clients for the Friday rule (``projects.friday_cover``).
     Idempotent on (studio, message_id) when a Message-ID is given: the existing message is returned.
     """
     if sent_at.tzinfo is None:
@@ -243,6 +245,7 @@ def record_message(
             if _starts_clock(message):
                 _start_clock(message)
             message.save()
+            note_outbound(message)
             if message.direction == Message.Direction.OUTBOUND and message.client is not None:
                 if stops_clock:
                     stop_clocks(studio, message.client, at=sent_at, by=message)

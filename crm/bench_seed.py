@@ -858,6 +858,7 @@ def seed(
 
     from clients.services import tiers_recompute
     from crm.models import Heartbeat, Membership, Studio, User
+    from projects.friday_cover import refresh_covered_weeks
 
     started = time.perf_counter()
     now = now or timezone.now()
@@ -898,6 +899,7 @@ def seed(
             for statement in connection.ops.sequence_reset_sql(no_style(), [apps.get_model(x) for x in labels]):
                 cursor.execute(statement)
     tiers_recompute(studio=studio, as_of=studio.local_now(now).date())
+    refresh_covered_weeks(studio, now=now)
     if analyze:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # what autovacuum (PostgreSQL) or PRAGMA optimize (SQLite) does after a load

@@ -321,8 +321,8 @@ def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LI
     ]
 
 
-def touchpoints(studio: Studio, *, today: date) -> list[dict[str, Any]]:
-    return touchpoint_items(touchpoints_due(studio=studio, today=today))
+def touchpoints(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    return touchpoint_items(touchpoints_due(studio=studio, today=today, limit=limit))
 
 
 def touchpoint_items(dues: Iterable[tuple[TouchDue, Client]]) -> list[dict[str, Any]]:

@@ -8,12 +8,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from clients.touch_clock import CLOCK_SETTINGS, refresh_next_touch
 from crm.access import get_for_member, is_owner, owner_required, studio_required
 from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm
 from crm.middleware import SESSION_STUDIO_KEY
 from crm.models import Membership
 from crm.services import MembershipError, member_add, member_remove, studio_create, user_signup
 from crm.today import counted_sections, live_sections, section_counts, today_board
+from projects.friday_cover import refresh_covered_weeks
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -95,6 +97,10 @@ def studio_settings(request: HttpRequest) -> HttpResponse:
             return redirect("settings")
         if form.is_valid():
             form.save()
+            if CLOCK_SETTINGS.intersection(form.changed_data):
+                refresh_next_touch(request.studio)
+            if "timezone" in form.changed_data:  # the week's bounds moved (R2)
+                refresh_covered_weeks(request.studio, now=timezone.now())
             messages.success(request, _("Settings saved."))
             return redirect("settings")
         messages.error(request, _("Please correct the errors below; nothing was saved."))

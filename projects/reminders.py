@@ -41,6 +41,7 @@ from crm.sweeps import (
 )
 from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds
+from projects.friday_cover import refresh_covered_weeks
 from projects.friday_db import projects_due_friday_update
 from projects.models import ActionItem, Milestone, Project, StatusUpdate, Survey
 from projects.update_email import TEMPLATE as FRIDAY_UPDATE_TEMPLATE
@@ -153,7 +154,11 @@ def _friday_row(project: Project, note: str = "") -> dict[str, str]:
 
 
 def friday_for_studio(studio: Studio, *, now: datetime, to: list[str]) -> int:
-    """Auto-send the due drafts that may go, then remind the freelancer of the rest. Rows written."""
+    """Auto-send the due drafts that may go, then remind the freelancer of the rest. Rows written.
+
+    First sets the stored cover (``Client.covered_week``, which Today reads) right again from the rule.
+    """
+    refresh_covered_weeks(studio, now=now)
     week, due = projects_due_friday_update(studio=studio, now=now)
     if not due:
         return 0

@@ -7,7 +7,9 @@ import factory
 from factory.django import DjangoModelFactory
 
 from clients.models import Client, Contact, Payment, Touchpoint
+from clients.touch_clock import refresh_next_touch
 from crm.models import Membership, Studio, User
+from projects.friday_cover import note_outbound
 
 
 class StudioFactory(DjangoModelFactory):
@@ -47,10 +49,18 @@ NINE_TO_SIX = {day: (time(9), time(18)) for day in range(5)}
 class ClientFactory(DjangoModelFactory):
     class Meta:
         model = Client
+        skip_postgeneration_save = True
 
     studio = factory.SubFactory(StudioFactory)
     name = factory.Sequence(lambda n: f"Client {n}")
     status = Client.Status.ACTIVE
+
+    @factory.post_generation
+    def stored_clock(client: Client, create: bool, extracted: object, **kwargs: object) -> None:
+        """``next_touch_on`` as the app's write paths store it, whatever dates the test gave."""
+        if create:
+            refresh_next_touch(client.studio, [client.pk])
+            client.refresh_from_db(fields=["next_touch_on"])
 
 
 class ContactFactory(DjangoModelFactory):
@@ -128,6 +138,7 @@ class MessageFactory(DjangoModelFactory):
 
     class Meta:
         model = "comms.Message"
+        skip_postgeneration_save = True
 
     thread = factory.SubFactory(ThreadFactory)
     studio = factory.SelfAttribute("thread.studio")
@@ -139,6 +150,12 @@ class MessageFactory(DjangoModelFactory):
     text = "Hello, could you look at this?"
     text_new = factory.SelfAttribute("text")
     sent_at = factory.LazyFunction(lambda: datetime.datetime.now(tz=datetime.UTC))
+
+    @factory.post_generation
+    def friday_cover(message, create: bool, extracted: object, **kwargs: object) -> None:
+        """Sent mail covers its clients' week, as ``record_message`` notes it (``projects.friday_cover``)."""
+        if create:
+            note_outbound(message)
 
 
 class OutboxEmailFactory(DjangoModelFactory):

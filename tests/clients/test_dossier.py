@@ -6,7 +6,7 @@ from django.test import Client as Browser
 from django.urls import reverse
 
 from clients.models import Client, Contact, Payment, Touchpoint
-from clients.services import touchpoint_create
+from clients.services import client_touch, touchpoint_create
 from tests.factories import ClientFactory, ContactFactory, PaymentFactory, TouchpointFactory
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
@@ -239,9 +239,9 @@ def test_lists_never_show_another_studios_clients(charlie_client: Browser, acme)
 @time_machine.travel(NOW, tick=False)
 def test_today_lists_the_clients_due_a_touchpoint(owner_client: Browser, studio):
     silent = ClientFactory(studio=studio, name="Silent Angel", tier=Client.Tier.ANGEL)
-    Client.objects.filter(pk=silent.pk).update(last_interaction_at=datetime(2026, 6, 1, tzinfo=UTC))
+    client_touch(client=silent, at=datetime(2026, 6, 1, tzinfo=UTC))
     recent = ClientFactory(studio=studio, name="Recent Regular")
-    Client.objects.filter(pk=recent.pk).update(last_interaction_at=datetime(2026, 11, 1, tzinfo=UTC))
+    client_touch(client=recent, at=datetime(2026, 11, 1, tzinfo=UTC))
 
     page = owner_client.get(reverse("today")).content.decode()
 

@@ -1,0 +1,57 @@
+"""Fill ``Client.next_touch_on`` for the clients that existed before the column (see ``clients.touch_clock``).
+
+Historical models, and the pure rule (``clients.cadence.next_touch_on``) for the date, as the app stores it.
+"""
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db import migrations
+
+BATCH = 500
+
+
+def studio_zone(name):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def fill_next_touch_on(apps, schema_editor):
+    from clients.cadence import Cadence, ClientClock, next_touch_on
+
+    Studio = apps.get_model("crm", "Studio")
+    Client = apps.get_model("clients", "Client")
+    for studio in Studio.objects.order_by("pk").iterator():
+        zone = studio_zone(studio.timezone)
+        cadence = Cadence(
+            angel_days=studio.angel_cadence_days,
+            regular_days=studio.regular_cadence_days,
+            card_month=studio.yearly_card_month,
+        )
+        changed = []
+        rows = Client.objects.filter(studio_id=studio.pk).order_by("pk")
+        for client in rows.only("pk", "tier", "last_interaction_at", "client_since", "created_at", "next_touch_on"):
+            clock = ClientClock(
+                client_id=client.pk,
+                is_angel=client.tier == "angel",
+                last_interaction_on=client.last_interaction_at.astimezone(zone).date()
+                if client.last_interaction_at
+                else None,
+                client_since=client.client_since
+                or (client.created_at.astimezone(zone).date() if client.created_at else None),
+            )
+            wanted = next_touch_on(clock, cadence)
+            if wanted != client.next_touch_on:
+                client.next_touch_on = wanted
+                changed.append(client)
+        Client.objects.bulk_update(changed, ["next_touch_on"], batch_size=BATCH)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("clients", "0004_client_next_touch_on_covered_week"),
+        ("crm", "0007_studio_portal_call_survey_settings"),
+    ]
+
+    operations = [migrations.RunPython(fill_next_touch_on, migrations.RunPython.noop)]
