@@ -18,7 +18,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from clients.selectors import touchpoints_due
+from clients.selectors import touch_rows, touchpoints_due
 from comms.compose import format_duration, inbox_rows
 from comms.models import Message, OutboxEmail
 from comms.outbox import FREELANCER_KINDS
@@ -27,11 +27,12 @@ from crm.dates import short_date
 from crm.models import Studio
 from projects import portal_activity
 from projects.calls import booked_calls, day_bounds
-from projects.friday import updates_due
-from projects.friday_db import friday_candidates, week_outbound
+from projects.friday import week_bounds
+from projects.friday_cover import due_rows as friday_due_rows
 from projects.models import PortalActivity, Project, StatusUpdate
 
 SHOWN = 8
+COUNT_CAP = 99
 
 # key → (title, the short line when nothing is due). The order is the page's reading order.
 SECTIONS: dict[str, tuple[Any, Any]] = {
@@ -83,12 +84,23 @@ class Section:
         return self.count > len(self.items)
 
     @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
     def badge(self) -> str:
-        """ "3", "2 overdue" (all of them) or "5 · 2 overdue"."""
+        """ "3", "2 overdue" (all of them), "5 · 2 overdue", or "99+ · 99+ overdue" past the cap."""
         if not self.alarm:
-            return str(self.count)
-        overdue = ngettext("%(count)d overdue", "%(count)d overdue", self.alarm) % {"count": self.alarm}
-        return overdue if self.alarm == self.count else f"{self.count} · {overdue}"
+            return capped_number(self.count)
+        if self.alarm > COUNT_CAP:
+            overdue = _("%(count)s overdue") % {"count": capped_number(self.alarm)}
+        else:
+            overdue = ngettext("%(count)d overdue", "%(count)d overdue", self.alarm) % {"count": self.alarm}
+        return overdue if self.alarm == self.count else f"{capped_number(self.count)} · {overdue}"
+
+
+def capped_number(count: int) -> str:
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
 
 
 @dataclass
@@ -109,13 +121,20 @@ class TodayBoard:
 
 
 class Counted(Subquery):
-    """``(SELECT COUNT(*) FROM (rows))``: the number of rows as a column of another query."""
+    """``(SELECT COUNT(*) FROM (rows LIMIT COUNT_CAP + 1))``: the number of rows as a column of another query.
+
+    Past ``COUNT_CAP`` the page says "99+": counting stops there, so a studio ten times busier
+    costs no more to count (``Section.badge``). ``capped=False`` for the few sets that are usually
+    empty: told that a hundred rows will do, PostgreSQL's planner picks a scan it expects to stop
+    early, and when almost nothing matches that scan reads the whole table.
+    """
 
     template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
     output_field = IntegerField()
 
-    def __init__(self, rows: QuerySet) -> None:
-        super().__init__(rows.order_by().values("pk"))
+    def __init__(self, rows: QuerySet, *, capped: bool = True) -> None:
+        rows = rows.order_by().values("pk")
+        super().__init__(rows[: COUNT_CAP + 1] if capped else rows)
 
 
 def waiting_mail_rows(studio: Studio, *, now: datetime) -> QuerySet[OutboxEmail]:
@@ -133,13 +152,16 @@ def unseen_activity_rows(studio: Studio) -> QuerySet[PortalActivity]:
 
 
 def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
-    """The count of each section (and its overdue part, ``<key>_alarm``) but Friday's and touchpoints'."""
+    """The count of each section (and its overdue part, ``<key>_alarm``), in one query."""
     today = studio.local_now(now).date()
     # "Due time set" lets every planner walk the partial index of open clocks, not the studio's whole mail.
     open_clocks = Message.objects.for_studio(studio).open_clocks().filter(reply_due_at__isnull=False)
     promised = digest.promises_due_rows(studio, today=today)
     projects, milestones = digest.deadline_rows(studio, today=today)
     start, end = day_bounds(today, studio.zoneinfo)
+    week = week_bounds(now, studio.zoneinfo)
+    touch_kinds = touch_rows(studio=studio, today=today).all()
+    touches = {f"touches_{index}": Counted(rows) for index, rows in enumerate(touch_kinds)}
     row = (
         Studio.objects.filter(pk=studio.pk)
         .values(
@@ -149,20 +171,24 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
             promises_alarm=Counted(promised.filter(promised_by__lte=now)),
             calls=Counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
             mail=Counted(waiting_mail_rows(studio, now=now)),
+            friday=Counted(friday_due_rows(studio, week)),
             project_deadlines=Counted(projects),
-            project_deadlines_alarm=Counted(projects.filter(deadline_on__lt=today)),
+            project_deadlines_alarm=Counted(projects.filter(deadline_on__lt=today), capped=False),
             milestones=Counted(milestones),
-            milestones_alarm=Counted(milestones.filter(due_on__lt=today)),
+            milestones_alarm=Counted(milestones.filter(due_on__lt=today), capped=False),
             steps=Counted(digest.client_steps_overdue_rows(studio, today=today)),
             deposits=Counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
             unmatched=Counted(inbox_rows(studio, "unmatched")),
-            activity=Counted(unseen_activity_rows(studio)),
+            activity=Counted(unseen_activity_rows(studio), capped=False),
+            **touches,
         )
         .get()
     )
     row["deadlines"] = row.pop("project_deadlines") + row.pop("milestones")
     row["deadlines_alarm"] = row.pop("project_deadlines_alarm") + row.pop("milestones_alarm")
     row["steps_alarm"] = row["steps"]  # every one of them is late
+    row["friday_alarm"] = row["friday"] if today > week.friday else 0  # Friday is over: every one is late
+    row["touchpoints"] = sum(row.pop(key) for key in touches)  # items, not clients: a check-in and a card are two
     return row
 
 
@@ -198,26 +224,22 @@ def waiting_mail(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def friday_updates(studio: Studio, *, now: datetime) -> tuple[int, list[dict[str, Any]]]:
-    """This week's projects due a Friday update (R2), each linked to its draft: (how many, lines).
+def friday_updates(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+    """The first ``SHOWN`` projects due a Friday update this week (R2), each linked to its draft.
 
-    The rule's own pieces (``projects.friday_db``), but only the first ``SHOWN`` projects are loaded,
-    by client name then title as on the Friday page.
+    By client name then title, as on the Friday page. Read through the clients' stored cover
+    (``projects.friday_cover``): two queries, whatever the studio's size.
     """
-    bounds, candidates = friday_candidates(studio=studio, now=now)
-    if not candidates:
-        return 0, []
-    key, due_ids = updates_due(now=now, tz=studio.zoneinfo, projects=candidates, outbound=week_outbound(studio, bounds))
-    if not due_ids:
-        return 0, []
+    bounds = week_bounds(now, studio.zoneinfo)
     shown = list(
-        Project.objects.for_studio(studio)
-        .filter(pk__in=due_ids)
+        friday_due_rows(studio, bounds)
         .order_by("client__name", "title", "pk")
         .values("pk", "title", "client__name")[:SHOWN]
     )
+    if not shown:
+        return []
     sent = dict(
-        StatusUpdate.objects.filter(project__in=[project["pk"] for project in shown], week=key)
+        StatusUpdate.objects.filter(project__in=[project["pk"] for project in shown], week=bounds.key)
         .order_by()
         .values_list("project_id", "sent_at")
     )
@@ -238,7 +260,7 @@ def friday_updates(studio: Studio, *, now: datetime) -> tuple[int, list[dict[str
                 flag=_("overdue") if late else "",
             )
         )
-    return len(due_ids), rows
+    return rows
 
 
 def unmatched_mail(studio: Studio) -> list[dict[str, Any]]:
@@ -339,23 +361,18 @@ def section(key: str, items: list[dict[str, Any]], counts: dict[str, int]) -> Se
 
 
 def today_board(studio: Studio, now: datetime) -> TodayBoard:
-    """Every section of the page, in eighteen queries whatever the studio's size (see the tests)."""
+    """Every section of the page, in fifteen queries whatever the studio's size (see the tests)."""
     today: date = studio.local_now(now).date()
     counts = section_counts(studio, now=now)
     live = {entry.key: entry for entry in live_sections(studio, now=now, counts=counts)}
-    friday_count, friday_lines = friday_updates(studio, now=now)
-    counts["friday"] = friday_count
-    counts["friday_alarm"] = friday_count if friday_lines and friday_lines[0]["flag"] else 0
-    touches = touchpoints_due(studio=studio, today=today)
-    counts["touchpoints"] = len(touches)
     lines = {
         "calls": digest.calls_today(studio, today=today, limit=SHOWN),
-        "friday": friday_lines,
+        "friday": friday_updates(studio, now=now),
         "deadlines": digest.deadlines(studio, today=today, limit=SHOWN),
         "steps": digest.client_steps_overdue(studio, today=today, limit=SHOWN),
         "deposits": digest.deposits_awaited(studio, today=today, limit=SHOWN),
         "unmatched": unmatched_mail(studio),
         "activity": portal_news(studio, now=now),
-        "touchpoints": digest.touchpoint_items(touches[:SHOWN]),
+        "touchpoints": digest.touchpoint_items(touchpoints_due(studio=studio, today=today, limit=SHOWN)),
     }
     return TodayBoard(sections=[live[key] if key in live else section(key, lines[key], counts) for key in SECTIONS])

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from comms.models import Commitment, OutboxEmail
+from crm.today import COUNT_CAP, Section, section_counts
 from projects.models import Call, PortalActivity
 from tests.factories import (
     ActionItemFactory,
@@ -354,3 +355,33 @@ def test_today_in_russian_renders(owner_client, studio):
     with translation.override("en"):  # the middleware leaves Russian active: keep it from the next tests
         assert owner_client.get(reverse("today"), HTTP_ACCEPT_LANGUAGE="ru").status_code == 200
         assert owner_client.get(reverse("today_counts"), HTTP_ACCEPT_LANGUAGE="ru").status_code == 200
+
+
+def test_counts_stop_at_the_cap_and_say_so(owner_client, studio):
+    client = ClientFactory(studio=studio)
+    Commitment.objects.bulk_create(
+        Commitment(studio=studio, client=client, description=f"Mockup {index}", promised_by=NOW - timedelta(hours=1))
+        for index in range(COUNT_CAP + 5)
+    )
+
+    counts = section_counts(studio, now=NOW)
+    promises = section_of(owner_client.get(reverse("today")).content.decode(), "promises")
+
+    assert counts["promises"] == counts["promises_alarm"] == COUNT_CAP + 1  # counting stops one past the cap
+    assert f"{COUNT_CAP}+ overdue" in promises
+    assert f'href="{reverse("comms:inbox")}?tab=promised">see all</a>' in promises
+
+
+@pytest.mark.parametrize(
+    ("count", "alarm", "badge"),
+    [
+        (3, 0, "3"),
+        (2, 2, "2 overdue"),
+        (5, 2, "5 · 2 overdue"),
+        (COUNT_CAP + 1, 3, f"{COUNT_CAP}+ · 3 overdue"),
+        (COUNT_CAP + 1, COUNT_CAP + 1, f"{COUNT_CAP}+ overdue"),
+        (COUNT_CAP, 0, str(COUNT_CAP)),
+    ],
+)
+def test_section_badge(count, alarm, badge):
+    assert Section(key="replies", items=[], count=count, alarm=alarm).badge == badge
