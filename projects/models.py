@@ -175,8 +175,11 @@ class ActionItem(models.Model):
         ordering = [models.F("done_at").asc(nulls_first=True), "due_on", "pk"]
         indexes = [
             models.Index(fields=["project", "owner", "done_at"], name="actionitem_open"),
+            # In Today's order (date, then id): the first overdue steps are read without sorting them all.
             models.Index(
-                fields=["due_on"], name="actionitem_client_due", condition=Q(owner="client", done_at__isnull=True)
+                fields=["due_on", "id"],
+                name="actionitem_client_due_id",
+                condition=Q(owner="client", done_at__isnull=True),
             ),
         ]
 
