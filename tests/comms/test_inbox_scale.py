@@ -64,8 +64,15 @@ def test_the_counts_are_one_query_and_exact(studio, other_studio, django_assert_
     with django_assert_num_queries(1):
         counts = compose.inbox_counts(studio, NOW)
 
-    # Due exactly now is not breached yet, as on the clock's own countdown.
-    assert counts == {"owed": 7, "breached": 3, "promised": 6, "unmatched": 6}
+    assert counts == {"owed": 7, "any_breached": True, "promised": 6, "unmatched": 6}
+
+
+def test_a_clock_due_exactly_now_is_not_breached_yet(studio):
+    # As on the clock's own countdown.
+    MessageFactory(thread=ThreadFactory(client=ClientFactory(studio=studio)), needs_reply=True, reply_due_at=NOW)
+
+    assert compose.inbox_counts(studio, NOW)["any_breached"] is False
+    assert compose.inbox_counts(studio, NOW + timedelta(seconds=1))["any_breached"] is True
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query planner")
