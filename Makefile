@@ -51,7 +51,7 @@ migrations-check: export DEBUG ?= 1
 migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Pages at 1x/10x/100x on SQLite (and PostgreSQL when DATABASE_URL is set), then the other benches; ~25 min.
+# Pages at 1x/10x/100x on SQLite (and PostgreSQL when DATABASE_URL is set), then the other benches; ~7 min.
 # Quicker: BENCH_ARGS="--scales 1,10 --runs 50 --only sqlite --extras none".
 bench: export DEBUG ?= 1
 bench: $(STAMP) messages
