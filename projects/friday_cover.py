@@ -137,14 +137,21 @@ def _week_outbound_naming(
     return [(sent_at, [*to, *cc, *bcc]) for sent_at, to, cc, bcc in rows.values_list("sent_at", "to", "cc", "bcc")]
 
 
-def refresh_covered_weeks(studio: Studio, *, now: datetime, client_ids: Iterable[int] | None = None) -> int:
+def refresh_covered_weeks(
+    studio: Studio,
+    *,
+    now: datetime,
+    client_ids: Iterable[int] | None = None,
+    outbound: list[tuple[datetime, list[str]]] | None = None,
+) -> int:
     """Recompute the current week's cover of the given clients (default: all the studio's) from the rule.
 
     The current week is the studio's local week containing ``now``. Covered clients get its key;
     uncovered ones holding that key go back to ''; other weeks are left as they are, since readers
     only compare with the current key. For what changes the rule's inputs other than mail: contacts
-    added, edited, deleted or moved, the studio's time zone; and the Friday sweep, as a reconcile.
-    Returns the number of clients written.
+    added, edited, deleted or moved, the studio's time zone; and the Friday sweep, as a reconcile,
+    which passes the week's ``outbound`` mail it reads anyway (``week_outbound``). Returns the number
+    of clients written.
     """
     bounds = week_bounds(now, studio.zoneinfo)
     clients = Client.objects.for_studio(studio)
@@ -160,9 +167,9 @@ def refresh_covered_weeks(studio: Studio, *, now: datetime, client_ids: Iterable
         return 0
     emails = contact_emails_by_client(studio, set(stored) if client_ids is not None else clients.values("pk"))
     addresses = {address for client_emails in emails.values() for address in client_emails}
-    if client_ids is not None and len(addresses) <= NARROW_UP_TO:
+    if outbound is None and client_ids is not None and len(addresses) <= NARROW_UP_TO:
         outbound = _week_outbound_naming(studio, bounds, addresses)
-    else:
+    elif outbound is None:
         outbound = week_outbound(studio, bounds)
     covered = covered_addresses(bounds, outbound)
     covered_ids = {

@@ -42,7 +42,7 @@ from crm.sweeps import (
 from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds
 from projects.friday_cover import refresh_covered_weeks
-from projects.friday_db import projects_due_friday_update
+from projects.friday_db import projects_due_friday_update, week_outbound
 from projects.models import ActionItem, Milestone, Project, StatusUpdate, Survey
 from projects.update_email import TEMPLATE as FRIDAY_UPDATE_TEMPLATE
 from projects.update_email import client_contacts, saved_update_context, split_recipients, week_label
@@ -158,8 +158,9 @@ def friday_for_studio(studio: Studio, *, now: datetime, to: list[str]) -> int:
 
     First sets the stored cover (``Client.covered_week``, which Today reads) right again from the rule.
     """
-    refresh_covered_weeks(studio, now=now)
-    week, due = projects_due_friday_update(studio=studio, now=now)
+    outbound = week_outbound(studio, week_bounds(now, studio.zoneinfo))
+    refresh_covered_weeks(studio, now=now, outbound=outbound)
+    week, due = projects_due_friday_update(studio=studio, now=now, outbound=outbound)
     if not due:
         return 0
     for project in due:
