@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Exists, IntegerField, QuerySet, Subquery
+from django.db.models import Exists, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from comms.conversation import assign_client, client_for_address, record_message
 from comms.models import Commitment, Message, OutboxEmail, Thread
 from crm.dates import long_date
 from crm.models import Studio
+from crm.queries import RowCount
 from projects.friday_cover import refresh_covered_weeks
 
 if TYPE_CHECKING:
@@ -535,16 +536,6 @@ def undo(email: OutboxEmail) -> bool:
 
 INBOX_TABS = ("owed", "promised", "unmatched", "automatic", "all")
 _LIST_DEFERRED = ("text", "safe_html", "references", "in_reply_to", "to", "cc", "bcc", "attachments")
-
-
-class RowCount(Subquery):
-    """``(SELECT COUNT(*) FROM (rows))``: the exact number of rows, as a column of another query."""
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
-    output_field = IntegerField()
-
-    def __init__(self, rows: QuerySet) -> None:
-        super().__init__(rows.order_by().values("pk"))
 
 
 def owed_rows(studio: Studio) -> QuerySet[Message]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import IntegerField, Q, QuerySet, Subquery
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from comms.outbox import FREELANCER_KINDS
 from crm import digest
 from crm.dates import short_date
 from crm.models import Studio
+from crm.queries import RowCount
 from projects import portal_activity
 from projects.calls import booked_calls, day_bounds
 from projects.friday import week_bounds
@@ -120,21 +121,15 @@ class TodayBoard:
 # --- Counts: one query for every section that SQL can count ---------------------------------------
 
 
-class Counted(Subquery):
-    """``(SELECT COUNT(*) FROM (rows LIMIT COUNT_CAP + 1))``: the number of rows as a column of another query.
+def counted(rows: QuerySet, *, capped: bool = True) -> RowCount:
+    """The number of ``rows`` as a column of ``section_counts``' one query, stopping one past ``COUNT_CAP``.
 
-    Past ``COUNT_CAP`` the page says "99+": counting stops there, so a studio ten times busier
-    costs no more to count (``Section.badge``). ``capped=False`` for the few sets that are usually
-    empty: told that a hundred rows will do, PostgreSQL's planner picks a scan it expects to stop
-    early, and when almost nothing matches that scan reads the whole table.
+    Past the cap the page says "99+" (``Section.badge``), so a studio ten times busier costs no more
+    to count. ``capped=False`` for the few sets that are usually empty: told that a hundred rows will
+    do, PostgreSQL's planner picks a scan it expects to stop early, and when almost nothing matches
+    that scan reads the whole table.
     """
-
-    template = "(SELECT COUNT(*) FROM (%(subquery)s) counted)"
-    output_field = IntegerField()
-
-    def __init__(self, rows: QuerySet, *, capped: bool = True) -> None:
-        rows = rows.order_by().values("pk")
-        super().__init__(rows[: COUNT_CAP + 1] if capped else rows)
+    return RowCount(rows, at_most=COUNT_CAP + 1 if capped else None)
 
 
 def waiting_mail_rows(studio: Studio, *, now: datetime) -> QuerySet[OutboxEmail]:
@@ -161,25 +156,25 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
     start, end = day_bounds(today, studio.zoneinfo)
     week = week_bounds(now, studio.zoneinfo)
     touch_kinds = touch_rows(studio=studio, today=today).all()
-    touches = {f"touches_{index}": Counted(rows) for index, rows in enumerate(touch_kinds)}
+    touches = {f"touches_{index}": counted(rows) for index, rows in enumerate(touch_kinds)}
     row = (
         Studio.objects.filter(pk=studio.pk)
         .values(
-            replies=Counted(open_clocks),
-            replies_alarm=Counted(open_clocks.filter(reply_due_at__lte=now)),
-            promises=Counted(promised),
-            promises_alarm=Counted(promised.filter(promised_by__lte=now)),
-            calls=Counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
-            mail=Counted(waiting_mail_rows(studio, now=now)),
-            friday=Counted(friday_due_rows(studio, week)),
-            project_deadlines=Counted(projects),
-            project_deadlines_alarm=Counted(projects.filter(deadline_on__lt=today), capped=False),
-            milestones=Counted(milestones),
-            milestones_alarm=Counted(milestones.filter(due_on__lt=today), capped=False),
-            steps=Counted(digest.client_steps_overdue_rows(studio, today=today)),
-            deposits=Counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
-            unmatched=Counted(inbox_rows(studio, "unmatched")),
-            activity=Counted(unseen_activity_rows(studio), capped=False),
+            replies=counted(open_clocks),
+            replies_alarm=counted(open_clocks.filter(reply_due_at__lte=now)),
+            promises=counted(promised),
+            promises_alarm=counted(promised.filter(promised_by__lte=now)),
+            calls=counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
+            mail=counted(waiting_mail_rows(studio, now=now)),
+            friday=counted(friday_due_rows(studio, week)),
+            project_deadlines=counted(projects),
+            project_deadlines_alarm=counted(projects.filter(deadline_on__lt=today), capped=False),
+            milestones=counted(milestones),
+            milestones_alarm=counted(milestones.filter(due_on__lt=today), capped=False),
+            steps=counted(digest.client_steps_overdue_rows(studio, today=today)),
+            deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
+            unmatched=counted(inbox_rows(studio, "unmatched")),
+            activity=counted(unseen_activity_rows(studio), capped=False),
             **touches,
         )
         .get()
