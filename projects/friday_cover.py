@@ -127,14 +127,7 @@ def _week_outbound_naming(
         or_,
         (Q(to__icontains=spelling) | Q(cc__icontains=spelling) | Q(bcc__icontains=spelling) for spelling in spellings),
     )
-    rows = Message.objects.for_studio(studio).filter(
-        named,
-        direction=Message.Direction.OUTBOUND,
-        channel=Message.Channel.EMAIL,
-        sent_at__gte=bounds.starts_at,
-        sent_at__lt=bounds.covered_until,
-    )
-    return [(sent_at, [*to, *cc, *bcc]) for sent_at, to, cc, bcc in rows.values_list("sent_at", "to", "cc", "bcc")]
+    return week_outbound(studio, bounds, where=named)
 
 
 def refresh_covered_weeks(

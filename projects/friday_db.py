@@ -66,13 +66,14 @@ def friday_candidates(*, studio: Studio, now: datetime) -> tuple[WeekBounds, lis
     return bounds, rows
 
 
-def week_outbound(studio: Studio, bounds: WeekBounds) -> list[tuple[datetime, list[str]]]:
+def week_outbound(studio: Studio, bounds: WeekBounds, *, where: Q | None = None) -> list[tuple[datetime, list[str]]]:
     """The studio's emails sent within the covering interval of the week, as ``(sent at, recipients)``.
 
     Only mail actually sent counts (the outbox logs a ``Message`` once it has left), by email, from
-    local Monday 00:00 to Saturday 00:00. One query.
+    local Monday 00:00 to Saturday 00:00. ``where`` narrows the mail further. One query.
     """
     rows = Message.objects.for_studio(studio).filter(
+        where or Q(),
         direction=Message.Direction.OUTBOUND,
         channel=Message.Channel.EMAIL,
         sent_at__gte=bounds.starts_at,
