@@ -163,6 +163,10 @@ def stop_clocks(studio: Studio, client: Client, *, at: datetime, by: Message) ->
 
 
 def fulfil_commitments(studio: Studio, client: Client, *, at: datetime, by: Message) -> int:
+    """Mark the client's open promises made at or before ``at`` as fulfilled by the answer ``by``.
+
+    A promise made after the answer left (an acknowledgment written later) waits for a later answer.
+    """
     return Commitment.objects.filter(
         studio=studio, client=client, fulfilled_at__isnull=True, created_at__lte=at
     ).update(fulfilled_at=at, fulfilled_by=by)

@@ -377,7 +377,8 @@ class Commitment(models.Model):
     warn_at = models.DateTimeField(null=True, blank=True, help_text="When the freelancer is reminded of the promise.")
     fulfilled_at = models.DateTimeField(null=True, blank=True)
     fulfilled_by = models.ForeignKey(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When the promise was made: a reply sent after it fulfils it (see conversation.fulfil_commitments).
+    created_at = models.DateTimeField(default=timezone.now)
 
     objects = StudioScopedQuerySet.as_manager()
 

@@ -1,6 +1,8 @@
 import os
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 
 from crm.i18n import compile_messages
@@ -50,12 +52,45 @@ def charlie_client(charlie: User) -> Client:
     return browser
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=int(os.environ.get("RAPPORT_CLOCK_SHIFT_DAYS", "0") or 0),
+        help=(
+            "Run the whole session with the wall clock moved N days ahead (time-machine, ticking), to prove that "
+            "no test depends on today's date. Also read from RAPPORT_CLOCK_SHIFT_DAYS. Tests that need a date "
+            "freeze it themselves."
+        ),
+    )
+
+
+_session_travel: time_machine.travel | None = None
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Compile the translation catalogs that changed, so plain `pytest` (without make) tests them too."""
+    """Compile the translation catalogs that changed, so plain `pytest` (without make) tests them too.
+
+    With --clock-shift-days N, start travelling before any test module is imported.
+    """
+    global _session_travel
     compile_messages(stale_only=True)
+    if days := config.getoption("--clock-shift-days"):
+        _session_travel = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        _session_travel.start()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _session_travel
+    if _session_travel is not None:
+        _session_travel.stop()
+        _session_travel = None
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     database = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     broker = "Redis (REDIS_URL)" if os.environ.get("REDIS_URL") else "filesystem broker; integration tests skip"
-    return [f"rapport: database {database}; {broker}"]
+    header = [f"rapport: database {database}; {broker}"]
+    if days := config.getoption("--clock-shift-days"):
+        header.append(f"rapport: the clock runs {days} days ahead of today")
+    return header

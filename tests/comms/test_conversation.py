@@ -134,7 +134,9 @@ def test_an_outbound_message_stops_the_clients_earlier_clocks_only(studio, ann):
 def test_an_acknowledgment_stops_the_clock_but_keeps_the_commitment_open(studio, ann):
     owed = inbound(studio, ann)
     commitment = Commitment.objects.create(
-        studio=studio, client=ann, message=owed, description="Full answer", promised_by=MONDAY_NOON + timedelta(days=2)
+        studio=studio, client=ann, message=owed, description="Full answer",
+        promised_by=MONDAY_NOON + timedelta(days=2),
+        created_at=MONDAY_NOON,
     )
     ack = OutboxEmailFactory(
         studio=studio,
@@ -158,6 +160,24 @@ def test_an_acknowledgment_stops_the_clock_but_keeps_the_commitment_open(studio,
     log_sent_email(answer)
     commitment.refresh_from_db()
     assert commitment.fulfilled_by == answer.message
+
+
+def test_a_promise_made_after_an_answer_left_waits_for_a_later_answer(studio, ann):
+    owed = inbound(studio, ann)
+    answer = OutboxEmailFactory(
+        studio=studio, kind="reply", to=["ann@bakery.example"], sent_at=MONDAY_NOON + timedelta(hours=1), status="sent"
+    )
+    later_promise = Commitment.objects.create(
+        studio=studio,
+        client=ann,
+        message=owed,
+        description="Full answer",
+        promised_by=MONDAY_NOON + timedelta(days=2),
+        created_at=MONDAY_NOON + timedelta(hours=2),
+    )
+    log_sent_email(answer)
+    later_promise.refresh_from_db()
+    assert later_promise.fulfilled_at is None
 
 
 def test_automated_mail_is_logged_but_answers_nobody(studio, ann):
