@@ -7,6 +7,7 @@ from django.test import Client
 
 from crm.i18n import compile_messages
 from crm.models import Membership, Studio, User
+from tests.clock_shift import SHIFT_ENV, shift_days
 from tests.factories import MembershipFactory, StudioFactory, UserFactory
 
 
@@ -56,7 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--clock-shift-days",
         type=int,
-        default=int(os.environ.get("RAPPORT_CLOCK_SHIFT_DAYS", "0") or 0),
+        default=shift_days(),
         help=(
             "Run the whole session with the wall clock moved N days ahead (time-machine, ticking), to prove that "
             "no test depends on today's date. Also read from RAPPORT_CLOCK_SHIFT_DAYS. Tests that need a date "
@@ -76,6 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
     global _session_travel
     compile_messages(stale_only=True)
     if days := config.getoption("--clock-shift-days"):
+        os.environ[SHIFT_ENV] = str(days)  # child processes (tests.clock_shift.python_module) shift by as much
         _session_travel = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
         _session_travel.start()
 

@@ -5,7 +5,6 @@ Runs when REDIS_URL is set (CI sets it); with DATABASE_URL too, the database is 
 
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -15,6 +14,7 @@ from django.db import connection
 
 from crm.models import Heartbeat
 from crm.tasks import ping
+from tests.clock_shift import python_module
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,8 +53,8 @@ def test_a_real_worker_consumes_a_task_from_redis_and_writes_to_the_database(tmp
     log = tmp_path / "worker.log"
     with log.open("w") as output:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "crm", "worker", "--queues", queue, "--pool", "solo",
-             "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel", "INFO"],
+            python_module("celery", "-A", "crm", "worker", "--queues", queue, "--pool", "solo",
+             "--without-mingle", "--without-gossip", "--without-heartbeat", "--loglevel", "INFO"),
             cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
         )  # fmt: skip
         try:

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections import Counter
@@ -27,6 +26,7 @@ from comms import outbox
 from comms.models import Message, OutboxEmail
 from comms.tasks import deliver_outbox
 from crm.celery import app as celery_app
+from tests.clock_shift import python_module
 from tests.factories import ClientFactory, ContactFactory, StudioFactory
 from tests.integration.test_celery_worker import test_database_url
 
@@ -97,9 +97,9 @@ class Worker:
         self.log = tmp_path / f"worker-{name}.log"
         with self.log.open("w") as output:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "crm", "worker", "--queues", queue, "--pool", "solo",
+                python_module("celery", "-A", "crm", "worker", "--queues", queue, "--pool", "solo",
                  "--hostname", f"{name}-{queue}@%h", "--without-mingle", "--without-gossip", "--without-heartbeat",
-                 "--loglevel", "INFO"],
+                 "--loglevel", "INFO"),
                 cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 
