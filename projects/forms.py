@@ -76,6 +76,7 @@ class ProjectForm(forms.ModelForm):
             "client", "title", "currency", "deposit_percent", "start_on", "deadline_on",
             "deliverables", "scope", "extras_policy", "friday_auto_send",
         ]  # fmt: skip
+        labels = {"client": _("Client")}
         widgets = {
             "client": ClientSelect(attrs={"data-markup-client": ""}),
             "start_on": DATE,
