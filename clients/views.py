@@ -84,6 +84,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "client": client,
             "contacts": portal_links.with_live_links(client.contacts.all()),
             "tags": client.tags.all(),
+            "projects": client.projects.order_by("-created_at", "-pk"),
             "totals": selectors.client_totals(client=client, as_of=today),
             "timeline": selectors.client_timeline(client=client),
             "recent_mail": recent_mail(client),

@@ -34,6 +34,9 @@ def demo_seed() -> Studio:
     if not studio.working_hours:
         studio.working_hours = {day: (time(9), time(18)) for day in range(5)}
         studio.save(update_fields=["working_hours_json"])
+    if studio.settings_saved_at is None:  # the demo's hours were chosen, not left at signup's defaults
+        studio.settings_saved_at = studio.local_now()
+        studio.save(update_fields=["settings_saved_at"])
     user = User.objects.filter(email=DEMO_EMAIL).first()
     if user is None:
         user = User.objects.create_user(email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Mira Lindqvist")

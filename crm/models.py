@@ -107,6 +107,8 @@ class Studio(models.Model):
     # Suggested quote markup in percent for client difficulty 0, 1, 2 and 3 (R17).
     difficulty_markups = models.JSONField(default=default_difficulty_markups)
     tiers_computed_on = models.DateField(null=True, blank=True, editable=False)
+    # When an owner last saved the settings page: until then the working hours are signup's defaults.
+    settings_saved_at = models.DateTimeField(null=True, blank=True, editable=False)
     default_deposit_percent = models.PositiveSmallIntegerField(_("default deposit (%)"), default=50)
     # Inbound mail: the secret part of the studio's inbound address (see comms.routing).
     inbound_key = models.CharField(max_length=16, default=new_inbound_key, editable=False)

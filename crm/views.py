@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clients.touch_clock import CLOCK_SETTINGS, refresh_next_touch
 from crm.access import get_for_member, is_owner, owner_required, studio_required
+from crm.first_steps import setup_steps
 from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm
 from crm.middleware import SESSION_STUDIO_KEY
 from crm.models import Membership
@@ -50,21 +51,19 @@ def create_studio(request: HttpRequest) -> HttpResponse:
 @studio_required
 def today(request: HttpRequest) -> HttpResponse:
     studio = request.studio
-    setup_steps = [
-        (_("Set your time zone and working hours"), bool(studio.working_hours), "settings"),
-        (_("Choose the country whose public holidays you keep"), bool(studio.holiday_country), "settings"),
-        (_("Add the address client emails come from"), bool(studio.sender_email), "settings"),
-        (_("Tell clients how they can pay you"), bool(studio.payment_options), "settings"),
-    ]
+    steps = setup_steps(studio)
     now = timezone.now()
+    board = today_board(studio, now)
     return render(
         request,
         "crm/today.html",
         {
-            "setup_steps": setup_steps,
-            "setup_done": all(done for _label, done, _url in setup_steps),
+            "setup_steps": steps,
+            "setup_done": all(step.done for step in steps),
+            # A studio with no client yet has nothing on its board: the steps are the page.
+            "first_steps": not next(step for step in steps if step.key == "client").done,
             "local_now": studio.local_now(now),
-            "board": today_board(studio, now),
+            "board": board,
         },
     )
 
@@ -96,6 +95,7 @@ def studio_settings(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Only the studio's owners can change its settings."))
             return redirect("settings")
         if form.is_valid():
+            form.instance.settings_saved_at = timezone.now()
             form.save()
             if CLOCK_SETTINGS.intersection(form.changed_data):
                 refresh_next_touch(request.studio)

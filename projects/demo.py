@@ -2,7 +2,7 @@
 
 from datetime import date, datetime, time, timedelta
 
-from clients.models import Client
+from clients.models import Client, Contact, Payment
 from crm.models import Studio
 from projects.models import ActionItem, DeadlineChange, Milestone, Project, Resource
 
@@ -17,9 +17,12 @@ DEMO_PROJECTS = [
     ("Brightside Dental", "Booking widget", "in_progress", 3_900, -20, -2),
     ("Aurora Yoga Studio", "Class schedule redesign", "launched", 2_800, -80, -10),
     ("Pixel Parade Games", "Press kit site", "completed", 5_200, -400, -330),
+    ("Little Fox Bookshop", "Online bookshop", "completed", 4_000, -150, -90),
     ("Nordwind Sailing School", "Course booking", "on_hold", 6_000, -50, 40),
     ("Orbit Analytics", "Dashboard marketing site", "cancelled", 7_500, -300, -240),
 ]
+# Statuses that come after the deposit: the demo shows it received and the agreement accepted.
+STARTED = ("in_progress", "in_review", "waiting_on_client", "launched", "completed", "on_hold")
 MILESTONES = ["Discovery call and brief", "Home page design", "Inner pages", "Build and content", "Launch"]
 
 
@@ -72,6 +75,30 @@ def demo_projects_seed(studio: Studio, *, today: date) -> None:
             DeadlineChange.objects.create(
                 project=project, old_date=project.deadline_on - timedelta(days=7), new_date=project.deadline_on,
                 reason="The photo shoot moved by a week, and the gallery pages need the photos.",
+            )  # fmt: skip
+    _settle_started_projects(studio)
+
+
+def _settle_started_projects(studio: Studio) -> None:
+    """A project past its deposit has it received and its agreement accepted, a few days before it started.
+
+    Also mends a demo seeded before this rule: only what is missing is added.
+    """
+    started = Project.objects.filter(studio=studio, status__in=STARTED, start_on__isnull=False).select_related("client")
+    for project in started:
+        if project.agreement_accepted_at is None:
+            contact = Contact.objects.filter(client=project.client).order_by("-is_primary", "pk").first()
+            accepted_on = project.start_on - timedelta(days=5)
+            Project.objects.filter(pk=project.pk).update(
+                agreement_accepted_at=datetime.combine(accepted_on, time(15), tzinfo=studio.zoneinfo),
+                agreement_accepted_name=contact.name if contact else project.client.name,
+                agreement_accepted_email=contact.email if contact else "",
+            )  # fmt: skip
+        due = project.deposit_due_minor
+        if due and not Payment.objects.filter(project=project).exists():
+            Payment.objects.create(
+                studio=studio, client=project.client, project=project, amount_minor=due, currency=project.currency,
+                paid_on=project.start_on - timedelta(days=2), method=Payment.Method.BANK, note="Deposit",
             )  # fmt: skip
 
 

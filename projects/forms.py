@@ -1,9 +1,11 @@
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
@@ -29,6 +31,36 @@ class MoneyField(forms.DecimalField):
         super().__init__(max_digits=12, decimal_places=2, **kwargs)
 
 
+# With a client's name, difficulty and markup; static/js/project_form.js fills the same sentence in.
+MARKUP_HINT = _("%(client)s's difficulty (%(level)s of 3) suggests adding %(markup)s %% to your usual price.")
+
+
+class ClientSelect(forms.Select):
+    """A client picker whose options carry the client's difficulty, for the markup hint."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        client = getattr(value, "instance", None)
+        if isinstance(client, Client):
+            option["attrs"]["data-difficulty"] = client.difficulty
+        return option
+
+
+def markup_hint(studio: Studio, client: Client | None) -> str:
+    """The quote's help text: the suggested markup for `client`, in an element the page's script rewrites.
+
+    The client's name is user text: it is escaped here, since form help texts are rendered as HTML.
+    """
+    markups = [studio.markup_percent(level) for level in range(4)]
+    text = ""
+    if client is not None and (markup := studio.markup_percent(client.difficulty)):
+        text = str(MARKUP_HINT) % {"client": client.name, "level": client.difficulty, "markup": markup}
+    return format_html(
+        '<span data-markup-hint data-template="{}" data-markups="{}">{}</span>',
+        str(MARKUP_HINT), json.dumps(markups), text,
+    )  # fmt: skip
+
+
 class ProjectForm(forms.ModelForm):
     """Project details; money in major units in the form, minor units in the database."""
 
@@ -44,7 +76,9 @@ class ProjectForm(forms.ModelForm):
             "client", "title", "currency", "deposit_percent", "start_on", "deadline_on",
             "deliverables", "scope", "extras_policy", "friday_auto_send",
         ]  # fmt: skip
+        labels = {"client": _("Client")}
         widgets = {
+            "client": ClientSelect(attrs={"data-markup-client": ""}),
             "start_on": DATE,
             "deadline_on": DATE,
             "deliverables": forms.Textarea(attrs={"rows": 2}),
@@ -63,10 +97,7 @@ class ProjectForm(forms.ModelForm):
                                  ("price", "price_minor"), ("deposit_amount", "deposit_amount_minor")):  # fmt: skip
             self.fields[field].initial = to_major(getattr(self.instance, attribute))
         client = self.instance.client if self.instance.client_id else self.initial.get("client")
-        if isinstance(client, Client) and (markup := studio.markup_percent(client.difficulty)):
-            self.fields["quote_low"].help_text = _(
-                "%(client)s's difficulty (%(level)s of 3) suggests adding %(markup)s %% to your usual price."
-            ) % {"client": client.name, "level": client.difficulty, "markup": markup}
+        self.fields["quote_low"].help_text = markup_hint(studio, client if isinstance(client, Client) else None)
         self.fields["quote_high"].help_text = _("Quote a range until the scope is clear.")
         self.helper = FormHelper()
         self.helper.layout = Layout(

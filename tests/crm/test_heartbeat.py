@@ -80,12 +80,3 @@ def test_a_worker_says_it_is_alive_as_soon_as_it_starts(db):
     signals.worker_ready.send(sender=None)
 
     assert Heartbeat.objects.get(source="worker").detail == "started"
-
-
-def test_the_setup_checklist_disappears_once_everything_is_set(owner_client: Client, studio):
-    assert "Set up your studio" in owner_client.get(reverse("today")).content.decode()
-
-    studio.holiday_country, studio.payment_options = "DE", "Bank transfer"
-    studio.save()
-
-    assert "Set up your studio" not in owner_client.get(reverse("today")).content.decode()
