@@ -9,8 +9,8 @@ commitment (an acknowledgment's promise):
 
 Each goes once (keys ``clock-warning:{message_id}``, ``clock-breach:{message_id}``,
 ``commitment-warning:{id}``, ``commitment-breach:{id}``) and only inside the studio's working hours
-(R5). Nothing is queued for later: the decision is taken at the tick that finds the studio open, so
-what goes out is what is still relevant then. Stale, hence never sent:
+(R5, ``crm.sweeps.may_notify_freelancer``). Nothing is queued for later: the decision is taken at the
+tick that finds the studio open, so what goes out is what is still relevant then. Stale, hence never sent:
 
 * anything for a clock answered (or marked "no reply needed") / a promise fulfilled before the tick;
 * a warning once the due time has passed: the breach notice supersedes it (a warning that fell due

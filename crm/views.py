@@ -17,6 +17,9 @@ from crm.services import MembershipError, member_add, member_remove, studio_crea
 from crm.today import counted_sections, live_sections, section_counts, today_board
 from projects.friday_cover import refresh_covered_weeks
 
+# Saving one of these says what quiet hours will do to the reminder hours (so do the working hours).
+REMINDER_HOUR_FIELDS = frozenset({"digest_hour", "friday_update_hour"})
+
 
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -102,8 +105,11 @@ def studio_settings(request: HttpRequest) -> HttpResponse:
             if "timezone" in form.changed_data:  # the week's bounds moved (R2)
                 refresh_covered_weeks(request.studio, now=timezone.now())
             messages.success(request, _("Settings saved."))
-            for note in reminder_hour_notes(request.studio).values():
-                messages.warning(request, note)
+            if REMINDER_HOUR_FIELDS.intersection(form.changed_data) or any(
+                name.endswith(("_open", "_close")) for name in form.changed_data
+            ):
+                for note in reminder_hour_notes(request.studio).values():
+                    messages.warning(request, note)
             return redirect("settings")
         messages.error(request, _("Please correct the errors below; nothing was saved."))
     members = Membership.objects.filter(studio=request.studio).select_related("user").order_by("created_at")

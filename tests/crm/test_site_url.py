@@ -63,5 +63,6 @@ def test_make_run_port_sets_the_site_url_for_the_seed_and_every_process(tmp_path
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     lines = record.read_text().splitlines()
-    assert lines and all(line.split(" ", 1)[1] == expected for line in lines), lines
+    assert lines
+    assert all(line.split(" ", 1)[1] == expected for line in lines), lines
     assert any(line.startswith("honcho") for line in lines)

@@ -74,9 +74,7 @@ def delivered(mailoutbox: list) -> list:
     return mailoutbox
 
 
-def test_get_shows_the_draft_and_its_preview_without_saving_anything(
-    owner_client: Browser, site, contacts, mailoutbox
-):
+def test_get_shows_the_draft_and_its_preview_without_saving_anything(owner_client: Browser, site, contacts, mailoutbox):
     first = owner_client.get(url(site))
     second = owner_client.get(url(site))
 
