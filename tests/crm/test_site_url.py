@@ -40,8 +40,9 @@ def test_development_defaults_to_the_local_address():
     assert result.stdout.strip() == "http://127.0.0.1:8000"
 
 
-def test_env_example_and_the_docker_image_set_it():
+def test_env_example_compose_and_the_docker_image_set_it():
     assert "SITE_URL=https://" in (ROOT / ".env.example").read_text()
+    assert "SITE_URL: ${SITE_URL:?" in (ROOT / "docker-compose.yml").read_text()  # compose refuses to start without
     assert "SITE_URL=" in (ROOT / "Dockerfile").read_text()
 
 
