@@ -18,6 +18,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 run: export DEBUG ?= 1
+# Links in emails point at the port the app is served on (an explicit SITE_URL wins).
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: $(STAMP) messages
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

@@ -20,6 +20,7 @@ from crm.dates import long_date
 from crm.i18n import supported_language
 from crm.mail import studio_email_send
 from crm.models import Membership, Studio
+from crm.sweeps import next_working_time
 from projects.friday_cover import refresh_covered_weeks
 
 logger = logging.getLogger("rapport.inquiry")
@@ -109,7 +110,7 @@ def lead_create_from_inquiry(
     owners = owner_emails(studio)
     if owners:
         _send(studio=studio, to=owners, template=NEW_LEAD_TEMPLATE, context=context, reply_to=[email],
-              key=f"{inquiry.pk}")  # fmt: skip
+              key=f"{inquiry.pk}", send_after=next_working_time(studio, received_at))  # fmt: skip
     return client
 
 
@@ -190,12 +191,13 @@ def _send(
     reply_to: Sequence[str] = (),
     client: Client | None = None,
     language: str | None = None,
+    send_after: datetime | None = None,
 ) -> None:
     """Queue one of the inquiry's emails; ``key`` (the inquiry message) makes a retried request queue nothing new."""
     try:
         studio_email_send(
             studio=studio, to=to, template=template, context=context, reply_to=reply_to, client=client,
-            idempotency_key=f"{template}:{key}", language=language,
+            idempotency_key=f"{template}:{key}", language=language, send_after=send_after,
         )  # fmt: skip
     except Exception:
         logger.exception("Could not send the %s email for studio %s", template, studio.pk)

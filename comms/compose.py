@@ -65,6 +65,10 @@ class Timing(StrEnum):
 
     UNDO = "undo"
     QUIET_HOURS = "quiet_hours"
+    BEFORE_DUE = "before_due"
+    """Outside working hours, but holding it would miss the reply's due time: it goes now."""
+    HELD_PAST_DUE = "held_past_due"
+    """Outside working hours and the freelancer chose to hold it past the reply's due time."""
     COOL_OFF = "cool_off"
 
 
@@ -420,6 +424,45 @@ def quiet_hours_until(studio: Studio, now: datetime) -> datetime | None:
     return opening if opening > now else None
 
 
+def reply_deadline(reply_to: Message | None) -> datetime | None:
+    """When the answer to ``reply_to`` is due: its open reply clock, else its earliest open promise (R15)."""
+    if reply_to is None:
+        return None
+    if reply_to.is_open and reply_to.reply_due_at is not None:
+        return reply_to.reply_due_at
+    return (
+        Commitment.objects.filter(message=reply_to, fulfilled_at__isnull=True)
+        .order_by("promised_by")
+        .values_list("promised_by", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class QuietHold:
+    """Outside working hours: the email would wait until ``opening``; ``due`` is the reply's due time, if any."""
+
+    opening: datetime
+    due: datetime | None = None
+
+    @property
+    def misses_due(self) -> bool:
+        """Holding it would deliver the reply after its due time (R5: then it goes now by default)."""
+        return self.due is not None and self.opening > self.due
+
+
+def quiet_hold(studio: Studio, now: datetime, reply_to: Message | None) -> QuietHold | None:
+    """What quiet hours would do to an email written ``now``: None inside working hours.
+
+    ``due`` is kept only while it is ahead: a reply already late is not made late by holding it.
+    """
+    opening = quiet_hours_until(studio, now)
+    if opening is None:
+        return None
+    due = reply_deadline(reply_to)
+    return QuietHold(opening=opening, due=due if due is not None and due > now else None)
+
+
 # --- Sending ---------------------------------------------------------------------------------
 
 
@@ -452,6 +495,8 @@ class Scheduled:
     send_after: datetime
     timing: Timing
     commitment: Commitment | None = None
+    hold: QuietHold | None = None
+    """Outside working hours: the opening it would wait for and the reply's due time."""
 
 
 def send_composed(
@@ -460,7 +505,7 @@ def send_composed(
     *,
     user: User | None,
     now: datetime | None = None,
-    send_now: bool = False,
+    send_now: bool | None = None,
     heat_choice: str = HeatChoice.NONE,
     idempotency_key: str | None = None,
 ) -> Scheduled:
@@ -468,7 +513,9 @@ def send_composed(
 
     * cool-off chosen (``later``/``morning``): ``send_after`` is that time and the outbox asks once
       more before it leaves (``confirm_before_sending``);
-    * otherwise outside working hours it waits for the next opening, unless ``send_now``;
+    * otherwise outside working hours it waits for the next opening (R5), unless ``send_now``.
+      ``send_now=None`` (no choice made) holds it only when that would not pass the reply's due
+      time; holding past due takes an explicit ``send_now=False`` after Compose said so;
     * in every case it waits at least ``UNDO_WINDOW`` so "Undo" can stop it.
     An acknowledgment also records its promise as a ``Commitment``.
     """
@@ -477,12 +524,18 @@ def send_composed(
     confirm = False
     timing = Timing.UNDO
     send_after = undo_until
+    hold = None
     if heat_choice in (HeatChoice.LATER, HeatChoice.MORNING):
         options = cool_off_times(studio, now)
         send_after = max(options.later if heat_choice == HeatChoice.LATER else options.next_morning, undo_until)
         confirm, timing = True, Timing.COOL_OFF
-    elif not send_now and (opening := quiet_hours_until(studio, now)) is not None:
-        send_after, timing = max(opening, undo_until), Timing.QUIET_HOURS
+    elif not send_now and (hold := quiet_hold(studio, now, draft.reply_to)) is not None:
+        if not hold.misses_due:
+            send_after, timing = max(hold.opening, undo_until), Timing.QUIET_HOURS
+        elif send_now is None:
+            timing = Timing.BEFORE_DUE
+        else:
+            send_after, timing = max(hold.opening, undo_until), Timing.HELD_PAST_DUE
 
     reply_to = draft.reply_to
     project = draft.project or (reply_to.project if reply_to is not None else None)
@@ -515,7 +568,7 @@ def send_composed(
                 description=_commitment_description(draft),
                 promised_by=draft.promised_by,
             )
-    return Scheduled(email=email, send_after=email.send_after, timing=timing, commitment=commitment)
+    return Scheduled(email=email, send_after=email.send_after, timing=timing, commitment=commitment, hold=hold)
 
 
 def _commitment_description(draft: Draft) -> str:

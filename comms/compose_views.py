@@ -24,6 +24,8 @@ from comms.inbox_views import in_studio_time
 from comms.models import Message, OutboxEmail
 from crm.access import get_for_member, studio_required
 
+# Posted with the form when it showed the quiet-hours choice: an unticked "Send now" then means "hold".
+QUIET_SHOWN = "quiet_shown"
 COMPOSE_FIELDS = ("client", "to", "cc", "subject", "body", "template", "language", "project", "requires_action",
                   "promised_by", "send_now", "token")  # fmt: skip
 
@@ -94,7 +96,7 @@ def _post(request: HttpRequest, reply_to: Message | None) -> HttpResponse:
         return _render(request, form, reply_to=reply_to, client=client, report=report, ask_cool_off=True)
     try:
         scheduled = compose.send_composed(
-            studio, draft, user=request.user, send_now=form.cleaned_data["send_now"], heat_choice=choice,
+            studio, draft, user=request.user, send_now=_send_now_choice(request, form), heat_choice=choice,
             idempotency_key=f"compose:{form.cleaned_data['token']}",
         )  # fmt: skip
     except ValueError as error:
@@ -111,6 +113,13 @@ def _post(request: HttpRequest, reply_to: Message | None) -> HttpResponse:
     return redirect("comms:inbox")
 
 
+def _send_now_choice(request: HttpRequest, form: ComposeForm) -> bool | None:
+    """True/False when Compose showed the quiet-hours choice (or it was ticked), None when it made none."""
+    if form.cleaned_data["send_now"]:
+        return True
+    return False if QUIET_SHOWN in request.POST else None
+
+
 def _apply_template(request: HttpRequest, form: ComposeForm, reply_to: Message | None) -> HttpResponse:
     """Fill subject and body from the chosen template, keeping everything else the freelancer entered."""
     studio = request.studio
@@ -118,7 +127,7 @@ def _apply_template(request: HttpRequest, form: ComposeForm, reply_to: Message |
     data = form.cleaned_data
     values = {name: request.POST.get(name, "") for name in COMPOSE_FIELDS}
     values["requires_action"] = bool(request.POST.get("requires_action"))
-    values["send_now"] = bool(request.POST.get("send_now"))
+    values["send_now"] = bool(request.POST.get("send_now")) if QUIET_SHOWN in request.POST else None
     key = data.get("template") or ""
     acknowledgment = key == compose.ACKNOWLEDGMENT_TEMPLATE
     promised_by = data.get("promised_by") or (compose.default_promise(studio, reply_to, timezone.now())
@@ -145,6 +154,9 @@ def _render(
     ask_cool_off: bool = False,
 ) -> HttpResponse:
     studio, now = request.studio, timezone.now()
+    hold = compose.quiet_hold(studio, now, reply_to)
+    if hold is not None and QUIET_SHOWN not in request.POST:
+        _default_send_now(form, hold.misses_due)
     context = {
         "form": form,
         "reply_to": reply_to,
@@ -152,13 +164,22 @@ def _render(
         "contacts": list(client.contacts.all()) if client is not None else [],
         "report": report,
         "acknowledgment": form.acknowledgment,
-        "quiet_until": compose.quiet_hours_until(studio, now),
+        "hold": hold,
         "ask_cool_off": ask_cool_off,
         "cool_off": compose.cool_off_times(studio, now) if ask_cool_off else None,
         "cool_off_hours": studio.cool_off_hours,
         "undo_seconds": compose.UNDO_SECONDS,
     }
     return render(request, "comms/compose.html", context, status=200)
+
+
+def _default_send_now(form: ComposeForm, misses_due: bool) -> None:
+    """Tick "Send now" when holding the reply would pass its due time (R5), the first time it is shown."""
+    if form.is_bound:
+        form.data = form.data.copy()
+        form.data["send_now"] = "on" if misses_due else ""
+    else:
+        form.initial["send_now"] = misses_due
 
 
 def _when(moment) -> str:
@@ -172,9 +193,23 @@ def _confirmation(request: HttpRequest, scheduled: compose.Scheduled) -> SafeStr
         text = _("Cooling off: “%(subject)s” waits until %(when)s and asks you once more before it leaves.")
     elif scheduled.timing == compose.Timing.QUIET_HOURS:
         text = _("Outside your working hours: “%(subject)s” leaves %(when)s, when your working hours start.")
+    elif scheduled.timing == compose.Timing.BEFORE_DUE:
+        text = _(
+            "Outside your working hours, but holding “%(subject)s” until %(opening)s would pass its due time, "
+            "%(due)s: it leaves in %(seconds)s seconds."
+        )
+    elif scheduled.timing == compose.Timing.HELD_PAST_DUE:
+        text = _("As you chose, “%(subject)s” waits until %(when)s, after its due time, %(due)s.")
     else:
         text = _("“%(subject)s” leaves in %(seconds)s seconds.")
-    text %= {"subject": email.subject, "when": _when(scheduled.send_after), "seconds": compose.UNDO_SECONDS}
+    hold = scheduled.hold
+    text %= {
+        "subject": email.subject,
+        "when": _when(scheduled.send_after),
+        "seconds": compose.UNDO_SECONDS,
+        "opening": _when(hold.opening) if hold is not None else "",
+        "due": _when(hold.due) if hold is not None and hold.due is not None else "",
+    }
     if scheduled.commitment is not None:
         text += " " + _("Promise tracked: the full answer by %(when)s.") % {
             "when": _when(scheduled.commitment.promised_by)

@@ -323,6 +323,13 @@ class OutboxEmail(models.Model):
     def recipients(self) -> list[str]:
         return [*self.to, *self.cc, *self.bcc]
 
+    @property
+    def kind_label(self) -> str:
+        """The kind in words, translated (``comms.kinds``)."""
+        from comms.kinds import kind_label
+
+        return kind_label(self.kind)
+
 
 class EmailTemplate(models.Model):
     """A studio's own version of a built-in template (``comms.email_templates.BUILTIN``), or a new one."""

@@ -31,7 +31,8 @@ TABS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "scheduled": ((Status.QUEUED, Status.SENDING), ("send_after", "pk")),
     "attention": ((Status.NEEDS_ATTENTION,), ("-send_started_at", "-pk")),
     "sent": ((Status.SENT,), ("-sent_at", "-pk")),
-    "failed": ((Status.FAILED, Status.CANCELLED), ("-send_after", "-pk")),
+    "failed": ((Status.FAILED,), ("-send_after", "-pk")),
+    "cancelled": ((Status.CANCELLED,), ("-send_after", "-pk")),
 }
 
 # How a delivery status from ESP tracking (anymail's event types) is coloured; others are "light".

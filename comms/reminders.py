@@ -9,8 +9,8 @@ commitment (an acknowledgment's promise):
 
 Each goes once (keys ``clock-warning:{message_id}``, ``clock-breach:{message_id}``,
 ``commitment-warning:{id}``, ``commitment-breach:{id}``) and only inside the studio's working hours
-(R5). Nothing is queued for later: the decision is taken at the tick that finds the studio open, so
-what goes out is what is still relevant then. Stale, hence never sent:
+(R5, ``crm.sweeps.may_notify_freelancer``). Nothing is queued for later: the decision is taken at the
+tick that finds the studio open, so what goes out is what is still relevant then. Stale, hence never sent:
 
 * anything for a clock answered (or marked "no reply needed") / a promise fulfilled before the tick;
 * a warning once the due time has passed: the breach notice supersedes it (a warning that fell due
@@ -38,7 +38,7 @@ from comms.compose import ACKNOWLEDGMENT_TEMPLATE, format_duration
 from comms.models import Commitment, Message
 from crm.dates import short_date
 from crm.models import Studio
-from crm.sweeps import freelancer_addresses, keys_already_used, notify_freelancer, sweep
+from crm.sweeps import freelancer_addresses, keys_already_used, may_notify_freelancer, notify_freelancer, sweep
 
 BREACH_NOTICE_WINDOW = timedelta(days=7)
 SNIPPET_LENGTH = 300
@@ -90,11 +90,6 @@ def notices_due(clocks: Iterable[Message], commitments: Iterable[Commitment], *,
     return notices
 
 
-def is_open_for_notices(studio: Studio, now: datetime) -> bool:
-    """Working time for the studio (R5). A studio without any opening hours is never quiet."""
-    return not studio.working_hours or studio.is_working_time(now)
-
-
 # --- The sweep ----------------------------------------------------------------------------------
 
 
@@ -120,7 +115,7 @@ def sweep_reply_clocks(now: datetime) -> int:
     if not notices:
         return 0
     studios = Studio.objects.in_bulk({notice.studio_id for notice in notices})
-    open_now = {pk for pk, studio in studios.items() if is_open_for_notices(studio, now)}
+    open_now = {pk for pk, studio in studios.items() if may_notify_freelancer(studio, now)}
     notices = [notice for notice in notices if notice.studio_id in open_now]
     used = keys_already_used((notice.studio_id, notice.key) for notice in notices)
     notices = [notice for notice in notices if (notice.studio_id, notice.key) not in used]
@@ -138,7 +133,6 @@ def sweep_reply_clocks(now: datetime) -> int:
             template=notice.kind,
             context=notice_context(notice, studio=studio, now=now),
             now=now,
-            respect_quiet_hours=False,  # decided above: the tick that finds the studio open sends at once
         )
         written += row is not None
     return written

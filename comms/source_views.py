@@ -66,7 +66,7 @@ def imap_delete(request: HttpRequest) -> HttpResponse:
 def webhook_rows() -> list[dict[str, str]]:
     """Each ESP's webhook URLs, with the basic-auth placeholder the ESP must be given."""
     site = urlsplit(settings.SITE_URL)
-    base = f"{site.scheme}://USER:PASSWORD@{site.netloc}"
+    base = f"{site.scheme}://USER:PASSWORD@{site.netloc}{site.path}"
     rows = []
     for esp in ESPS.values():
         rows.append(

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm.models import Membership, Studio
@@ -20,14 +21,19 @@ View = Callable[..., HttpResponse]
 
 
 def studio_required(view: View) -> View:
-    """Login required, and the user must belong to a studio (else: create one)."""
+    """Login required, and the user must belong to a studio (else: create one).
+
+    The view runs in the studio's time zone: every time on the freelancer's pages is shown, and
+    every form's date-time read, in it.
+    """
 
     @login_required
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.studio:
             return redirect("studio_create")
-        return view(request, *args, **kwargs)
+        with timezone.override(request.studio.zoneinfo):
+            return view(request, *args, **kwargs)
 
     return wrapper
 

@@ -3,8 +3,8 @@
 Sweep ``daily-digest`` (every beat tick). A studio is due once its local clock has reached
 ``digest_hour`` on a local working day (holidays and closed weekdays get none) and its digest for that
 local date has not been written yet (key ``digest:{studio_id}:{YYYY-MM-DD}``). The digest goes to the
-studio's owners at once: the hour is the freelancer's own choice, so it is not held back to the opening
-(R5's quiet hours are about mail the freelancer did not ask for at that time).
+studio's owners like every notification to the freelancer (``crm.sweeps.notify_freelancer``, R5): a
+digest hour outside working hours waits for the next opening (Settings says so when the hour is chosen).
 
 Sections: replies owed (open clocks, soonest first, breached flagged), promises due (open commitments
 promised by the end of the local day, overdue included), deadlines within ``DEADLINE_HORIZON_DAYS`` and
@@ -111,7 +111,6 @@ def sweep_daily_digest(now: datetime) -> int:
             template="digest",
             context=digest_context(sections, today=moment.today),
             now=now,
-            respect_quiet_hours=False,
         )
         written += row is not None
     reschedule(DIGEST_JOB, checked, now)

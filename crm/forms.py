@@ -13,6 +13,7 @@ from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from holidays.registry import COUNTRIES
 
+from crm import workhours
 from crm.models import Studio, User
 
 WEEKDAYS = [
@@ -24,6 +25,7 @@ WEEKDAYS = [
     (5, "sat", _("Saturday")),
     (6, "sun", _("Sunday")),
 ]
+FRIDAY = 4
 MONTH_CHOICES = [(month, name) for month, name in enumerate(
     [_("January"), _("February"), _("March"), _("April"), _("May"), _("June"), _("July"), _("August"),
      _("September"), _("October"), _("November"), _("December")], start=1)]  # fmt: skip
@@ -126,8 +128,18 @@ class StudioSettingsForm(forms.ModelForm):
     holiday_country = forms.ChoiceField(
         label=_("Public holidays of"), choices=holiday_country_choices, required=False, widget=LongSelect
     )
-    friday_update_hour = forms.TypedChoiceField(label=_("Friday update reminder at"), choices=HOUR_CHOICES, coerce=int)
-    digest_hour = forms.TypedChoiceField(label=_("Daily digest at"), choices=HOUR_CHOICES, coerce=int)
+    friday_update_hour = forms.TypedChoiceField(
+        label=_("Friday update reminder at"),
+        choices=HOUR_CHOICES,
+        coerce=int,
+        help_text=_("Like every reminder to you, it waits for your working hours."),
+    )
+    digest_hour = forms.TypedChoiceField(
+        label=_("Daily digest at"),
+        choices=HOUR_CHOICES,
+        coerce=int,
+        help_text=_("On working days. Like every reminder to you, it waits for your working hours."),
+    )
     currency = CurrencyField(help_text=_("Revenue and tiers count payments in this currency."))
     yearly_card_month = forms.TypedChoiceField(label=_("Yearly card in"), choices=MONTH_CHOICES, coerce=int)
     difficulty_markups_text = forms.CharField(
@@ -213,6 +225,10 @@ class StudioSettingsForm(forms.ModelForm):
         for field in ("sla_hours", "urgent_sla_hours"):
             self.fields[field].widget.attrs.update({"min": "0.25", "max": "720", "step": "0.25"})
 
+        if self.instance.pk:
+            for name, note in reminder_hour_notes(self.instance).items():
+                self.fields[name].help_text = note
+
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Fieldset(_("Studio"), "name", "timezone", Row(Column("holiday_country"), Column("holiday_subdivision"))),
@@ -226,7 +242,7 @@ class StudioSettingsForm(forms.ModelForm):
                 *rows,
             ),
             Fieldset(
-                _("Reply time (R1)"),
+                _("Reply time"),
                 Row(Column("sla_mode"), Column("sla_hours")),
                 Row(Column("urgent_sla_mode"), Column("urgent_sla_hours")),
             ),
@@ -350,6 +366,40 @@ class StudioSettingsForm(forms.ModelForm):
         self.instance.working_hours = self.cleaned_data["working_hours"]
         self.instance.difficulty_markups = self.cleaned_data["difficulty_markups_text"]
         return super().save(commit=commit)
+
+
+def reminder_hour_notes(studio: Studio) -> dict[str, str]:
+    """What quiet hours do to the reminder hours the studio chose, per field, when they fall outside working hours.
+
+    Every notification to the freelancer waits for working hours (R5, ``crm.sweeps.next_working_time``).
+    """
+    notes: dict[str, str] = {}
+    hours = studio.working_hours
+    names = {day: label for day, _key, label in WEEKDAYS}
+    digest_at = f"{studio.digest_hour:02d}:00"
+    closed = workhours.weekdays_closed_at(studio.digest_hour, hours)
+    if closed and len(closed) == len(hours):
+        notes["digest_hour"] = _(
+            "%(hour)s is outside your working hours: the digest waits until they next start, "
+            "like every reminder to you. Choose an hour inside them to get it at that hour."
+        ) % {"hour": digest_at}
+    elif closed:
+        notes["digest_hour"] = _(
+            "%(hour)s is outside your working hours on %(days)s: on those days the digest waits until "
+            "they next start, like every reminder to you."
+        ) % {"hour": digest_at, "days": ", ".join(str(names[day]) for day in closed)}
+    friday_at = f"{studio.friday_update_hour:02d}:00"
+    if FRIDAY not in hours:
+        notes["friday_update_hour"] = _(
+            "Friday is not a working day for you: the Friday reminder waits until your working hours next "
+            "start, like every reminder to you."
+        )
+    elif FRIDAY in workhours.weekdays_closed_at(studio.friday_update_hour, hours):
+        notes["friday_update_hour"] = _(
+            "%(hour)s is outside your Friday working hours: the Friday reminder waits until they next start, "
+            "like every reminder to you."
+        ) % {"hour": friday_at}
+    return notes
 
 
 def _positive_hours(value: Any) -> Any:

@@ -123,7 +123,7 @@ def response_charts(report: reports.ResponseReport) -> dict[str, reports.BarChar
                 colour=GREEN,
                 values=tuple(reports.percent_value(row.stats.sla_share) for row in report.months),
                 tooltips=tuple(
-                    _("%(month)s: %(percent)s within the SLA (%(within)s of %(measured)s)")
+                    _("%(month)s: %(percent)s within the SLA (%(within)s of %(measured)s client emails)")
                     % {
                         "month": _month(row.month),
                         "percent": reports.percent_label(row.stats.sla_share),
@@ -161,16 +161,18 @@ def friday_chart(report: reports.FridayReport) -> reports.BarChart:
                 colour=GREY,
                 values=tuple(float(week.due) for week in report.weeks),
                 tooltips=tuple(
-                    _("Week of %(monday)s: %(count)s active projects") % {"monday": _week(week), "count": week.due}
+                    _("Week of %(monday)s: %(count)s projects active on Friday")
+                    % {"monday": _week(week), "count": week.due}
                     for week in report.weeks
                 ),
             ),
             reports.Series(
-                label=_("Sent"),
+                label=_("Client heard from you"),
                 colour=GREEN,
                 values=tuple(float(week.sent) for week in report.weeks),
                 tooltips=tuple(
-                    _("Week of %(monday)s: %(count)s clients written to") % {"monday": _week(week), "count": week.sent}
+                    _("Week of %(monday)s: %(count)s projects whose client heard from you")
+                    % {"monday": _week(week), "count": week.sent}
                     for week in report.weeks
                 ),
             ),

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-any-deployment")
+os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 
 from crm.settings import *  # noqa: F403
 

@@ -199,12 +199,23 @@ def freelancer_addresses(studio_ids: Iterable[int]) -> dict[int, list[str]]:
 
 
 def next_working_time(studio: Studio, now: datetime) -> datetime:
-    """``now`` if it is working time for the studio, else its next opening (R5: quiet hours)."""
+    """When a notification to the freelancer may go out: ``now`` in working time, else the next opening.
+
+    The one rule (R5) for everything Rapport tells the freelancer, the digest included. A studio
+    without any opening hours is never quiet.
+    """
     from comms.scheduling import quiet_hours_send_after
 
+    if not studio.working_hours:
+        return now
     return quiet_hours_send_after(
         now, tz=studio.zoneinfo, working_hours=studio.working_hours, holidays=studio.holiday_spec
     )
+
+
+def may_notify_freelancer(studio: Studio, now: datetime) -> bool:
+    """True when a notification to the freelancer would leave at once (``next_working_time``)."""
+    return next_working_time(studio, now) <= now
 
 
 def notify_freelancer(
@@ -216,18 +227,17 @@ def notify_freelancer(
     template: str,
     context: Mapping[str, Any],
     now: datetime,
-    respect_quiet_hours: bool = True,
 ):
     """Queue a reminder to the studio's people, keyed so a repeated sweep queues nothing new.
 
-    Outside working hours the reminder waits for the next opening (R5). Returns the outbox row
-    (the existing one when ``key`` was already used), or None when the studio has nobody to tell.
+    It leaves at ``next_working_time``: outside working hours it waits for the next opening (R5).
+    Returns the outbox row (the existing one when ``key`` was already used), or None when the studio
+    has nobody to tell.
     """
     from crm.mail import studio_email_send
 
     if not to:
         return None
-    send_after = next_working_time(studio, now) if respect_quiet_hours else now
     return studio_email_send(
         studio=studio,
         to=to,
@@ -235,5 +245,5 @@ def notify_freelancer(
         context=context,
         kind=kind,
         idempotency_key=key,
-        send_after=send_after,
+        send_after=next_working_time(studio, now),
     )

@@ -11,12 +11,15 @@ from django.views.decorators.http import require_GET, require_POST
 from clients.touch_clock import CLOCK_SETTINGS, refresh_next_touch
 from crm.access import get_for_member, is_owner, owner_required, studio_required
 from crm.first_steps import setup_steps
-from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm
+from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm, reminder_hour_notes
 from crm.middleware import SESSION_STUDIO_KEY
 from crm.models import Membership
 from crm.services import MembershipError, member_add, member_remove, studio_create, user_signup
 from crm.today import counted_sections, live_sections, section_counts, today_board
 from projects.friday_cover import refresh_covered_weeks
+
+# Saving one of these says what quiet hours will do to the reminder hours (so do the working hours).
+REMINDER_HOUR_FIELDS = frozenset({"digest_hour", "friday_update_hour"})
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -102,6 +105,11 @@ def studio_settings(request: HttpRequest) -> HttpResponse:
             if "timezone" in form.changed_data:  # the week's bounds moved (R2)
                 refresh_covered_weeks(request.studio, now=timezone.now())
             messages.success(request, _("Settings saved."))
+            if REMINDER_HOUR_FIELDS.intersection(form.changed_data) or any(
+                name.endswith(("_open", "_close")) for name in form.changed_data
+            ):
+                for note in reminder_hour_notes(request.studio).values():
+                    messages.warning(request, note)
             return redirect("settings")
         messages.error(request, _("Please correct the errors below; nothing was saved."))
     members = Membership.objects.filter(studio=request.studio).select_related("user").order_by("created_at")

@@ -119,6 +119,12 @@ def typical_day_hours(working_hours: WorkingHours) -> float:
     return length / _ONE_HOUR
 
 
+def weekdays_closed_at(hour: int, working_hours: WorkingHours) -> list[int]:
+    """The open weekdays on which local ``hour``:00 falls outside working time (before opening or from closing)."""
+    at = time(hour)
+    return sorted(day for day, (opens, closes) in working_hours.items() if not opens <= at < closes)
+
+
 def opening_hours_on(
     day: date,
     *,

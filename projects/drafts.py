@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from crm.dates import long_date, short_date
 from projects.friday import WeekBounds, week_bounds
 from projects.models import ActionItem, Milestone, Project, StatusUpdate
+from projects.update_email import EDITABLE_FIELDS
 
 BULLET = "• "
 NEXT_UP_COUNT = 2
@@ -127,14 +128,27 @@ def status_update_get_or_draft(*, project: Project, now: datetime) -> StatusUpda
     open milestones, the client's open action items (overdue ones are also blockers), a sentence
     about the deadline, and the project's resources attached.
     """
+    update = status_update_or_unsaved_draft(project=project, now=now)
+    if update.pk is not None:
+        return update
+    fields = {name: getattr(update, name) for name in EDITABLE_FIELDS}
+    with transaction.atomic():
+        update, created = StatusUpdate.objects.get_or_create(project=project, week=update.week, defaults=fields)
+        if created:
+            update.resources.set(project.resources.all())
+    return update
+
+
+def status_update_or_unsaved_draft(*, project: Project, now: datetime) -> StatusUpdate:
+    """The week's StatusUpdate if one is saved, else the draft ``status_update_get_or_draft`` would save, unsaved.
+
+    For pages that only show the draft: opening a page never writes. The unsaved draft's resources
+    are the project's (``project.resources``), attached when it is saved.
+    """
     key = week_bounds(now, project.studio.zoneinfo).key
     existing = StatusUpdate.objects.filter(project=project, week=key).first()
     if existing is not None:
         return existing
     with translation.override(project.client.language):  # the client reads it
         fields = _draft_fields(project, now)
-    with transaction.atomic():
-        update, created = StatusUpdate.objects.get_or_create(project=project, week=key, defaults=fields)
-        if created:
-            update.resources.set(project.resources.all())
-    return update
+    return StatusUpdate(project=project, week=key, **fields)

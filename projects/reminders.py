@@ -195,10 +195,6 @@ def friday_for_studio(studio: Studio, *, now: datetime, to: list[str]) -> int:
         "sent_automatically": sent_automatically,
         "friday_url": absolute_url("projects:friday"),
     }
-    # The freelancer chose the hour; quiet hours may delay the reminder within Friday, never past it
-    # (holidays don't move the rule, and a reminder on Monday is for a week already over).
-    local_today = now.astimezone(studio.zoneinfo).date()
-    waits_within_friday = next_working_time(studio, now).astimezone(studio.zoneinfo).date() == local_today
     return written + queue_safely(
         notify_freelancer,
         studio,
@@ -208,7 +204,6 @@ def friday_for_studio(studio: Studio, *, now: datetime, to: list[str]) -> int:
         template="friday-reminder",
         context=context,
         now=now,
-        respect_quiet_hours=waits_within_friday,
     )
 
 

@@ -18,13 +18,14 @@ from crm.access import get_for_member, studio_required
 from crm.dates import long_date
 from crm.mail import render_text, studio_email_send
 from crm.models import Studio
-from projects.drafts import status_update_get_or_draft
+from projects.drafts import status_update_get_or_draft, status_update_or_unsaved_draft
 from projects.friday_db import projects_due_friday_update
 from projects.models import Project, StatusUpdate
 from projects.update_email import (
     EDITABLE_FIELDS,
     TEMPLATE,
     client_contacts,
+    email_context,
     saved_update_context,
     split_recipients,
     week_label,
@@ -58,8 +59,12 @@ def _already_sent(request: HttpRequest, update: StatusUpdate) -> None:
 @studio_required
 def update(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_for_member(request, Project.objects.select_related("client", "studio"), pk=pk)
-    status_update = status_update_get_or_draft(project=project, now=timezone.now())
-    form = StatusUpdateForm(request.POST or None, instance=status_update, studio=request.studio)
+    if request.method == "POST":  # the first save creates the week's draft; opening the page never writes
+        status_update = status_update_get_or_draft(project=project, now=timezone.now())
+    else:
+        status_update = status_update_or_unsaved_draft(project=project, now=timezone.now())
+    initial = {} if status_update.pk else {"resources": list(project.resources.all())}
+    form = StatusUpdateForm(request.POST or None, instance=status_update, studio=request.studio, initial=initial)
     if request.method == "POST":
         if status_update.sent_at is not None:
             _already_sent(request, status_update)
@@ -79,7 +84,7 @@ def update(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "studio_name": request.studio.name,
         "sender_name": request.studio.sender_name or request.studio.name,
-        **saved_update_context(project, status_update, contacts),
+        **_update_context(project, status_update, contacts, initial.get("resources")),
     }
     return render(
         request,
@@ -93,6 +98,15 @@ def update(request: HttpRequest, pk: int) -> HttpResponse:
             **_preview(context, language=project.client.language),
         },
     )
+
+
+def _update_context(project: Project, update: StatusUpdate, contacts: list, resources: list | None) -> dict[str, Any]:
+    """The email's context from the saved update, or from the unsaved draft with the project's resources."""
+    if update.pk:
+        return saved_update_context(project, update, contacts)
+    resources = sorted(resources or [], key=lambda resource: (resource.kind, resource.title, resource.pk))
+    fields = {name: getattr(update, name) for name in EDITABLE_FIELDS}
+    return email_context(project=project, week=update.week, fields=fields, resources=resources, contacts=contacts)
 
 
 def _preview(context: dict[str, Any], *, language: str) -> dict[str, str]:

@@ -54,10 +54,12 @@ def test_each_tab_lists_its_emails_with_counts(owner_client: Browser, studio):
     scheduled = owner_client.get(OUTBOX).content.decode()
     sent = owner_client.get(OUTBOX, {"tab": "sent"}).content.decode()
     failed = owner_client.get(OUTBOX, {"tab": "failed"}).content.decode()
+    cancelled = owner_client.get(OUTBOX, {"tab": "cancelled"}).content.decode()
 
     assert 'data-testid="count-scheduled">4<' in scheduled
     assert 'data-testid="count-sent">2<' in scheduled
-    assert 'data-testid="count-failed">2<' in scheduled
+    assert 'data-testid="count-failed">1<' in scheduled
+    assert 'data-testid="count-cancelled">1<' in scheduled
     for subject in ("Scheduled later", "Heated", "Cooled", "In flight"):
         assert subject in scheduled
     assert "leaves in 5\xa0hours" in scheduled
@@ -71,7 +73,9 @@ def test_each_tab_lists_its_emails_with_counts(owner_client: Browser, studio):
     )
     assert 'text-bg-danger" data-testid="delivery-status">bounced' in sent
     assert "Broken" in failed
-    assert "Undone" in failed
+    assert "Undone" not in failed
+    assert "Undone" in cancelled
+    assert "Broken" not in cancelled
     assert "SMTP down" in failed
     assert "5 attempts" in failed
 

@@ -128,7 +128,7 @@ def test_the_digest_lists_each_section_with_the_right_items(studio, owner, baker
     [digest] = digests()
     assert digest.idempotency_key == f"digest:{studio.pk}:2026-11-25"
     assert digest.to == ["owner@northlight.example"]
-    assert digest.send_after == berlin(days(0), 8)
+    assert digest.send_after == berlin(days(0), 9)  # written at 08:00, it waits for the opening (R5)
     assert digest.subject == "Your day, Wed 25 Nov — Replies owed: 2 · Promises due: 2 · Deadlines: 3 · …"
     for heading in (
         "REPLIES OWED (2)",

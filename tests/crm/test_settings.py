@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "k" * 10 + "a-long-random-production-secret-key-0123456789-XYZ",
     "ALLOWED_HOSTS": "rapport.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://rapport.example.com",
+    "SITE_URL": "https://rapport.example.com",
 }
 READ = """
 import json, crm.settings as s

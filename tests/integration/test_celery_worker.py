@@ -48,6 +48,7 @@ def test_a_real_worker_consumes_a_task_from_redis_and_writes_to_the_database(tmp
         "DJANGO_SETTINGS_MODULE": "crm.settings",
         "DEBUG": "0",
         "SECRET_KEY": "integration-test-secret",
+        "SITE_URL": "http://127.0.0.1:8000",
         "DATABASE_URL": test_database_url(),
     }
     log = tmp_path / "worker.log"

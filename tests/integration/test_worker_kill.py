@@ -88,6 +88,7 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "crm.settings",
             "DEBUG": "0",
             "SECRET_KEY": "integration-test-secret",
+            "SITE_URL": "http://127.0.0.1:8000",
             "DATABASE_URL": test_database_url(),
             "RAPPORT_VAR_DIR": str(tmp_path / "var"),
             "EMAIL_BACKEND": f"{__name__}.RecordingBackend",

@@ -74,21 +74,31 @@ def delivered(mailoutbox: list) -> list:
     return mailoutbox
 
 
-def test_get_drafts_exactly_one_update_and_shows_a_preview(owner_client: Browser, site, contacts, mailoutbox):
+def test_get_shows_the_draft_and_its_preview_without_saving_anything(owner_client: Browser, site, contacts, mailoutbox):
     first = owner_client.get(url(site))
     second = owner_client.get(url(site))
 
     assert first.status_code == second.status_code == 200
-    update = StatusUpdate.objects.get()
-    assert (update.project, update.week, update.sent_at) == (site, WEEK, None)
-    assert "Send the logo" in update.client_next_steps
+    assert not StatusUpdate.objects.exists()  # opening a page never writes: the first save creates the draft
+    assert "Send the logo" in second.context["form"]["client_next_steps"].value()
     preview = second.context["preview_text"]
     assert preview.startswith("Hello Zoe,")
     assert "NEXT STEPS" in preview
     assert "Send the logo" in preview
     assert second.context["preview_subject"] == "Bakery site — update for the week of Monday 16 November"
     assert b'<pre class="pre-wrap' in second.content
+    assert b"Preview (draft, not saved yet)" in second.content
     assert delivered(mailoutbox) == []
+
+
+def test_the_first_save_creates_the_weeks_only_draft(owner_client: Browser, site, contacts):
+    owner_client.get(url(site))
+    owner_client.post(url(site), {**form_data(summary="Nearly there."), "save": "1"})
+    owner_client.post(url(site), {**form_data(summary="Nearly there, really."), "save": "1"})
+
+    update = StatusUpdate.objects.get()
+    assert (update.project, update.week, update.sent_at) == (site, WEEK, None)
+    assert update.summary == "Nearly there, really."
 
 
 def test_save_keeps_the_edits_and_sends_nothing(owner_client: Browser, site, contacts, mailoutbox, studio):
@@ -211,7 +221,7 @@ def test_resources_of_another_studio_are_rejected(
     owner_client: Browser, site, contacts, other_studio, studio, mailoutbox
 ):
     theirs = Resource.objects.create(studio=other_studio, kind="faq", title="Theirs")
-    owner_client.get(url(site))
+    owner_client.post(url(site), {**form_data(), "save": "1"})
     update = StatusUpdate.objects.get()
 
     form = StatusUpdateForm(data={**form_data(), "resources": [theirs.pk]}, instance=update, studio=studio)
@@ -232,7 +242,7 @@ def test_the_friday_list_shows_the_due_projects_and_their_drafts(owner_client: B
     )
     ProjectFactory(client=site.client, title="Never begun")  # no active_from: never due
     ProjectFactory(client=ClientFactory(studio=studio), status="lead", active_from=date(2026, 12, 1), title="Later")
-    owner_client.get(url(site))
+    owner_client.post(url(site), {**form_data(), "save": "1"})
 
     response = owner_client.get(reverse("projects:friday"))
 
