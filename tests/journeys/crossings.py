@@ -1,0 +1,95 @@
+"""Steps the journey tests share: mail arriving, the worker and the sweeps running, the portal's link flow.
+
+Each step goes through the same door a person or the scheduler does: ``comms.inbound.receive`` for
+mail, the views for the freelancer and the client, ``deliver_due`` and ``run_sweeps`` for the clock.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core import mail
+from django.test import Client as Browser
+from django.urls import reverse
+
+from clients.models import Contact
+from comms.inbound import receive
+from comms.models import Message, OutboxEmail
+from comms.outbox import deliver_due
+from crm.models import Studio
+from crm.sweeps import run_sweeps
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def client_writes(studio: Studio, *, sender: str, subject: str, body: str, at: datetime, message_id: str) -> Message:
+    """An email from a client reaches the studio's inbound address, as every inbound path ends."""
+    email = EmailMessage()
+    email["From"], email["To"], email["Subject"] = sender, studio.sender_email, subject
+    email["Message-ID"] = message_id
+    email["Date"] = at.strftime("%a, %d %b %Y %H:%M:%S %z")
+    email.set_content(body)
+    return receive(studio, email.as_bytes(), received_at=at)
+
+
+def worker_runs(now: datetime | None = None) -> int:
+    """One tick of the outbox worker: every due row leaves (to locmem, ``django.core.mail.outbox``)."""
+    return deliver_due(now)
+
+
+def sweeps_run(now: datetime, *names: str) -> dict[str, int | str]:
+    """One beat tick of the named sweeps at ``now``."""
+    return run_sweeps(now, names=names or None)
+
+
+def in_russian(browser: Browser) -> Browser:
+    """The navbar's language switcher's choice: the cookie ``set_language`` leaves."""
+    browser.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    return browser
+
+
+def section(html: str, testid: str) -> str:
+    """One Today section's markup (by its ``data-testid``), busy card or all-clear line, so that a line is
+    asserted where it belongs."""
+    match = re.search(rf'<(section|div)[^>]*data-testid="{re.escape(testid)}".*?</\1>', html, re.S)
+    assert match, f"no section {testid!r} on the page"
+    return match.group(0)
+
+
+def compose_form(owner_client: Browser, url: str) -> dict[str, str]:
+    """The compose page's form as the browser would post it back: every initial value, as rendered."""
+    form = owner_client.get(url).context["form"]
+    data = {}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if value in (None, False):
+            continue
+        if value is True:
+            data[name] = "on"
+        elif hasattr(value, "pk"):
+            data[name] = str(value.pk)
+        elif isinstance(value, list):
+            data[name] = ", ".join(value)
+        elif isinstance(value, datetime):
+            data[name] = field.widget.format_value(value)
+        else:
+            data[name] = str(value)
+    return data
+
+
+def open_portal(owner_client: Browser, contact: Contact) -> Browser:
+    """The freelancer sends the portal link, the worker mails it, the client follows it: a signed-in portal."""
+    owner_client.post(reverse("portal_access:send", kwargs={"contact_pk": contact.pk}))
+    link_email = OutboxEmail.objects.filter(kind="portal-link").latest("pk")
+    worker_runs()
+    sent = next(message for message in reversed(mail.outbox) if message.subject == link_email.subject)
+    path = re.search(r"https?://[^/\s]+(/portal/enter/[^/\s]+/)", sent.body).group(1)
+    visitor = Browser()
+    assert visitor.get(path).status_code == 200
+    landed = visitor.post(path)
+    assert landed.status_code == 302, landed
+    return visitor
