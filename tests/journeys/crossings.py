@@ -21,7 +21,7 @@ from comms.inbound import receive
 from comms.models import Message, OutboxEmail
 from comms.outbox import deliver_due
 from crm.models import Studio
-from crm.sweeps import run_sweeps
+from crm.sweeps import run_sweeps, schedules_reset
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -39,6 +39,14 @@ def client_writes(studio: Studio, *, sender: str, subject: str, body: str, at: d
 def worker_runs(now: datetime | None = None) -> int:
     """One tick of the outbox worker: every due row leaves (to locmem, ``django.core.mail.outbox``)."""
     return deliver_due(now)
+
+
+def studio_schedules_start(studio: Studio, at: datetime) -> None:
+    """The sweeps look at the studio from ``at`` on, as they do from a studio's creation.
+
+    The ``studio`` fixture is created at the real date, after the frozen instants the journeys walk.
+    """
+    schedules_reset(studio, at)
 
 
 def sweeps_run(now: datetime, *names: str) -> dict[str, int | str]:
@@ -60,10 +68,9 @@ def section(html: str, testid: str) -> str:
     return match.group(0)
 
 
-def compose_form(owner_client: Browser, url: str) -> dict[str, str]:
-    """The compose page's form as the browser would post it back: every initial value, as rendered."""
-    form = owner_client.get(url).context["form"]
-    data = {}
+def form_values(form) -> dict[str, str | list[str]]:
+    """A rendered form as the browser would post it back: every initial value, as the widgets show it."""
+    data: dict[str, str | list[str]] = {}
     for name, field in form.fields.items():
         value = form[name].value()
         if value in (None, False):
@@ -72,12 +79,21 @@ def compose_form(owner_client: Browser, url: str) -> dict[str, str]:
             data[name] = "on"
         elif hasattr(value, "pk"):
             data[name] = str(value.pk)
-        elif isinstance(value, list):
-            data[name] = ", ".join(value)
+        elif isinstance(value, list | tuple):
+            data[name] = [str(getattr(item, "pk", item)) for item in value]
         elif isinstance(value, datetime):
             data[name] = field.widget.format_value(value)
         else:
             data[name] = str(value)
+    return data
+
+
+def compose_form(owner_client: Browser, url: str) -> dict[str, str | list[str]]:
+    """The compose page's form at ``url``, filled as it opens; addresses as the field shows them."""
+    data = form_values(owner_client.get(url).context["form"])
+    for name in ("to", "cc"):
+        if isinstance(data.get(name), list):
+            data[name] = ", ".join(data[name])
     return data
 
 
