@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core import mail
 from django.test import Client as Browser
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import Contact
 from comms.inbound import receive
@@ -68,29 +69,34 @@ def section(html: str, testid: str) -> str:
     return match.group(0)
 
 
-def form_values(form) -> dict[str, str | list[str]]:
-    """A rendered form as the browser would post it back: every initial value, as the widgets show it."""
+def form_values(form, zone: ZoneInfo = BERLIN) -> dict[str, str | list[str]]:
+    """A rendered form as the browser would post it back: every initial value, as the widgets show it.
+
+    Datetimes as the page shows them: in ``zone``, the studio's, which the view reads them in.
+    """
     data: dict[str, str | list[str]] = {}
-    for name, field in form.fields.items():
-        value = form[name].value()
-        if value in (None, False):
-            continue
-        if value is True:
-            data[name] = "on"
-        elif hasattr(value, "pk"):
-            data[name] = str(value.pk)
-        elif isinstance(value, list | tuple):
-            data[name] = [str(getattr(item, "pk", item)) for item in value]
-        elif isinstance(value, datetime):
-            data[name] = field.widget.format_value(value)
-        else:
-            data[name] = str(value)
+    with timezone.override(zone):
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if value in (None, False):
+                continue
+            if value is True:
+                data[name] = "on"
+            elif hasattr(value, "pk"):
+                data[name] = str(value.pk)
+            elif isinstance(value, list | tuple):
+                data[name] = [str(getattr(item, "pk", item)) for item in value]
+            elif isinstance(value, datetime):
+                data[name] = field.widget.format_value(value)
+            else:
+                data[name] = str(value)
     return data
 
 
 def compose_form(owner_client: Browser, url: str) -> dict[str, str | list[str]]:
     """The compose page's form at ``url``, filled as it opens; addresses as the field shows them."""
-    data = form_values(owner_client.get(url).context["form"])
+    response = owner_client.get(url)
+    data = form_values(response.context["form"], response.wsgi_request.studio.zoneinfo)
     for name in ("to", "cc"):
         if isinstance(data.get(name), list):
             data[name] = ", ".join(data[name])
