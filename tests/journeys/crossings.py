@@ -6,9 +6,12 @@ mail, the views for the freelancer and the client, ``deliver_due`` and ``run_swe
 
 from __future__ import annotations
 
+import json
 import re
+from base64 import b64encode
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -21,6 +24,7 @@ from clients.models import Contact
 from comms.inbound import receive
 from comms.models import Message, OutboxEmail
 from comms.outbox import deliver_due
+from comms.routing import inbound_address
 from crm.models import Studio
 from crm.sweeps import run_sweeps, schedules_reset
 
@@ -35,6 +39,37 @@ def client_writes(studio: Studio, *, sender: str, subject: str, body: str, at: d
     email["Date"] = at.strftime("%a, %d %b %Y %H:%M:%S %z")
     email.set_content(body)
     return receive(studio, email.as_bytes(), received_at=at)
+
+
+WEBHOOK_SECRET = "rapport:journey-webhook-secret"
+
+
+def client_writes_through_the_webhook(
+    studio: Studio, *, sender: str, subject: str, body: str, at: datetime, message_id: str
+) -> Message:
+    """The same email as Postmark's inbound webhook posts it to the studio's address.
+
+    Needs ``settings.ANYMAIL = {"WEBHOOK_SECRET": WEBHOOK_SECRET}`` (pytest's ``settings`` fixture).
+    """
+    name, address = parseaddr(sender)
+    payload = {
+        "From": address, "FromFull": {"Email": address, "Name": name, "MailboxHash": ""}, "FromName": name,
+        "To": inbound_address(studio), "ToFull": [{"Email": inbound_address(studio), "Name": "", "MailboxHash": ""}],
+        "Cc": "", "CcFull": [], "Bcc": "", "BccFull": [], "OriginalRecipient": inbound_address(studio),
+        "Subject": subject, "MessageID": message_id.strip("<>"), "ReplyTo": "", "MailboxHash": "",
+        "Date": at.strftime("%a, %d %b %Y %H:%M:%S %z"), "TextBody": body, "HtmlBody": "", "StrippedTextReply": body,
+        "Tag": "", "Headers": [{"Name": "Message-ID", "Value": message_id}], "Attachments": [],
+        "MessageStream": "inbound",
+    }  # fmt: skip
+    credentials = "Basic " + b64encode(WEBHOOK_SECRET.encode()).decode()
+    response = Browser().post(
+        reverse("hooks:inbound", kwargs={"esp": "postmark"}),
+        data=json.dumps(payload),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=credentials,
+    )
+    assert response.status_code == 200, response
+    return Message.objects.get(studio=studio, message_id=message_id)
 
 
 def worker_runs(now: datetime | None = None) -> int:

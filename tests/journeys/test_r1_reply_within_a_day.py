@@ -1,5 +1,6 @@
 """R1: a client's email starts a reply clock that Today counts down; a reply from Compose stops it.
 
+The email arrives through ``comms.inbound.receive`` and, once, through an ESP's inbound webhook.
 The reply, once the worker has sent it, also tells the Friday rule (R2) that the client heard
 from the studio this week: the project leaves the Friday updates page.
 """
@@ -12,7 +13,16 @@ from django.urls import reverse
 
 from comms.models import Message, OutboxEmail
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
-from tests.journeys.crossings import BERLIN, client_writes, compose_form, in_russian, section, worker_runs
+from tests.journeys.crossings import (
+    BERLIN,
+    WEBHOOK_SECRET,
+    client_writes,
+    client_writes_through_the_webhook,
+    compose_form,
+    in_russian,
+    section,
+    worker_runs,
+)
 
 # Wednesday in November: Berlin is UTC+1. One business day on 09:00–18:00 is 9 working hours.
 ARRIVES = datetime(2026, 11, 18, 10, 0, tzinfo=BERLIN)
@@ -45,13 +55,17 @@ def bakery(studio):
     return client
 
 
-@pytest.mark.parametrize("language", ["en", "ru"])
-def test_an_email_owed_a_reply_is_answered_from_compose_and_the_week_is_covered(owner_client, studio, bakery, language):
+@pytest.mark.parametrize(("language", "door"), [("en", "receive"), ("ru", "receive"), ("en", "webhook")])
+def test_an_email_owed_a_reply_is_answered_from_compose_and_the_week_is_covered(
+    owner_client, studio, bakery, settings, language, door
+):
     text = TEXT[language]
     if language == "ru":
         in_russian(owner_client)
+    settings.ANYMAIL = {"WEBHOOK_SECRET": WEBHOOK_SECRET}
+    arrives = client_writes if door == "receive" else client_writes_through_the_webhook
     with time_machine.travel(ARRIVES, tick=False):
-        question = client_writes(
+        question = arrives(
             studio, sender="Ann Baker <ann@bakery.example>", subject="Logo colours",
             body="Hi, which blue did we pick for the logo?\n\nAnn", at=ARRIVES, message_id="<q1@bakery.example>",
         )  # fmt: skip
