@@ -101,3 +101,26 @@ def test_the_friday_reminder_leads_to_the_drafted_update_and_covers_the_client(o
     with time_machine.travel(FRIDAY_LATER, tick=False):
         sweeps_run(FRIDAY_LATER, "friday")
     assert len(reminders()) == 1, "one reminder a week, however often the sweep runs"
+
+
+def test_a_project_set_to_send_its_update_itself_covers_its_client_at_the_friday_hour(owner_client, studio, bakery):
+    studio_schedules_start(studio, TUESDAY)
+    project = bakery.projects.get()
+    edit_url = reverse("projects:edit", kwargs={"pk": project.pk})
+    with time_machine.travel(TUESDAY, tick=False):
+        form = form_values(owner_client.get(edit_url).context["form"])
+        assert owner_client.post(edit_url, form | {"friday_auto_send": "on"}).status_code == 302
+
+    with time_machine.travel(FRIDAY_HOUR, tick=False):
+        sweeps_run(FRIDAY_HOUR, "friday")
+        assert worker_runs() == 2
+        friday = owner_client.get(reverse("projects:friday")).content.decode()
+    update, reminder = sorted(mail.outbox, key=lambda email: email.to != ["ann@bakery.example"])
+    assert update.to == ["ann@bakery.example"]
+    assert "Menu page" in update.body
+    assert reminder.subject == "Friday update sent automatically for 1 project"
+    assert 'data-testid="friday-row"' not in friday
+
+    with time_machine.travel(FRIDAY_LATER, tick=False):
+        sweeps_run(FRIDAY_LATER, "friday")
+        assert worker_runs() == 0
