@@ -27,6 +27,7 @@ from projects.forms import (
     StatusForm,
     to_minor,
 )
+from projects.friday import week_bounds
 from projects.models import ActionItem, Milestone, Project, Resource
 from projects.workflow import TRANSITIONS
 
@@ -128,6 +129,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "received": received,
             "changes": [(change, sent.get(drafts.ref(client_drafts.DEADLINE_NOTICE, change.pk))) for change in changes],
             "maintenance_offer": sent.get(drafts.ref(client_drafts.MAINTENANCE_OFFER, project.pk)),
+            "this_week": week_bounds(timezone.now(), request.studio.zoneinfo).key,
             "offer_start": project.status == Project.Status.AWAITING_DEPOSIT
             and 0 < project.deposit_due_minor <= received,
             "work_started_email": services.work_started_email(project),

@@ -15,7 +15,7 @@ from comms import drafts
 from comms.models import OutboxEmail
 from crm.models import Studio
 from projects.client_drafts import project_drafts
-from projects.models import DeadlineChange, PortalLink, Project
+from projects.models import DeadlineChange, PortalLink, Project, StatusUpdate
 from projects.services import ProjectError, deadline_change, project_start_work
 from tests.crm.test_signup_and_settings import settings_post
 from tests.factories import (
@@ -249,3 +249,13 @@ def test_the_client_page_counts_payments_in_proper_plurals(owner_client, acme, l
     html = owner_client.get(reverse("clients:detail", args=[acme.pk]), HTTP_ACCEPT_LANGUAGE=language)
 
     assert expected in html.content.decode()
+
+
+def test_this_weeks_unsent_friday_update_links_to_its_page(owner_client, site):
+    StatusUpdate.objects.create(project=site, week="2026-W47", summary="On track.")
+    StatusUpdate.objects.create(project=site, week="2026-W46", summary="Old draft.")
+
+    html = owner_client.get(reverse("projects:detail", args=[site.pk])).content.decode()
+
+    assert html.count(f'href="{reverse("projects:update", args=[site.pk])}"') == 2  # the header button and this week
+    assert "Finish the draft" in html
