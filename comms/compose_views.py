@@ -114,6 +114,8 @@ def _post(request: HttpRequest, reply_to: Message | None) -> HttpResponse:
         return redirect("comms:outbox_email", pk=scheduled.email.pk)
     messages.success(request, _confirmation(request, scheduled))
     if form.client_draft is not None:
+        if form.client_draft.on_queued is not None:
+            form.client_draft.on_queued(scheduled.email)
         return redirect(form.client_draft.back_url)
     if reply_to is not None:
         return redirect("comms:message", pk=reply_to.pk)

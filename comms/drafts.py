@@ -45,6 +45,8 @@ class ClientDraft:
     back_url: str
     cc: list[str] = field(default_factory=list)
     project: Project | None = None
+    # Called once Compose has queued the email (not for a form sent again after an undo).
+    on_queued: Callable[[OutboxEmail], None] | None = None
 
 
 Loader = Callable[["Studio", int], ClientDraft | None]

@@ -3,10 +3,13 @@
 Two kinds so far: a moved date's notice (R12) and the maintenance offer drafted at launch (R7).
 Compose addresses them to the client's contacts (the primary one in To, the others in Cc) and keeps
 them in the client's language; the project page reads what became of each with ``project_drafts``.
+Queuing the maintenance offer closes our "send the maintenance offer" step; an undo leaves it closed,
+as the project page then shows the offer as not sent, with its button.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -16,14 +19,21 @@ from comms.models import OutboxEmail
 from crm.i18n import supported_language
 from crm.models import Studio
 from projects.models import DeadlineChange, Project
-from projects.services import maintenance_offer_subject
+from projects.services import maintenance_offer_sent, maintenance_offer_subject
 from projects.update_email import client_contacts, split_recipients
 
 DEADLINE_NOTICE = "deadline-notice"
 MAINTENANCE_OFFER = "maintenance-offer"
 
 
-def _client_draft(project: Project, *, subject: str, body: str, back_url: str) -> drafts.ClientDraft:
+def _client_draft(
+    project: Project,
+    *,
+    subject: str,
+    body: str,
+    back_url: str,
+    on_queued: Callable[[OutboxEmail], None] | None = None,
+) -> drafts.ClientDraft:
     to, cc = split_recipients(client_contacts(project))
     return drafts.ClientDraft(
         client=project.client,
@@ -34,6 +44,7 @@ def _client_draft(project: Project, *, subject: str, body: str, back_url: str) -
         cc=cc,
         language=supported_language(project.client.language),
         back_url=back_url,
+        on_queued=on_queued,
     )
 
 
@@ -59,6 +70,7 @@ def maintenance_offer_draft(studio: Studio, pk: int) -> drafts.ClientDraft | Non
         subject=maintenance_offer_subject(project=project),
         body=project.maintenance_offer_draft,
         back_url=back_url,
+        on_queued=lambda email: maintenance_offer_sent(project=project, now=email.created_at),
     )
 
 

@@ -292,6 +292,18 @@ def maintenance_offer_subject(*, project: Project) -> str:
         return _("Looking after %(project)s after launch") % {"project": project.title}
 
 
+def maintenance_followup_text(project: Project) -> str:
+    """Our next step after launch, until the offer has gone (``maintenance_offer_sent``)."""
+    return f"Send the maintenance offer to {project.client.name}"[:300]
+
+
+def maintenance_offer_sent(*, project: Project, now: datetime) -> int:
+    """The offer is on its way: our open "send the maintenance offer" step is done. Returns how many closed."""
+    return project.action_items.filter(
+        owner=ActionItem.Owner.US, text=maintenance_followup_text(project), done_at__isnull=True
+    ).update(done_at=now)
+
+
 def project_launch_followups(*, project: Project, now: datetime) -> None:
     """After launch: draft the maintenance offer and remind us to send it (in 3 local days).
 
@@ -302,7 +314,7 @@ def project_launch_followups(*, project: Project, now: datetime) -> None:
     if not project.maintenance_offer_draft.strip():
         project.maintenance_offer_draft = maintenance_offer_text(project=project, today=today)
         project.save(update_fields=["maintenance_offer_draft", "updated_at"])
-    text = f"Send the maintenance offer to {project.client.name}"[:300]
+    text = maintenance_followup_text(project)
     if not project.action_items.filter(owner=ActionItem.Owner.US, text=text, done_at__isnull=True).exists():
         ActionItem.objects.create(
             project=project,

@@ -202,6 +202,9 @@ def test_the_maintenance_offer_drafted_at_launch_goes_out_the_same_way(owner_cli
     assert values["subject"] == subject[customer.language]
     assert values["body"] == site.maintenance_offer_draft
     assert sent.url == reverse("projects:detail", args=[site.pk]) + "#maintenance"
+    reminder = site.action_items.get(owner="us")
+    assert reminder.text == "Send the maintenance offer to Blum Bakery"
+    assert reminder.done_at is not None
 
     deliver(clock)
 
