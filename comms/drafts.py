@@ -59,6 +59,7 @@ def register(kind: str, loader: Loader) -> None:
 
 
 def ref(kind: str, pk: int) -> str:
+    """The reference of one draft: ``"deadline-notice:12"``."""
     return f"{kind}:{pk}"
 
 
@@ -99,17 +100,16 @@ def draft_emails(studio: Studio, *, project: Project, references: Iterable[str])
     Sent beats queued, which beats needs-attention and failed; the latest wins among equals. One query,
     over the project's draft emails (Compose keeps a draft's email on its project).
     """
-    wanted: dict[str, OutboxEmail | None] = dict.fromkeys(references)
+    best: dict[str, OutboxEmail | None] = dict.fromkeys(references)
     rows = (
         OutboxEmail.objects.filter(studio=studio, project=project, idempotency_key__startswith=KEY_PREFIX)
         .exclude(status=OutboxEmail.Status.CANCELLED)
         .only("pk", "idempotency_key", "status", "to", "cc", "send_after", "sent_at", "confirm_before_sending")
         .order_by("-created_at", "-pk")
     )
-    best: dict[str, OutboxEmail | None] = dict(wanted)
     for email in rows:
         reference = reference_of(email)
-        if reference not in wanted:
+        if reference not in best:
             continue
         current = best[reference]
         if current is None or _STATUS_RANK.get(email.status, 9) < _STATUS_RANK.get(current.status, 9):
