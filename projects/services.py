@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -12,6 +12,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clients.models import Payment
+from comms.models import OutboxEmail
 from comms.scheduling import quiet_hours_send_after
 from crm.dates import long_date
 from crm.i18n import supported_language
@@ -22,9 +23,7 @@ from projects.models import ActionItem, ChangeRequest, DeadlineChange, Installme
 from projects.update_email import client_contacts, split_recipients
 from projects.workflow import transition_problem
 
-if TYPE_CHECKING:
-    from comms.models import OutboxEmail
-
+logger = logging.getLogger("rapport.projects")
 Status = Project.Status
 
 MAINTENANCE_PERCENT = 5
@@ -134,8 +133,6 @@ def work_started_notify(*, project: Project, now: datetime) -> OutboxEmail | Non
 
 def work_started_email(project: Project) -> OutboxEmail | None:
     """The latest "work has started" email to the project's client (``work_started_notify``), if any."""
-    from comms.models import OutboxEmail
-
     return (
         OutboxEmail.objects.filter(studio_id=project.studio_id, project=project, kind=WORK_STARTED_TEMPLATE)
         .only("pk", "status", "send_after", "sent_at")
@@ -167,15 +164,20 @@ def start_work_on_deposit(sender: object, *, payment: Payment, by: User | None =
     """Receiver of ``clients.signals.payment_recorded``: a payment that completes a deposit starts work.
 
     Only when the studio says so (``Studio.start_work_on_deposit``); otherwise the project page
-    offers to start. A project no longer awaiting its deposit is left alone.
+    offers to start. A project no longer awaiting its deposit is left alone. A start that fails is
+    logged and undone, never the payment: the page then offers to start, as without the setting.
     """
     if payment.project_id is None:
         return
     project = Project.objects.select_related("studio", "client").get(pk=payment.project_id)
     if project.status != Status.AWAITING_DEPOSIT or not project.studio.start_work_on_deposit:
         return
-    if deposit_complete(project):
+    if not deposit_complete(project):
+        return
+    try:
         project_start_work(project=project, by=by, now=now)
+    except (ProjectError, ValueError):
+        logger.warning("Work on project %s did not start on its complete deposit", project.pk, exc_info=True)
 
 
 # --- status -----------------------------------------------------------------------------------------

@@ -259,3 +259,23 @@ def test_this_weeks_unsent_friday_update_links_to_its_page(owner_client, site):
 
     assert html.count(f'href="{reverse("projects:update", args=[site.pk])}"') == 2  # the header button and this week
     assert "Finish the draft" in html
+
+
+def test_a_start_that_fails_keeps_the_payment_and_the_project_waiting(studio, waiting, monkeypatch):
+    from clients.models import Payment
+    from clients.services import payment_record
+    from projects import services
+
+    def refused(**kwargs):
+        raise ValueError("To: 'nobody' is not an email address.")
+
+    monkeypatch.setattr(services, "work_started_notify", refused)
+    Studio.objects.filter(pk=studio.pk).update(start_work_on_deposit=True)
+
+    payment_record(client=waiting.client, amount_minor=50_000, currency="EUR", paid_on=date(2026, 11, 18),
+                   method="bank", project=waiting)  # fmt: skip
+
+    waiting.refresh_from_db()
+    assert waiting.status == Status.AWAITING_DEPOSIT
+    assert waiting.active_from is None
+    assert Payment.objects.filter(project=waiting).count() == 1
