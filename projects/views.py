@@ -120,34 +120,37 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     markup = request.studio.markup_percent(project.client.difficulty)
     changes = list(project.deadline_changes.all())
     sent = client_drafts.project_drafts(request.studio, project, changes)
-    return render(
-        request,
-        "projects/detail.html",
-        {
-            "project": project,
-            "today": today,
-            "received": received,
-            "changes": [(change, sent.get(drafts.ref(client_drafts.DEADLINE_NOTICE, change.pk))) for change in changes],
-            "maintenance_offer": sent.get(drafts.ref(client_drafts.MAINTENANCE_OFFER, project.pk)),
-            "this_week": week_bounds(timezone.now(), request.studio.zoneinfo).key,
-            "offer_start": project.status == Project.Status.AWAITING_DEPOSIT
-            and 0 < project.deposit_due_minor <= received,
-            "work_started_email": services.work_started_email(project),
-            "markup": markup,
-            "next_statuses": [
-                (value, label)
-                for value, label in Project.Status.choices
-                if value in TRANSITIONS.get(project.status, ())
-            ],  # fmt: skip
-            "deadline_form": DeadlineForm(project=project),
-            "milestone_form": MilestoneForm(project=project),
-            "action_form": ActionItemForm(),
-            "change_form": ChangeRequestForm(),
-            "installment_form": InstallmentForm(project=project),
-            "plans": project.client.maintenance_plans.all(),
-            "library": scoped(request, Resource).exclude(projects=project),
-        },
-    )
+    notices = [(change, sent.get(drafts.ref(client_drafts.DEADLINE_NOTICE, change.pk))) for change in changes]
+    with timezone.override(request.studio.zoneinfo):  # when mail was sent, in the studio's time
+        response = render(
+            request,
+            "projects/detail.html",
+            {
+                "project": project,
+                "today": today,
+                "received": received,
+                "changes": notices,
+                "maintenance_offer": sent.get(drafts.ref(client_drafts.MAINTENANCE_OFFER, project.pk)),
+                "this_week": week_bounds(timezone.now(), request.studio.zoneinfo).key,
+                "offer_start": project.status == Project.Status.AWAITING_DEPOSIT
+                and 0 < project.deposit_due_minor <= received,
+                "work_started_email": services.work_started_email(project),
+                "markup": markup,
+                "next_statuses": [
+                    (value, label)
+                    for value, label in Project.Status.choices
+                    if value in TRANSITIONS.get(project.status, ())
+                ],  # fmt: skip
+                "deadline_form": DeadlineForm(project=project),
+                "milestone_form": MilestoneForm(project=project),
+                "action_form": ActionItemForm(),
+                "change_form": ChangeRequestForm(),
+                "installment_form": InstallmentForm(project=project),
+                "plans": project.client.maintenance_plans.all(),
+                "library": scoped(request, Resource).exclude(projects=project),
+            },
+        )
+    return response
 
 
 @studio_required

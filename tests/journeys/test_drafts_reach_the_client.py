@@ -152,6 +152,7 @@ def test_a_moved_deadline_reaches_the_client_in_one_click_and_the_page_says_it_w
     assert [message.subject for message in mailoutbox] == [change.notice_subject]
     html = project_page(owner_client, site)
     assert draft_states(html) == ["sent"]
+    assert "on 18 Nov 2026, 11:01 to anna@blum.example" in html  # the studio's time, not UTC
     assert "Send to client" not in html
 
     portal = log_into_portal(anna).get(reverse("portal:project", args=[site.pk])).content.decode()
