@@ -279,3 +279,26 @@ def test_a_start_that_fails_keeps_the_payment_and_the_project_waiting(studio, wa
     assert waiting.status == Status.AWAITING_DEPOSIT
     assert waiting.active_from is None
     assert Payment.objects.filter(project=waiting).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "days", "expected"),
+    [
+        ("en", 1, "1 day after “Designs”"),
+        ("en", 5, "5 days after “Designs”"),
+        ("ru", 1, "через 1 день после «Designs»"),
+        ("ru", 2, "через 2 дня после «Designs»"),
+        ("ru", 5, "через 5 дней после «Designs»"),
+    ],
+)
+def test_an_installment_after_a_milestone_counts_its_days_in_proper_plurals(
+    owner_client, site, language, days, expected
+):
+    from projects.models import Installment, Milestone
+
+    designs = Milestone.objects.create(project=site, title="Designs", due_on=date(2026, 12, 1))
+    Installment.objects.create(project=site, amount_minor=10_000, after_milestone=designs, days_after_milestone=days)
+
+    html = owner_client.get(reverse("projects:detail", args=[site.pk]), HTTP_ACCEPT_LANGUAGE=language)
+
+    assert expected in html.content.decode()
