@@ -10,6 +10,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from clients.models import Client, Payment, Touchpoint
+from clients.signals import payment_recorded
 from clients.tiering import angel_summary, apply_pins, window_start
 from clients.touch_clock import next_touch_after_interaction, refresh_next_touch
 from crm.models import Studio, User
@@ -147,17 +148,25 @@ def payment_record(
     method: str,
     note: str = "",
     project: Project | None = None,
+    by: User | None = None,
 ) -> Payment:
-    """Record money received (or refunded); linked to a project, it counts towards its deposit."""
+    """Record money received (or refunded); linked to a project, it counts towards its deposit.
+
+    Sends ``clients.signals.payment_recorded`` in the same transaction, so what reacts to the
+    payment (work starting on a complete deposit) happens with it or not at all.
+    """
     if project is not None and project.client_id != client.pk:
         raise ValueError("A payment can only be linked to one of its client's projects.")
-    return Payment.objects.create(
-        project=project,
-        studio=client.studio,
-        client=client,
-        amount_minor=amount_minor,
-        currency=currency.upper(),
-        paid_on=paid_on,
-        method=method,
-        note=note,
-    )
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            project=project,
+            studio=client.studio,
+            client=client,
+            amount_minor=amount_minor,
+            currency=currency.upper(),
+            paid_on=paid_on,
+            method=method,
+            note=note,
+        )
+        payment_recorded.send(sender=Payment, payment=payment, by=by, now=timezone.now())
+    return payment

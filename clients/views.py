@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -11,8 +12,10 @@ from clients import selectors, services
 from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, TouchpointForm
 from clients.models import Client, Contact, Tag
 from comms.compose import recent_mail
-from crm.access import get_for_member, scoped, studio_required
+from crm.access import get_for_member, safe_next, scoped, studio_required
 from projects import portal_links
+from projects.models import Project
+from projects.services import deposit_complete
 
 
 def _local_today(request: HttpRequest) -> date:
@@ -151,11 +154,31 @@ def _contact_form(request: HttpRequest, client: Client, contact: Contact) -> Htt
 def payment_add(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_member(request, Client, pk=pk)
     form = PaymentForm(request.POST or None, studio=request.studio, client=client, initial=request.GET.dict())
+    back = safe_next(request, reverse("clients:detail", args=[client.pk]))
     if request.method == "POST" and form.is_valid():
-        services.payment_record(client=client, **form.payment_fields())
+        fields = form.payment_fields()
+        project = fields["project"]
+        waiting = project is not None and project.status == Project.Status.AWAITING_DEPOSIT
+        services.payment_record(client=client, by=request.user, **fields)
         messages.success(request, _("Payment recorded. Tiers update tonight."))
-        return redirect("clients:detail", pk=client.pk)
-    return render(request, "clients/form.html", {"form": form, "client": client, "title": _("Record a payment")})
+        if waiting:
+            project.refresh_from_db(fields=["status"])
+            if project.status == Project.Status.IN_PROGRESS:
+                messages.success(
+                    request,
+                    _("The deposit for %(project)s is complete: work has started and %(client)s is told by email.")
+                    % {"project": project.title, "client": client.name},
+                )
+            elif deposit_complete(project):
+                messages.info(
+                    request,
+                    _("The deposit for %(project)s is paid in full: start the work from the project page.")
+                    % {"project": project.title},
+                )
+        return redirect(back)
+    return render(
+        request, "clients/form.html", {"form": form, "client": client, "back": back, "title": _("Record a payment")}
+    )
 
 
 @studio_required

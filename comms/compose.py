@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client, Contact
 from clients.services import client_touch
 from clients.touch_clock import refresh_next_touch
-from comms import coach, email_templates, outbox, scheduling
+from comms import coach, drafts, email_templates, outbox, scheduling
 from comms.conversation import assign_client, client_for_address, record_message, reply_due
 from comms.models import Commitment, Message, OutboxEmail, Thread
 from crm.dates import long_date
@@ -353,9 +353,26 @@ def initial_values(
     }
 
 
+def draft_values(client_draft: drafts.ClientDraft, reference: str) -> dict:
+    """The compose form's starting values for a draft another app wrote for the client."""
+    return {
+        "to": ", ".join(client_draft.to),
+        "cc": ", ".join(client_draft.cc),
+        "subject": client_draft.subject,
+        "body": client_draft.body,
+        "template": "",
+        "language": client_draft.language,
+        "client": client_draft.client,
+        "project": client_draft.project,
+        "from_draft": reference,
+        "requires_action": coach.has_next_steps(client_draft.body),
+    }
+
+
 def restored_values(email: OutboxEmail) -> dict:
     """The compose form's values from a cancelled email: undo gives the text back."""
     return {
+        "from_draft": drafts.reference_of(email),
         "to": ", ".join(email.to),
         "cc": ", ".join(email.cc),
         "subject": email.subject,

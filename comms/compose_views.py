@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.models import Client
-from comms import compose
+from comms import compose, drafts
 from comms.forms import CoachForm, ComposeForm, LogForm
 from comms.inbox_views import in_studio_time
 from comms.models import Message, OutboxEmail
@@ -27,7 +27,7 @@ from crm.access import get_for_member, studio_required
 # Posted with the form when it showed the quiet-hours choice: an unticked "Send now" then means "hold".
 QUIET_SHOWN = "quiet_shown"
 COMPOSE_FIELDS = ("client", "to", "cc", "subject", "body", "template", "language", "project", "requires_action",
-                  "promised_by", "send_now", "token")  # fmt: skip
+                  "promised_by", "send_now", "token", "from_draft")  # fmt: skip
 
 
 def _from_query(request: HttpRequest, queryset: QuerySet | type[Model], name: str) -> Any:
@@ -47,16 +47,23 @@ def _reply_to(request: HttpRequest) -> Message | None:
 @studio_required
 @in_studio_time
 def compose_page(request: HttpRequest) -> HttpResponse:
-    """GET: a new email, a reply (?reply_to=) or an acknowledgment (&template=acknowledgment). POST: send."""
+    """GET: a new email, a reply (?reply_to=), an acknowledgment (&template=acknowledgment) or an app's
+    draft for a client (?draft=kind:id). POST: send."""
     reply_to = _reply_to(request)
     if request.method == "POST":
         return _post(request, reply_to)
     studio, now = request.studio, timezone.now()
     restored = _from_query(request, OutboxEmail.objects.select_related("client", "project", "reply_to_message"),
                            "restore")  # fmt: skip
+    reference = request.GET.get("draft", "").strip()
     if restored is not None:
         reply_to = restored.reply_to_message
         initial = compose.restored_values(restored)
+    elif reference:
+        client_draft = drafts.load(studio, reference)
+        if client_draft is None:
+            raise Http404
+        initial = compose.draft_values(client_draft, reference)
     else:
         client = _from_query(request, Client, "client") or (reply_to.client if reply_to else None)
         template = request.GET.get("template", "")
@@ -94,10 +101,12 @@ def _post(request: HttpRequest, reply_to: Message | None) -> HttpResponse:
         choice = compose.HeatChoice.NONE
     if compose.asks_for_cool_off(report, choice):
         return _render(request, form, reply_to=reply_to, client=client, report=report, ask_cool_off=True)
+    token = form.cleaned_data["token"]
+    key = drafts.idempotency_key(form.cleaned_data["from_draft"], token) if form.client_draft else f"compose:{token}"
     try:
         scheduled = compose.send_composed(
             studio, draft, user=request.user, send_now=_send_now_choice(request, form), heat_choice=choice,
-            idempotency_key=f"compose:{form.cleaned_data['token']}",
+            idempotency_key=key,
         )  # fmt: skip
     except ValueError as error:
         form.add_error(None, str(error))
@@ -106,6 +115,10 @@ def _post(request: HttpRequest, reply_to: Message | None) -> HttpResponse:
         messages.info(request, _("You undid this email earlier; retry it from the Outbox if it should go after all."))
         return redirect("comms:outbox_email", pk=scheduled.email.pk)
     messages.success(request, _confirmation(request, scheduled))
+    if form.client_draft is not None:
+        if form.client_draft.on_queued is not None:
+            form.client_draft.on_queued(scheduled.email)
+        return redirect(form.client_draft.back_url)
     if reply_to is not None:
         return redirect("comms:message", pk=reply_to.pk)
     if draft.client is not None:
@@ -159,6 +172,7 @@ def _render(
         _default_send_now(form, hold.misses_due)
     context = {
         "form": form,
+        "client_draft": form.client_draft,
         "reply_to": reply_to,
         "client": client,
         "contacts": list(client.contacts.all()) if client is not None else [],

@@ -32,10 +32,10 @@ AUTOMATED_KINDS = frozenset(
         "account", "inquiry-ack", "inquiry-new-lead", "digest", "reminder",
         # Scheduled sweeps (crm.sweeps): to the freelancer, or to the client without a person writing.
         "clock-warning", "clock-breach", "commitment-warning", "commitment-breach", "friday-reminder",
-        "friday-update-auto", "deadline-reminder", "action-item-reminder", "deposit-reminder", "survey",
+        "friday-update-auto", "deadline-reminder", "action-item-reminder", "deposit-reminder", "work-started", "survey",
         "touchpoints-due", "past-clients", "yearly-card", "anniversary",
         # Portal and calls: a link or a calendar invitation answers no question.
-        "portal-link", "portal-link-requested", "call-invite", "call-cancelled", "call-notice",
+        "portal-link", "portal-link-requested", "call-proposal", "call-invite", "call-cancelled", "call-notice",
     }
 )  # fmt: skip
 # Kinds that are the full answer a commitment promised. An acknowledgment stops the clock but is the promise.
@@ -53,13 +53,17 @@ _REPLY_PREFIX = re.compile(
 
 def normalize_subject(subject: str) -> str:
     """Lower-case subject without Re:/Fwd:/AW:/Ответ:/ΑΠ:… prefixes and list tags, for joining threads."""
+    return bare_subject(subject).casefold()[:200]
+
+
+def bare_subject(subject: str) -> str:
+    """The subject without Re:/Fwd:/AW:/Ответ:/ΑΠ:… prefixes and list tags, case kept: what the mail is about."""
     text = " ".join((subject or "").split())
     while True:
         stripped = _REPLY_PREFIX.sub("", text, count=1)
         if stripped == text:
-            break
+            return text
         text = stripped
-    return text.casefold()[:200]
 
 
 def client_for_address(studio: Studio, address: str) -> Client | None:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
-from comms import compose
+from comms import compose, drafts
 from comms.models import Message
 from crm.models import Studio
 
@@ -77,6 +77,7 @@ class ComposeForm(forms.Form):
     )
     send_now = forms.BooleanField(label=_("Send now, even outside working hours"), required=False)
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    from_draft = forms.CharField(widget=forms.HiddenInput, max_length=80, required=False)
 
     def __init__(self, *args: Any, studio: Studio, acknowledgment: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4().hex)
@@ -92,6 +93,18 @@ class ComposeForm(forms.Form):
         self.fields["subject"].widget.attrs.update(_coach_attrs("keyup changed delay:700ms"))
         self.fields["body"].widget.attrs.update(_coach_attrs("keyup changed delay:700ms"))
         self.fields["requires_action"].widget.attrs.update(_coach_attrs("change"))
+        self.client_draft = self._client_draft()
+
+    def _client_draft(self) -> drafts.ClientDraft | None:
+        """The app's draft this email sends (``?draft=``): its client and project are fixed, not chosen."""
+        reference = (self.data.get("from_draft") if self.is_bound else self.initial.get("from_draft")) or ""
+        if not reference:
+            return None
+        client_draft = drafts.load(self.studio, reference)
+        if client_draft is not None:
+            self.initial.update(client=client_draft.client, project=client_draft.project)
+            self.fields["client"].disabled = self.fields["project"].disabled = True
+        return client_draft
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"]
@@ -123,6 +136,8 @@ class ComposeForm(forms.Form):
             self.add_error("project", _("This project belongs to another client."))
         if self.acknowledgment and client is None:
             self.add_error("client", _("An acknowledgment records a promise to a client: choose the client."))
+        if data.get("from_draft") and self.client_draft is None:
+            raise forms.ValidationError(_("This draft no longer exists; write the email without it."))
         return data
 
     def draft(self, *, reply_to: Message | None) -> compose.Draft:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from comms import compose
-from comms.conversation import assign_client
+from comms.conversation import assign_client, bare_subject
 from comms.forms import AssignForm
 from comms.models import Message, OutboxEmail, Thread
 from comms.sanitize import safe_html
@@ -101,6 +101,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ).order_by("send_after", "pk"),
         "commitments": message.commitments.order_by("promised_by"),
         "thread_size": message.thread.messages.count(),
+        "call_topic": bare_subject(message.subject),
     }
     if message.client_id is None and message.direction == Message.Direction.INBOUND:
         context["client_choices"] = compose.client_choices(request.studio)

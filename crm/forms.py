@@ -173,6 +173,7 @@ class StudioSettingsForm(forms.ModelForm):
             "cool_off_hours",
             "client_action_reminders",
             "deposit_reminder_days",
+            "start_work_on_deposit",
             "survey_after_days",
             "survey_questions",
             "survey_follow_up_below",
@@ -252,6 +253,7 @@ class StudioSettingsForm(forms.ModelForm):
                 Row(Column("reply_warning_percent"), Column("cool_off_hours")),
                 Row(Column("deposit_reminder_days"), Column("survey_after_days")),
                 "client_action_reminders",
+                "start_work_on_deposit",
             ),
             Fieldset(
                 _("Guest portal and calls"),

@@ -129,6 +129,13 @@ class Studio(models.Model):
         validators=[validate_comma_separated_integer_list],
         help_text=_("Days after the deposit was asked for, separated by commas."),
     )
+    start_work_on_deposit = models.BooleanField(
+        _("start work as soon as the deposit is paid in full"),
+        default=False,
+        help_text=_(
+            "Otherwise the project page offers to start. Either way the client is told by email when work starts."
+        ),
+    )
     survey_after_days = models.PositiveSmallIntegerField(
         _("ask for feedback this many days after a project completes"), default=14
     )

@@ -357,13 +357,18 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def proposal_landing(message: Message) -> str:
-    """The portal booking page, topic prefilled from the message subject, in at most 200 characters.
+def proposal_topic(message: Message) -> str:
+    """The call's topic a message suggests: its subject without "Re:"; runs of dots become "…"."""
+    topic = _REPLY_PREFIX.sub("", " ".join(message.subject.split()))
+    return _DOTS.sub("…", topic)[:300]
+
+
+def proposal_landing(message: Message, topic: str | None = None) -> str:
+    """The portal booking page, topic prefilled (from the message subject by default), in at most 200 characters.
 
     Runs of dots become "…": a portal landing may not contain "..".
     """
-    topic = _REPLY_PREFIX.sub("", " ".join(message.subject.split()))
-    topic = _DOTS.sub("…", topic)[:300]
+    topic = _DOTS.sub("…", " ".join((topic if topic is not None else proposal_topic(message)).split()))[:300]
     base = reverse("portal:call_book")
     while True:
         landing = f"{base}?{urlencode({'topic': topic, 'proposal': message.pk})}"
@@ -375,17 +380,24 @@ def proposal_landing(message: Message) -> str:
 @studio_required
 @require_POST
 def propose(request: HttpRequest, message_pk: int) -> HttpResponse:
-    """Email the client a portal link that opens on the booking page ("Let's talk — pick a slot")."""
-    from projects.portal_links import send_link  # written alongside; imported late on purpose
+    """Email the client a call proposal: the topic, and a portal link that opens on the slot picker."""
+    from projects.portal_links import send_call_proposal  # written alongside; imported late on purpose
 
     message = get_for_member(request, Message.objects.select_related("client"), pk=message_pk, client__isnull=False)
     sender = message.from_email if message.direction == Message.Direction.INBOUND else ""
     contact = client_contact(message.client, email=sender)
+    topic = _DOTS.sub("…", " ".join(request.POST.get("topic", "").split()))[:300] or proposal_topic(message)
     if contact is None:
         messages.error(request, _("%(client)s has no contact to send the link to.") % {"client": message.client.name})
     else:
         try:
-            send_link(contact, by=request.user, landing=proposal_landing(message))
+            send_call_proposal(
+                contact,
+                topic=topic or _("a quick question"),
+                minutes=request.studio.call_duration_choices[0],
+                landing=proposal_landing(message, topic),
+                by=request.user,
+            )
         except ValueError as error:
             messages.error(request, str(error))
         else:

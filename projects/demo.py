@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 from clients.models import Client, Contact, Payment
 from crm.models import Studio
 from projects.models import ActionItem, DeadlineChange, Milestone, Project, Resource
+from projects.services import deadline_notice
 
 # (client name, title, status, price in euros, start offset days, deadline offset days)
 DEMO_PROJECTS = [
@@ -72,9 +73,14 @@ def demo_projects_seed(studio: Studio, *, today: date) -> None:
                 )
             project.resources.add(faq, video)
         if status == "waiting_on_client":
+            reason = "The photo shoot moved by a week, and the gallery pages need the photos."
+            old_date = project.deadline_on - timedelta(days=7)
+            subject, text = deadline_notice(
+                project=project, milestone=None, old_date=old_date, new_date=project.deadline_on, reason=reason
+            )
             DeadlineChange.objects.create(
-                project=project, old_date=project.deadline_on - timedelta(days=7), new_date=project.deadline_on,
-                reason="The photo shoot moved by a week, and the gallery pages need the photos.",
+                project=project, old_date=old_date, new_date=project.deadline_on, reason=reason,
+                notice_subject=subject, notice_text=text,
             )  # fmt: skip
     _settle_started_projects(studio)
 

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("rapport.portal")
 
 LINK_TEMPLATE = "portal-link"
+CALL_PROPOSAL_TEMPLATE = "call-proposal"
 REQUESTED_TEMPLATE = "portal-link-requested"
 PORTAL_PREFIX = "/portal/"
 ENTER_PREFIX = "/portal/enter/"
@@ -74,6 +75,20 @@ def send_link(
     return _send_link(contact, by=by, landing=landing, now=now or timezone.now(), send_after=send_after)[1]
 
 
+def send_call_proposal(
+    contact: Contact, *, topic: str, minutes: int, landing: str, by: Any = None, now: datetime | None = None
+) -> OutboxEmail:
+    """Ask ``contact`` for a short call about ``topic`` (R8): a portal link that opens on the slot picker.
+
+    The email says it is about a call, names the topic and the call's length, in the client's language.
+    """
+    with transaction.atomic():
+        return _issue_and_queue(
+            contact, by=by, landing=landing, now=now or timezone.now(), send_after=None,
+            template=CALL_PROPOSAL_TEMPLATE, extra={"topic": topic, "minutes": str(minutes)},
+        )[1]  # fmt: skip
+
+
 def _send_link(
     contact: Contact, *, by: Any, landing: str, now: datetime, send_after: datetime | None
 ) -> tuple[PortalLink, OutboxEmail]:
@@ -82,7 +97,14 @@ def _send_link(
 
 
 def _issue_and_queue(
-    contact: Contact, *, by: Any, landing: str, now: datetime, send_after: datetime | None
+    contact: Contact,
+    *,
+    by: Any,
+    landing: str,
+    now: datetime,
+    send_after: datetime | None,
+    template: str = LINK_TEMPLATE,
+    extra: dict[str, str] | None = None,
 ) -> tuple[PortalLink, OutboxEmail]:
     client = contact.client
     studio = client.studio
@@ -95,16 +117,17 @@ def _issue_and_queue(
         "portal_url": settings.SITE_URL + reverse("portal:enter", kwargs={"token": token}),
         "expires_on": expires_on,
         "link_days": str(studio.portal_link_days),
+        **(extra or {}),
     }
     outbox = studio_email_send(
         studio=studio,
         to=[contact.email],
-        template=LINK_TEMPLATE,
+        template=template,
         context=context,
-        idempotency_key=f"{LINK_TEMPLATE}:{link.pk}",
+        idempotency_key=f"{template}:{link.pk}",
         send_after=send_after,
         client=client,
-        kind=LINK_TEMPLATE,
+        kind=template,
         language=language,
     )
     return link, outbox

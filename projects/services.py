@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
@@ -11,12 +12,18 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clients.models import Payment
+from comms.models import OutboxEmail
+from comms.scheduling import quiet_hours_send_after
 from crm.dates import long_date
+from crm.i18n import supported_language
+from crm.mail import studio_email_send
 from crm.models import Studio, User
 from crm.money import ZERO_DECIMAL_CURRENCIES, format_money
 from projects.models import ActionItem, ChangeRequest, DeadlineChange, Installment, Milestone, Project
+from projects.update_email import client_contacts, split_recipients
 from projects.workflow import transition_problem
 
+logger = logging.getLogger("rapport.projects")
 Status = Project.Status
 
 MAINTENANCE_PERCENT = 5
@@ -75,6 +82,102 @@ def projects_awaiting_deposit(
         rows.append((project, max(0, (today - since).days), project.received_minor))
     rows.sort(key=lambda row: (-row[1], row[0].title, row[0].pk))
     return rows
+
+
+def deposit_complete(project: Project) -> bool:
+    """Whether a deposit is asked for and has been received in full (``deposit_received_minor``)."""
+    due = project.deposit_due_minor
+    return due > 0 and deposit_received_minor(project) >= due
+
+
+WORK_STARTED_TEMPLATE = "work-started"  # templates/emails/work-started-*
+
+
+def work_started_notify(*, project: Project, now: datetime) -> OutboxEmail | None:
+    """Tell the client their deposit arrived and work has started, in their language (R11).
+
+    To the primary contact, the others in Cc; outside working hours it waits for the next opening
+    (R5). One email per project and local start date. None when the client has no contact.
+    """
+    studio = project.studio
+    contacts = client_contacts(project)
+    if not contacts:
+        return None
+    to, cc = split_recipients(contacts)
+    language = supported_language(project.client.language)
+    upcoming = project.milestones.filter(done_at__isnull=True).order_by(F("due_on").asc(nulls_last=True), "order")
+    milestone = upcoming.first()
+    with translation.override(language):
+        context = {
+            "first_name": (contacts[0].name.split() or [""])[0],
+            "project_title": project.title,
+            "deposit": format_money(project.deposit_due_minor, project.currency),
+            "deadline": long_date(project.deadline_on) if project.deadline_on else "",
+            "next_up": milestone.title if milestone else "",
+        }
+    return studio_email_send(
+        studio=studio,
+        to=to,
+        cc=cc,
+        template=WORK_STARTED_TEMPLATE,
+        context=context,
+        idempotency_key=f"{WORK_STARTED_TEMPLATE}:{project.pk}:{studio.local_now(now).date().isoformat()}",
+        send_after=quiet_hours_send_after(
+            now, tz=studio.zoneinfo, working_hours=studio.working_hours, holidays=studio.holiday_spec
+        ),
+        client=project.client,
+        project=project,
+        language=language,
+    )
+
+
+def work_started_email(project: Project) -> OutboxEmail | None:
+    """The latest "work has started" email to the project's client (``work_started_notify``), if any."""
+    return (
+        OutboxEmail.objects.filter(studio_id=project.studio_id, project=project, kind=WORK_STARTED_TEMPLATE)
+        .only("pk", "status", "send_after", "sent_at")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def project_start_work(
+    *, project: Project, by: User | None, now: datetime, override_reason: str = ""
+) -> OutboxEmail | None:
+    """Start work: In progress, as ``project_set_status`` allows it; raises ``ProjectError`` when it can't.
+
+    When the project was awaiting a deposit that has now been paid in full, the client is told
+    (``work_started_notify``) and that email is returned; None otherwise (a reason let it start,
+    it wasn't waiting, or the client has no contact).
+    """
+    with transaction.atomic():
+        current = Project.objects.select_for_update().values_list("status", flat=True).get(pk=project.pk)
+        started = project_set_status(
+            project=project, target=Status.IN_PROGRESS, by=by, now=now, override_reason=override_reason
+        )
+        if current != Status.AWAITING_DEPOSIT or not deposit_complete(started):
+            return None
+        return work_started_notify(project=started, now=now)
+
+
+def start_work_on_deposit(sender: object, *, payment: Payment, by: User | None = None, now: datetime, **kwargs) -> None:
+    """Receiver of ``clients.signals.payment_recorded``: a payment that completes a deposit starts work.
+
+    Only when the studio says so (``Studio.start_work_on_deposit``); otherwise the project page
+    offers to start. A project no longer awaiting its deposit is left alone. A start that fails is
+    logged and undone, never the payment: the page then offers to start, as without the setting.
+    """
+    if payment.project_id is None:
+        return
+    project = Project.objects.select_related("studio", "client").get(pk=payment.project_id)
+    if project.status != Status.AWAITING_DEPOSIT or not project.studio.start_work_on_deposit:
+        return
+    if not deposit_complete(project):
+        return
+    try:
+        project_start_work(project=project, by=by, now=now)
+    except (ProjectError, ValueError):
+        logger.warning("Work on project %s did not start on its complete deposit", project.pk, exc_info=True)
 
 
 # --- status -----------------------------------------------------------------------------------------
@@ -185,6 +288,24 @@ def maintenance_offer_text(*, project: Project, today: date) -> str:
         }
 
 
+def maintenance_offer_subject(*, project: Project) -> str:
+    """The maintenance offer's subject line, in the client's language."""
+    with translation.override(project.client.language):
+        return _("Looking after %(project)s after launch") % {"project": project.title}
+
+
+def maintenance_followup_text(project: Project) -> str:
+    """Our next step after launch, until the offer has gone (``maintenance_offer_sent``)."""
+    return f"Send the maintenance offer to {project.client.name}"[:300]
+
+
+def maintenance_offer_sent(*, project: Project, now: datetime) -> int:
+    """The offer is on its way: our open "send the maintenance offer" step is done. Returns how many closed."""
+    return project.action_items.filter(
+        owner=ActionItem.Owner.US, text=maintenance_followup_text(project), done_at__isnull=True
+    ).update(done_at=now)
+
+
 def project_launch_followups(*, project: Project, now: datetime) -> None:
     """After launch: draft the maintenance offer and remind us to send it (in 3 local days).
 
@@ -195,7 +316,7 @@ def project_launch_followups(*, project: Project, now: datetime) -> None:
     if not project.maintenance_offer_draft.strip():
         project.maintenance_offer_draft = maintenance_offer_text(project=project, today=today)
         project.save(update_fields=["maintenance_offer_draft", "updated_at"])
-    text = f"Send the maintenance offer to {project.client.name}"[:300]
+    text = maintenance_followup_text(project)
     if not project.action_items.filter(owner=ActionItem.Owner.US, text=text, done_at__isnull=True).exists():
         ActionItem.objects.create(
             project=project,

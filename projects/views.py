@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.models import Client
+from comms import drafts
 from crm.access import get_for_member, scoped, studio_required
-from projects import services
+from projects import client_drafts, services
 from projects.forms import (
     ActionItemForm,
     ChangeRequestForm,
@@ -26,6 +27,7 @@ from projects.forms import (
     StatusForm,
     to_minor,
 )
+from projects.friday import week_bounds
 from projects.models import ActionItem, Milestone, Project, Resource
 from projects.workflow import TRANSITIONS
 
@@ -116,48 +118,65 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     today = request.studio.local_now().date()
     received = services.deposit_received_minor(project)
     markup = request.studio.markup_percent(project.client.difficulty)
-    return render(
-        request,
-        "projects/detail.html",
-        {
-            "project": project,
-            "today": today,
-            "received": received,
-            "markup": markup,
-            "next_statuses": [
-                (value, label)
-                for value, label in Project.Status.choices
-                if value in TRANSITIONS.get(project.status, ())
-            ],  # fmt: skip
-            "deadline_form": DeadlineForm(project=project),
-            "milestone_form": MilestoneForm(project=project),
-            "action_form": ActionItemForm(),
-            "change_form": ChangeRequestForm(),
-            "installment_form": InstallmentForm(project=project),
-            "plans": project.client.maintenance_plans.all(),
-            "library": scoped(request, Resource).exclude(projects=project),
-        },
-    )
+    changes = list(project.deadline_changes.all())
+    sent = client_drafts.project_drafts(request.studio, project, changes)
+    notices = [(change, sent.get(drafts.ref(client_drafts.DEADLINE_NOTICE, change.pk))) for change in changes]
+    with timezone.override(request.studio.zoneinfo):  # when mail was sent, in the studio's time
+        response = render(
+            request,
+            "projects/detail.html",
+            {
+                "project": project,
+                "today": today,
+                "received": received,
+                "changes": notices,
+                "maintenance_offer": sent.get(drafts.ref(client_drafts.MAINTENANCE_OFFER, project.pk)),
+                "this_week": week_bounds(timezone.now(), request.studio.zoneinfo).key,
+                "offer_start": project.status == Project.Status.AWAITING_DEPOSIT
+                and 0 < project.deposit_due_minor <= received,
+                "work_started_email": services.work_started_email(project),
+                "markup": markup,
+                "next_statuses": [
+                    (value, label)
+                    for value, label in Project.Status.choices
+                    if value in TRANSITIONS.get(project.status, ())
+                ],  # fmt: skip
+                "deadline_form": DeadlineForm(project=project),
+                "milestone_form": MilestoneForm(project=project),
+                "action_form": ActionItemForm(),
+                "change_form": ChangeRequestForm(),
+                "installment_form": InstallmentForm(project=project),
+                "plans": project.client.maintenance_plans.all(),
+                "library": scoped(request, Resource).exclude(projects=project),
+            },
+        )
+    return response
 
 
 @studio_required
 @require_POST
 def set_status(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_for_member(request, Project, pk=pk)
+    project = get_for_member(request, Project.objects.select_related("client", "studio"), pk=pk)
     form = StatusForm(request.POST)
     if form.is_valid():
+        target, reason = form.cleaned_data["status"], form.cleaned_data["override_reason"]
+        told = None
         try:
-            services.project_set_status(
-                project=project,
-                target=form.cleaned_data["status"],
-                by=request.user,
-                now=timezone.now(),
-                override_reason=form.cleaned_data["override_reason"],
-            )
+            if target == Project.Status.IN_PROGRESS:
+                told = services.project_start_work(
+                    project=project, by=request.user, now=timezone.now(), override_reason=reason
+                )
+            else:
+                services.project_set_status(
+                    project=project, target=target, by=request.user, now=timezone.now(), override_reason=reason
+                )
         except services.ProjectError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, _("Status: %(status)s.") % {"status": project.get_status_display()})
+            text = _("Status: %(status)s.") % {"status": project.get_status_display()}
+            if told is not None:
+                text += " " + _("%(client)s is told by email that work has started.") % {"client": project.client.name}
+            messages.success(request, text)
     return redirect("projects:detail", pk=project.pk)
 
 
