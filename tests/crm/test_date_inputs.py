@@ -124,9 +124,10 @@ def round_trip(browser: Browser, url: str, field: str, *, fill: dict | None = No
 
 
 @pytest.fixture
-def browser(owner_client: Browser, request) -> Browser:
+def browser(owner_client: Browser, request):
     owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = request.param
-    return owner_client
+    yield owner_client
+    translation.activate(settings.LANGUAGE_CODE)  # the locale middleware leaves the request's language active
 
 
 @pytest.fixture(autouse=True)
