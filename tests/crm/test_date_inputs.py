@@ -124,10 +124,9 @@ def round_trip(browser: Browser, url: str, field: str, *, fill: dict | None = No
 
 
 @pytest.fixture
-def browser(owner_client: Browser, request):
+def browser(owner_client: Browser, request) -> Browser:
     owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = request.param
-    yield owner_client
-    translation.activate(settings.LANGUAGE_CODE)  # the locale middleware leaves the request's language active
+    return owner_client
 
 
 @pytest.fixture(autouse=True)
