@@ -14,13 +14,23 @@ import time_machine
 from django.core.cache import cache
 from django.test import Client as Browser
 from django.urls import reverse
+from django.utils import timezone
 
+from comms import compose
 from comms.models import OutboxEmail
 from crm.models import Studio, SweepSchedule
 from projects import reminders
+from projects.drafts import status_update_get_or_draft
 from projects.models import DeadlineChange, Project
 from projects.portal_access import SESSION_KEY, issue_link
-from tests.factories import ClientFactory, ContactFactory, MilestoneFactory, ProjectFactory
+from tests.factories import (
+    ActionItemFactory,
+    ClientFactory,
+    ContactFactory,
+    MessageFactory,
+    MilestoneFactory,
+    ProjectFactory,
+)
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # 09:00 in Berlin
@@ -127,3 +137,36 @@ def test_her_portal_shows_money_and_dates_the_russian_way(anna, project):
 
     assert f"2{NBSP}000,00{NBSP}€" in payments
     assert "€2,000.00" not in payments
+
+
+@time_machine.travel(datetime(2026, 12, 11, 9, 0, tzinfo=UTC), tick=False)  # a Friday
+def test_her_friday_update_is_drafted_in_russian(anna, project):
+    project.status = Project.Status.IN_PROGRESS
+    project.save()
+    MilestoneFactory(project=project, title="Дизайн главной", due_on=date(2026, 12, 18), order=1)
+    ActionItemFactory(project=project, owner="client", text="Прислать фотографии", due_on=date(2026, 12, 9))
+
+    update = status_update_get_or_draft(project=project, now=timezone.now())
+
+    text = "\n".join([update.summary, update.next_up, update.blockers, update.client_next_steps])
+    assert "пятница, 26 февраля" in text
+    assert "Дизайн главной" in text
+    assert "Прислать фотографии" in text
+    assert "ср, 9 дек." in text
+    reads_as_russian(text)
+
+
+@time_machine.travel(MONDAY, tick=False)
+def test_an_acknowledgment_to_her_promises_the_date_in_russian(studio: Studio, owner, anna, project):
+    thread_message = MessageFactory(
+        thread__studio=studio, thread__client=anna.client, from_email=anna.email, text="Когда будет готово?"
+    )
+
+    values = compose.initial_values(
+        studio, client=anna.client, reply_to=thread_message, template=compose.ACKNOWLEDGMENT_TEMPLATE
+    )
+
+    assert values["language"] == "ru"
+    assert "Полный ответ пришлю не позже срока: понедельник, 7 декабря 2026, 18:00." in values["body"]
+    assert " пишет:\n>" in values["body"]
+    reads_as_russian(values["body"].split(" пишет:")[0].rsplit("\n", 1)[0])
