@@ -91,7 +91,7 @@ def test_a_russian_client_books_a_call_and_the_confirmation_is_in_russian(studio
     assert "вторник, 8 декабря 2026, 14:00" in done.content.decode()
     email = OutboxEmail.objects.get(kind="call-invite")
     assert email.to == ["anna@blum.example"]
-    assert "вторник, 8 декабря 2026, 14:00" in email.text
+    assert "Спасибо, что записались на созвон! Когда: вторник, 8 декабря 2026, 14:00." in email.text
     assert "Здравствуйте, Анна!" in email.text
     assert "Меню и фотографии" in email.subject
     reads_as_russian(email.subject)
