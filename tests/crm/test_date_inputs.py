@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import translation
 
 from clients.models import Client, Payment, Touchpoint
-from comms.models import Message
+from comms.models import Commitment, Message
 from crm import widgets
 from crm.models import Studio
 from projects.models import MaintenancePlan
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory
+from tests.factories import ClientFactory, ContactFactory, MessageFactory, ProjectFactory
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)  # a Monday, 10:30 in Berlin
 LANGUAGES = ["en", "ru"]
@@ -298,3 +298,15 @@ def test_the_module_list_covers_every_forms_module():
         for path in (root / app).glob("*forms.py")
     }
     assert modules == set(FORM_MODULES)
+
+
+@pytest.mark.parametrize("browser", LANGUAGES, indirect=True)
+def test_an_acknowledgment_sent_as_shown_promises_the_shown_time(browser: Browser, studio: Studio):
+    client = customer(studio)
+    question = MessageFactory(thread__studio=studio, thread__client=client, from_email="zoe@bakery.example")
+    url = reverse("comms:compose") + f"?reply_to={question.pk}&template=acknowledgment"
+
+    data = round_trip(browser, url, "promised_by")
+
+    shown = datetime.fromisoformat(data["promised_by"][0]).replace(tzinfo=studio.zoneinfo)
+    assert Commitment.objects.get(client=client).promised_by == shown
