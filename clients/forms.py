@@ -13,6 +13,7 @@ from clients.models import Client, Contact, Payment, Tag, Touchpoint
 from clients.touch_clock import refresh_next_touch
 from crm.forms import CurrencyField, LongSelect, timezone_choices
 from crm.models import Studio
+from crm.widgets import DateInput
 from projects.friday_cover import refresh_covered_weeks
 
 
@@ -47,7 +48,7 @@ class ClientForm(forms.ModelForm):
             "difficulty", "client_since", "notes",
         ]  # fmt: skip
         widgets = {
-            "client_since": forms.DateInput(attrs={"type": "date"}),
+            "client_since": DateInput(),
             "notes": forms.Textarea(attrs={"rows": 4}),
             "difficulty": forms.Select(
                 choices=[(0, _("0 — easy")), (1, _("1")), (2, _("2")), (3, _("3 — very demanding"))]
@@ -166,7 +167,7 @@ class PaymentForm(forms.Form):
     )
     is_refund = forms.BooleanField(label=_("This is a refund (money paid back)"), required=False)
     currency = CurrencyField()
-    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("Paid on"), widget=DateInput())
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
     project = forms.ModelChoiceField(
@@ -212,7 +213,7 @@ class TouchpointForm(forms.ModelForm):
     class Meta:
         model = Touchpoint
         fields = ["kind", "happened_on", "note"]
-        widgets = {"happened_on": forms.DateInput(attrs={"type": "date"}), "note": forms.Textarea(attrs={"rows": 2})}
+        widgets = {"happened_on": DateInput(), "note": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args: Any, studio: Studio, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from django.utils.translation import gettext as _
+
 from clients.tiering import ANGEL_SHARE_DENOMINATOR, ANGEL_SHARE_NUMERATOR
 from crm.money import CURRENCY_SYMBOLS, ZERO_DECIMAL_CURRENCIES
 
@@ -341,10 +343,10 @@ def chart_geometry(chart: Pareto, *, currency: str, width: int = 960, height: in
         h = plot_h * min(bar.net, money_max) / money_max
         tooltip = f"{bar.label}: {format_money_whole(bar.net, currency)}"
         if chart.has_chart:
-            tooltip += (
-                f", {percent_floor(Fraction(bar.net, chart.total_net))} of the total"
-                f" ({percent_floor(bar.cumulative_share)} cumulative)"
-            )
+            tooltip += _(", %(share)s of the total (%(cumulative)s cumulative)") % {
+                "share": percent_floor(Fraction(bar.net, chart.total_net)),
+                "cumulative": percent_floor(bar.cumulative_share),
+            }
         shapes.append(
             BarShape(
                 x=_r(x + gap / 2),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from clients.models import Client, Payment, Touchpoint
 from clients.signals import payment_recorded
@@ -45,6 +47,36 @@ REASON_REGULAR = "Not among the clients who bring 80 % of the last 12 months' re
 REASON_NO_REVENUE = "No revenue in the last 12 months yet, so no angels."
 REASON_PINNED = "Pinned as an angel by hand."
 REASON_UNPINNED = "Kept out of the angels by hand."
+
+# The stored reasons are English (written by the nightly sweep); these read them in the active language.
+_ONE_ANGEL = re.compile(r"^The one client who brings (?P<percent>\d+) % of the last 12 months' revenue\.$")
+_ANGELS = re.compile(
+    r"^One of (?P<count>[\d,]+) clients who bring (?P<percent>\d+) % of the last 12 months' revenue\.$"
+)
+_FIXED_REASONS = {
+    REASON_REGULAR: gettext_lazy("Not among the clients who bring 80 % of the last 12 months' revenue."),
+    REASON_NO_REVENUE: gettext_lazy("No revenue in the last 12 months yet, so no angels."),
+    REASON_PINNED: gettext_lazy("Pinned as an angel by hand."),
+    REASON_UNPINNED: gettext_lazy("Kept out of the angels by hand."),
+}
+
+
+def tier_reason_text(reason: str) -> str:
+    """A stored tier reason in the active language (unknown text is shown as stored)."""
+    if reason in _FIXED_REASONS:
+        return str(_FIXED_REASONS[reason])
+    if match := _ONE_ANGEL.match(reason):
+        return gettext("The one client who brings %(percent)s %% of the last 12 months' revenue.") % {
+            "percent": match["percent"]
+        }
+    if match := _ANGELS.match(reason):
+        count = int(match["count"].replace(",", ""))
+        return ngettext(
+            "One of %(count)s client who bring %(percent)s %% of the last 12 months' revenue.",
+            "One of %(count)s clients who bring %(percent)s %% of the last 12 months' revenue.",
+            count,
+        ) % {"count": match["count"], "percent": match["percent"]}
+    return reason
 
 
 @transaction.atomic

@@ -170,13 +170,19 @@ def reply_subject(subject: str) -> str:
     return subject if re.match(r"^\s*re\s*:", subject, re.IGNORECASE) else f"Re: {subject}".strip()
 
 
-def quoted(message: Message, tz) -> str:
-    """The message's new text quoted for a reply, with an attribution line."""
+def quoted(message: Message, tz, *, language: str = "en") -> str:
+    """The message's new text quoted for a reply, with an attribution line in the reply's language."""
     when = message.sent_at.astimezone(tz)
     sender = message.from_name or message.from_email
     lines = (message.text_new or message.text or "").strip().splitlines()
     quote = "\n".join(f"> {line}" if line else ">" for line in lines)
-    return f"On {long_date(when.date(), language='en')} {when:%H:%M}, {sender} wrote:\n{quote}"
+    with translation.override(language):
+        attribution = _("On %(date)s %(time)s, %(sender)s wrote:") % {
+            "date": long_date(when.date()),
+            "time": f"{when:%H:%M}",
+            "sender": sender,
+        }
+    return f"{attribution}\n{quote}"
 
 
 def format_promise(at: datetime, tz) -> str:
@@ -264,10 +270,13 @@ def apply_template(
 
 
 def template_choices(studio: Studio) -> list[tuple[str, str]]:
-    """(key, name) of every template the studio can use, one entry per key (its first language's name)."""
+    """(key, name) of every template the studio can use, one entry per key: its name in the active
+    language when it has one, else its first language's."""
     seen: dict[str, str] = {}
+    active = translation.get_language() or "en"
     for choice in email_templates.available_templates(studio):
-        seen.setdefault(choice.key, choice.name)
+        if choice.key not in seen or choice.language == active:
+            seen[choice.key] = choice.name
     return list(seen.items())
 
 
@@ -311,7 +320,7 @@ def templated_text(
     )
     if reply_to is not None:
         subject = reply_subject(reply_to.subject)
-        body = f"{body.rstrip()}\n\n{quoted(reply_to, studio.zoneinfo)}"
+        body = f"{body.rstrip()}\n\n{quoted(reply_to, studio.zoneinfo, language=language)}"
     return subject, body
 
 
@@ -339,7 +348,7 @@ def initial_values(
         )  # fmt: skip
     else:
         subject = reply_subject(reply_to.subject) if reply_to is not None else ""
-        body = f"\n\n{quoted(reply_to, studio.zoneinfo)}" if reply_to is not None else ""
+        body = f"\n\n{quoted(reply_to, studio.zoneinfo, language=language)}" if reply_to is not None else ""
     return {
         "to": ", ".join(to),
         "subject": subject,

@@ -15,17 +15,11 @@ from clients.models import Client
 from comms import compose, drafts
 from comms.models import Message
 from crm.models import Studio
+from crm.widgets import DateTimeInput
 
 LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский")]
 # A logged call may be entered a few minutes ahead of the clock; further ahead is a typo.
 LOG_FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
 class AddressListField(forms.CharField):
@@ -72,7 +66,7 @@ class ComposeForm(forms.Form):
     promised_by = forms.DateTimeField(
         label=_("Full answer by"),
         required=False,
-        widget=LocalDateTimeInput(),
+        widget=DateTimeInput(),
         help_text=_("Your local time. The email states it and Rapport tracks the promise."),
     )
     send_now = forms.BooleanField(label=_("Send now, even outside working hours"), required=False)
@@ -185,7 +179,7 @@ class LogForm(forms.Form):
         widget=forms.RadioSelect,
         help_text=_("Contacting the client answers their open emails: it stops the reply clock."),
     )
-    when = forms.DateTimeField(label=_("When"), widget=LocalDateTimeInput(), help_text=_("Your local time."))
+    when = forms.DateTimeField(label=_("When"), widget=DateTimeInput(), help_text=_("Your local time."))
     subject = forms.CharField(label=_("Subject"), max_length=300, required=False)
     summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 6}))
 

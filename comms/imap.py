@@ -34,6 +34,8 @@ from functools import cached_property
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from imap_tools import A, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage, U
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
@@ -86,14 +88,14 @@ def open_mailbox(
     """A logged-in mailbox (no folder selected yet); logs out on exit."""
     timeout = timeout if timeout is not None else settings.RAPPORT_IMAP_TIMEOUT
     if not password:
-        raise ImapConfigError("No password is saved for this mailbox.")
+        raise ImapConfigError(_("No password is saved for this mailbox."))
     if security == "ssl":
         mailbox: BaseMailBox = MailBox(host, port, timeout=timeout, ssl_context=ssl.create_default_context())
     elif security == "starttls":
         mailbox = MailBoxStartTls(host, port, timeout=timeout, ssl_context=ssl.create_default_context())
     elif security == "none":
         if not is_loopback(host):
-            raise ImapConfigError("Unencrypted IMAP is only allowed to this machine (localhost).")
+            raise ImapConfigError(_("Unencrypted IMAP is only allowed to this machine (localhost)."))
         mailbox = MailBoxUnencrypted(host, port, timeout=timeout)
     else:
         raise ImapConfigError(f"Unknown connection security {security!r}.")
@@ -125,31 +127,44 @@ def check_connection(
             status = mailbox.folder.status(folder, ["MESSAGES"])
     except Exception as exc:
         return ConnectionCheck(ok=False, detail=describe_error(exc, host=host, port=port))
-    return ConnectionCheck(ok=True, detail=f"Connected: {folder} holds {status.get('MESSAGES', 0)} messages.")
+    count = status.get("MESSAGES", 0)
+    return ConnectionCheck(
+        ok=True,
+        detail=ngettext(
+            "Connected: %(folder)s holds %(count)s message.", "Connected: %(folder)s holds %(count)s messages.", count
+        )
+        % {"folder": folder, "count": count},
+    )
 
 
 def describe_error(exc: BaseException, *, host: str = "", port: int | None = None) -> str:
     """A sentence for the freelancer; IMAP servers' raw replies are bytes reprs otherwise."""
-    where = f"{host}:{port}" if host else "the server"
+    where = f"{host}:{port}" if host else _("the server")
     if isinstance(exc, ImapConfigError | SecretError):
         return str(exc)
     if isinstance(exc, MailboxLoginError):
-        return f"Login refused by {where}: {_server_text(exc.command_result[1])}"
+        return _("Login refused by %(where)s: %(reason)s") % {
+            "where": where,
+            "reason": _server_text(exc.command_result[1]),
+        }
     if isinstance(exc, TimeoutError):
-        return f"No answer from {where} within {settings.RAPPORT_IMAP_TIMEOUT} s."
+        return _("No answer from %(where)s within %(seconds)s s.") % {
+            "where": where,
+            "seconds": settings.RAPPORT_IMAP_TIMEOUT,
+        }
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
-        return f"Secure connection to {where} failed: {exc}"
+        return _("Secure connection to %(where)s failed: %(error)s") % {"where": where, "error": exc}
     if isinstance(exc, OSError):
-        return f"Cannot connect to {where}: {exc.strerror or exc}"
+        return _("Cannot connect to %(where)s: %(error)s") % {"where": where, "error": exc.strerror or exc}
     if isinstance(exc, ImapToolsError) and hasattr(exc, "command_result"):
-        return f"{where} refused: {_server_text(exc.command_result[1])}"
+        return _("%(where)s refused: %(reason)s") % {"where": where, "reason": _server_text(exc.command_result[1])}
     return f"{type(exc).__name__}: {exc}"
 
 
 def _server_text(data: object) -> str:
     items = data if isinstance(data, list | tuple) else [data]
     parts = [item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item) for item in items if item]
-    return " ".join(parts).strip() or "no reason given"
+    return " ".join(parts).strip() or _("no reason given")
 
 
 def poll_account(account: ImapAccount, *, now: datetime | None = None) -> int:

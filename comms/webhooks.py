@@ -70,6 +70,8 @@ from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -85,7 +87,7 @@ class Esp:
     name: str
     inbound: type[AnymailCoreWebhookView] | None
     tracking: type[AnymailCoreWebhookView] | None
-    hint: str
+    hint: str | Promise  # the setup steps, shown in the freelancer's language
     inbound_path: str = "inbound"  # Mailgun posts the raw MIME only to a URL containing "mime"
 
 
@@ -98,8 +100,10 @@ ESPS: dict[str, Esp] = {
             "Mailgun",
             MailgunInboundWebhookView,
             MailgunTrackingWebhookView,
-            "Receiving → Routes: forward() to the inbound URL (its “mime” ending gets the raw message). "
-            "Set ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY.",
+            _(
+                "Receiving → Routes: forward() to the inbound URL (its “mime” ending gets the raw message). "
+                "Set ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY."
+            ),
             inbound_path="inbound_mime",
         ),
         Esp(
@@ -107,71 +111,76 @@ ESPS: dict[str, Esp] = {
             "Postmark",
             PostmarkInboundWebhookView,
             PostmarkTrackingWebhookView,
-            "Inbound stream → Settings: webhook URL; tick “Include raw email content in JSON payload”.",
+            _("Inbound stream → Settings: webhook URL; tick “Include raw email content in JSON payload”."),
         ),
         Esp(
             "sendgrid",
             "SendGrid",
             SendGridInboundWebhookView,
             SendGridTrackingWebhookView,
-            "Settings → Inbound Parse: add your MX host and the inbound URL; tick “POST the raw, full MIME message”.",
+            _(
+                "Settings → Inbound Parse: add your MX host and the inbound URL; "
+                "tick “POST the raw, full MIME message”."
+            ),
         ),
         Esp(
             "mailjet",
             "Mailjet",
             MailjetInboundWebhookView,
             MailjetTrackingWebhookView,
-            "Parse API: create a parse route whose Url is the inbound URL.",
+            _("Parse API: create a parse route whose Url is the inbound URL."),
         ),
         Esp(
             "mandrill",
             "Mandrill",
             MandrillCombinedWebhookView,
             MandrillCombinedWebhookView,
-            "Inbound → Routes: post to the inbound URL. Set ANYMAIL_MANDRILL_WEBHOOK_KEY (and _WEBHOOK_URL).",
+            _("Inbound → Routes: post to the inbound URL. Set ANYMAIL_MANDRILL_WEBHOOK_KEY (and _WEBHOOK_URL)."),
         ),
         Esp(
             "sparkpost",
             "SparkPost",
             SparkPostInboundWebhookView,
             SparkPostTrackingWebhookView,
-            "Relay webhook (inbound domain) with the inbound URL as target, basic auth in the URL.",
+            _("Relay webhook (inbound domain) with the inbound URL as target, basic auth in the URL."),
         ),
         Esp(
             "amazon_ses",
             "Amazon SES",
             AmazonSESInboundWebhookView,
             AmazonSESTrackingWebhookView,
-            "Receipt rule → SNS action; subscribe the inbound URL to the topic (confirmed automatically).",
+            _("Receipt rule → SNS action; subscribe the inbound URL to the topic (confirmed automatically)."),
         ),
         Esp(
             "brevo",
             "Brevo",
             BrevoInboundWebhookView,
             BrevoTrackingWebhookView,
-            "Inbound parsing webhook (created through Brevo's API) with the inbound URL.",
+            _("Inbound parsing webhook (created through Brevo's API) with the inbound URL."),
         ),
         Esp(
             "mailersend",
             "MailerSend",
             MailerSendInboundWebhookView,
             MailerSendTrackingWebhookView,
-            "Domains → Inbound routing: forward to the inbound URL. Set ANYMAIL_MAILERSEND_INBOUND_SECRET.",
+            _("Domains → Inbound routing: forward to the inbound URL. Set ANYMAIL_MAILERSEND_INBOUND_SECRET."),
         ),
         Esp(
             "postal",
             "Postal",
             PostalInboundWebhookView,
             PostalTrackingWebhookView,
-            "Routes: HTTP endpoint with the inbound URL, format “full raw message”. Set ANYMAIL_POSTAL_WEBHOOK_KEY.",
+            _("Routes: HTTP endpoint with the inbound URL, format “full raw message”. Set ANYMAIL_POSTAL_WEBHOOK_KEY."),
         ),
-        Esp("resend", "Resend", None, ResendTrackingWebhookView, "Webhooks: the tracking URL (delivery events only)."),
+        Esp(
+            "resend", "Resend", None, ResendTrackingWebhookView, _("Webhooks: the tracking URL (delivery events only).")
+        ),
         Esp(
             "unisender_go",
             "Unisender Go",
             None,
             UnisenderGoTrackingWebhookView,
-            "Webhooks: the tracking URL (delivery events only).",
+            _("Webhooks: the tracking URL (delivery events only)."),
         ),
     ]
 }

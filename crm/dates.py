@@ -5,7 +5,7 @@ Babel's CLDR data in their own order and grammar ("пятница, 4 декаб�
 ``language=`` (e.g. the client's) to write in a language other than the active one.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -24,7 +24,7 @@ LONG_PATTERN_NO_YEAR = "EEEE, d MMMM"
 SHORT_PATTERN = "EEE, d MMM"
 
 
-def _babel_locale(language: str | None) -> Locale | None:
+def babel_locale(language: str | None) -> Locale | None:
     """The CLDR locale for ``language`` (default: the active one); None for English or a language Babel lacks."""
     code = (language or translation.get_language() or "en").replace("-", "_")
     if code.split("_")[0].lower() == "en":
@@ -38,21 +38,27 @@ def _babel_locale(language: str | None) -> Locale | None:
 def long_date(day: date, *, with_year: bool = True, language: str | None = None) -> str:
     """`date(2026, 12, 4)` → "Friday 4 December 2026" (or "Friday 4 December"); in Russian
     "пятница, 4 декабря 2026" (or "пятница, 4 декабря")."""
-    if locale := _babel_locale(language):
+    if locale := babel_locale(language):
         return format_date(day, LONG_PATTERN if with_year else LONG_PATTERN_NO_YEAR, locale=locale)
     text = f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]}"
     return f"{text} {day.year}" if with_year else text
 
 
+def long_datetime(at: datetime, *, with_year: bool = True, language: str | None = None) -> str:
+    """A wall-clock moment (already in the reader's zone): "Sunday 6 December 2026, 10:00"; in Russian
+    "воскресенье, 6 декабря 2026, 10:00"."""
+    return f"{long_date(at.date(), with_year=with_year, language=language)}, {at:%H:%M}"
+
+
 def short_date(day: date, *, language: str | None = None) -> str:
     """`date(2026, 11, 24)` → "Tue 24 Nov"; in Russian "вт, 24 нояб."."""
-    if locale := _babel_locale(language):
+    if locale := babel_locale(language):
         return format_date(day, SHORT_PATTERN, locale=locale)
     return f"{DAY_NAMES[day.weekday()][:3]} {day.day} {MONTH_NAMES[day.month - 1][:3]}"
 
 
 def month_name(month: int, *, language: str | None = None) -> str:
     """`12` → "December"; in Russian "декабрь" (the name on its own, as in a heading)."""
-    if locale := _babel_locale(language):
+    if locale := babel_locale(language):
         return format_date(date(2000, month, 1), "LLLL", locale=locale)
     return MONTH_NAMES[month - 1]

@@ -15,6 +15,7 @@ from holidays.registry import COUNTRIES
 
 from crm import workhours
 from crm.models import Studio, User
+from crm.widgets import TimeInput
 
 WEEKDAYS = [
     (0, "mon", _("Monday")),
@@ -208,13 +209,13 @@ class StudioSettingsForm(forms.ModelForm):
                 label=_("%(day)s opens") % {"day": label},
                 required=False,
                 initial=opens,
-                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                widget=TimeInput(),
             )
             self.fields[f"{key}_close"] = forms.TimeField(
                 label=_("closes"),
                 required=False,
                 initial=closes,
-                widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                widget=TimeInput(),
             )
             rows.append(Row(Column(f"{key}_open"), Column(f"{key}_close")))
         self.fields["difficulty_markups_text"].initial = ", ".join(

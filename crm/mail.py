@@ -7,6 +7,7 @@ must not reach model internals) and queues the result with `comms.outbox.enqueue
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -23,10 +24,17 @@ if TYPE_CHECKING:
     from comms.models import OutboxEmail
     from projects.models import Project
 
+_ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
+
 
 def render_text(name: str, context: Mapping[str, Any]) -> str:
     """Render a plain-text template without HTML escaping: "O'Brien & Co" stays as typed."""
     return get_template(name).template.render(Context(dict(context), autoescape=False))
+
+
+def one_line(text: str) -> str:
+    """Runs of ASCII whitespace as one space; no-break spaces ("1 600,00 €") stay unbroken."""
+    return _ASCII_SPACE.sub(" ", text).strip(" ")
 
 
 def studio_email_send(
@@ -54,7 +62,7 @@ def studio_email_send(
     """
     full_context = {"studio_name": studio.name, "sender_name": studio.sender_name or studio.name, **context}
     with translation.override(language or translation.get_language()):
-        subject = " ".join(render_text(f"emails/{template}-subject.txt", full_context).split())
+        subject = one_line(render_text(f"emails/{template}-subject.txt", full_context))
         text = render_text(f"emails/{template}-body.txt", full_context)
         html = render_to_string(f"emails/{template}-body.html", full_context)
     return enqueue(

@@ -27,11 +27,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from crm import workhours
+from crm.dates import long_datetime
 from crm.mail import studio_email_send
 from crm.models import Studio
 from crm.sweeps import freelancer_addresses, next_working_time
@@ -51,8 +51,6 @@ CLIENT_INVITE_TEMPLATE = "call-invite"
 CLIENT_CANCELLED_TEMPLATE = "call-cancelled"
 STUDIO_NOTICE_TEMPLATE = "call-notice"
 """The freelancer's copy of every change: a freelancer-only kind (``comms.outbox.FREELANCER_KINDS``)."""
-# "Monday 5 October 2026, 09:00": E is the month's genitive form in Russian ("5 октября").
-WHEN_FORMAT = "l j E Y, H:i"
 
 
 class CallError(ValueError):
@@ -604,8 +602,8 @@ def _email_context(call: Call, *, tz: ZoneInfo, action: str, by: str, previous: 
 
 
 def format_when(at: datetime, tz: tzinfo) -> str:
-    """ "Monday 5 October 2026, 09:00" in ``tz`` and the active language."""
-    return date_format(at.astimezone(tz), WHEN_FORMAT)
+    """ "Monday 5 October 2026, 09:00" in ``tz`` and the active language ("понедельник, 5 октября 2026, 09:00")."""
+    return long_datetime(at.astimezone(tz))
 
 
 def _attachment(ics: str, method: str) -> dict[str, str]:

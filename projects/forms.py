@@ -11,9 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from crm.forms import CurrencyField
 from crm.models import Studio
+from crm.widgets import DateInput
 from projects.models import ActionItem, ChangeRequest, MaintenancePlan, Milestone, Project, Resource
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def to_minor(amount: Decimal | None) -> int | None:
@@ -79,8 +78,8 @@ class ProjectForm(forms.ModelForm):
         labels = {"client": _("Client")}
         widgets = {
             "client": ClientSelect(attrs={"data-markup-client": ""}),
-            "start_on": DATE,
-            "deadline_on": DATE,
+            "start_on": DateInput(),
+            "deadline_on": DateInput(),
             "deliverables": forms.Textarea(attrs={"rows": 2}),
             "scope": forms.Textarea(attrs={"rows": 3}),
             "extras_policy": forms.Textarea(attrs={"rows": 2}),
@@ -148,7 +147,7 @@ class StatusForm(forms.Form):
 
 
 class DeadlineForm(forms.Form):
-    new_date = forms.DateField(label=_("New date"), widget=DATE)
+    new_date = forms.DateField(label=_("New date"), widget=DateInput())
     reason = forms.CharField(
         label=_("Why it moves"), widget=forms.Textarea(attrs={"rows": 2}), help_text=_("The client will read this.")
     )
@@ -166,7 +165,7 @@ class MilestoneForm(forms.ModelForm):
     class Meta:
         model = Milestone
         fields = ["title", "due_on", "order"]
-        widgets = {"due_on": DATE}
+        widgets = {"due_on": DateInput()}
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -186,7 +185,7 @@ class ActionItemForm(forms.ModelForm):
     class Meta:
         model = ActionItem
         fields = ["owner", "text", "due_on"]
-        widgets = {"due_on": DATE}
+        widgets = {"due_on": DateInput()}
 
 
 class ChangeRequestForm(forms.ModelForm):
@@ -227,7 +226,7 @@ class ResourceForm(forms.ModelForm):
 
 class InstallmentForm(forms.Form):
     amount = MoneyField(label=_("Amount"), required=True, min_value=Decimal("0.01"))
-    due_on = forms.DateField(label=_("Due on"), required=False, widget=DATE)
+    due_on = forms.DateField(label=_("Due on"), required=False, widget=DateInput())
     after_milestone = forms.ModelChoiceField(
         label=_("or after milestone"), queryset=Milestone.objects.none(), required=False
     )
@@ -245,7 +244,7 @@ class MaintenancePlanForm(forms.ModelForm):
     class Meta:
         model = MaintenancePlan
         fields = ["currency", "included", "start_on", "end_on"]
-        widgets = {"start_on": DATE, "end_on": DATE, "included": forms.Textarea(attrs={"rows": 3})}
+        widgets = {"start_on": DateInput(), "end_on": DateInput(), "included": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

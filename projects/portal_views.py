@@ -18,12 +18,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from comms.conversation import record_message
 from comms.models import Message
+from crm.dates import long_datetime
 from crm.money import format_money
 from crm.ratelimit import any_exceeded
 from projects import portal_activity, portal_selectors, services
@@ -295,7 +295,7 @@ def conversation(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     _("Sent. We'll answer by %(when)s.")
-                    % {"when": date_format(timezone.localtime(message.reply_due_at), "l j E, H:i")},
+                    % {"when": long_datetime(timezone.localtime(message.reply_due_at), with_year=False)},
                 )
             else:
                 messages.success(request, _("Sent. We'll answer soon."))

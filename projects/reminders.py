@@ -475,9 +475,11 @@ def deposit_sweep(now: datetime) -> int:
         context = {
             "first_name": first_name(contact),
             "project_title": project.title,
-            "amount": format_money(outstanding, project.currency),
-            "deposit": format_money(project.deposit_due_minor, project.currency),
-            "received": format_money(project.received, project.currency) if project.received > 0 else "",
+            "amount": format_money(outstanding, project.currency, language=language),
+            "deposit": format_money(project.deposit_due_minor, project.currency, language=language),
+            "received": format_money(project.received, project.currency, language=language)
+            if project.received > 0
+            else "",
             "requested_label": long_date(
                 project.deposit_requested_at.astimezone(studio.zoneinfo).date(), language=language
             ),

@@ -7,6 +7,8 @@ deposit due, unless nothing is due or someone gives a reason to start anyway.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from crm.money import format_money
 from projects.models import Project
 
@@ -45,7 +47,7 @@ def status_label(status: str) -> str:
 def _join_or(labels: list[str]) -> str:
     if len(labels) <= 1:
         return "".join(labels)
-    return f"{', '.join(labels[:-1])} or {labels[-1]}"
+    return _("%(items)s or %(last)s") % {"items": ", ".join(labels[:-1]), "last": labels[-1]}
 
 
 def allowed_targets(current: str) -> list[Status]:
@@ -72,31 +74,30 @@ def transition_problem(
     `override_reason` is not blank. Amounts are minor units of `currency`.
     """
     if current not in Status.values:
-        return f"“{current}” isn't a project status."
+        return _("“%(status)s” isn't a project status.") % {"status": current}
     if target not in Status.values:
-        return f"“{target}” isn't a project status."
+        return _("“%(status)s” isn't a project status.") % {"status": target}
+    labels = {"current": status_label(current), "target": status_label(target)}
     if current == target:
-        return f"It is already {status_label(current)}."
+        return _("It is already %(current)s.") % labels
     if current == Status.COMPLETED:
-        return (
-            f"A project that is {status_label(current)} can't go back to {status_label(target)}: "
-            "start a new project instead."
-        )
+        return _("A project that is %(current)s can't go back to %(target)s: start a new project instead.") % labels
     if target not in TRANSITIONS[Status(current)]:
         options = _join_or([status_label(status) for status in allowed_targets(current)])
-        return (
-            f"A project that is {status_label(current)} can't go straight to {status_label(target)}. "
-            f"From {status_label(current)} it can go to {options}."
-        )
+        return _(
+            "A project that is %(current)s can't go straight to %(target)s. From %(current)s it can go to %(options)s."
+        ) % {**labels, "options": options}
     if (
         target == Status.IN_PROGRESS
         and deposit_due_minor > 0
         and deposit_received_minor < deposit_due_minor
         and not override_reason.strip()
     ):
-        return (
-            f"The deposit of {format_money(deposit_due_minor, currency)} hasn't been received "
-            f"({format_money(deposit_received_minor, currency)} so far). "
+        return _(
+            "The deposit of %(due)s hasn't been received (%(received)s so far). "
             "Record the payment, or start anyway with a reason."
-        )
+        ) % {
+            "due": format_money(deposit_due_minor, currency),
+            "received": format_money(deposit_received_minor, currency),
+        }
     return None

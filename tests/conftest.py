@@ -3,12 +3,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from crm.i18n import compile_messages
 from crm.models import Membership, Studio, User
 from tests.clock_shift import SHIFT_ENV, shift_days
 from tests.factories import MembershipFactory, StudioFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in English: the locale middleware leaves a request's language active in the thread."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

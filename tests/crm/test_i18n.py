@@ -195,7 +195,7 @@ def test_deposit_reminders_speak_each_clients_language(studio: Studio, owner):
 
     to_russian = OutboxEmail.objects.get(project=russian)
     to_english = OutboxEmail.objects.get(project=english)
-    assert to_russian.subject == "Сайт пекарни: предоплата €2,000.00 ещё не получена"
+    assert to_russian.subject == "Сайт пекарни: предоплата 2\xa0000,00\xa0€ ещё не получена"
     assert "Здравствуйте, Zoe!" in to_russian.text
     assert "СЛЕДУЮЩИЕ ШАГИ" in to_russian.text
     assert "Следующие шаги" in to_russian.html
@@ -238,7 +238,7 @@ def test_the_maintenance_offer_is_drafted_in_the_clients_language(studio: Studio
     text = maintenance_offer_text(project=project, today=date(2026, 11, 20))
 
     assert text.startswith("Здравствуйте, Пекарня!\n\n")
-    assert "мы предлагаем €200 в месяц" in text
+    assert "мы предлагаем 200\xa0€ в месяц" in text
     assert "Следующие шаги:\n" in text  # the coach and the email's bold block know this line
     assert text.endswith("Дата начала: вторник, 1 декабря 2026.\n")
 
