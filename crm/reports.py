@@ -42,7 +42,11 @@ from enum import StrEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
+from django.utils.translation import gettext
+
 from clients.pareto import nice_step, percent_floor
+from crm.dates import babel_locale
 from crm.workhours import HolidaySpec, WorkingHours, opening_hours_on, validate_working_hours
 from projects.friday import WeekBounds, is_active_on, updates_due, week_bounds
 from projects.survey import DETRACTORS, PROMOTERS, csat_summary, nps
@@ -307,8 +311,13 @@ def first_response_report(
 
 
 def hours_label(seconds: float | None) -> str:
-    """``7200`` → ``"2.0 h"``; ``None`` → ``"—"``."""
-    return "—" if seconds is None else f"{seconds / 3600:.1f} h"
+    """``7200`` → ``"2.0 h"`` (``"2,0 ч"`` in Russian); ``None`` → ``"—"``."""
+    if seconds is None:
+        return "—"
+    hours = seconds / 3600
+    locale = babel_locale(None)
+    number = format_decimal(hours, format="0.0", locale=locale) if locale else f"{hours:.1f}"
+    return gettext("%(hours)s h") % {"hours": number}
 
 
 # --- 2. Friday updates ---------------------------------------------------------------------------

@@ -112,11 +112,6 @@ def test_work_starts_without_the_deposit_only_with_a_reason_which_stops_the_remi
     assert reminders_to_ann() == [], "a project under way is not chased for its deposit"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="projects.workflow.transition_problem writes its refusals as English f-strings, without gettext: "
-    "a Russian dashboard shows why the project can't start in English.",
-)
 def test_the_refusal_to_start_without_the_deposit_is_in_the_freelancers_language(owner_client, ann, website):
     in_russian(owner_client)
     with time_machine.travel(ASKED, tick=False):

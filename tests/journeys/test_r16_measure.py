@@ -82,10 +82,6 @@ def test_reply_times_and_an_answered_survey_reach_the_reports(owner_client, stud
     assert figure("nps") == "+100"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="crm.reports.hours_label formats '2.0 h' by hand, untranslated: a Russian dashboard shows hours in English.",
-)
 def test_the_reply_times_read_in_russian(owner_client, studio, ann):
     answer_every_email(owner_client, studio)
     owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
