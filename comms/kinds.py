@@ -15,6 +15,7 @@ KIND_LABELS: dict[str, Promise] = {
     "call-cancelled": pgettext_lazy("outbox kind", "Call cancelled"),
     "call-invite": pgettext_lazy("outbox kind", "Call invitation"),
     "call-notice": pgettext_lazy("outbox kind", "Call notice"),
+    "call-proposal": pgettext_lazy("outbox kind", "Call proposal"),
     "clock-breach": pgettext_lazy("outbox kind", "Reply overdue"),
     "clock-warning": pgettext_lazy("outbox kind", "Reply due soon"),
     "commitment-breach": pgettext_lazy("outbox kind", "Promise overdue"),
@@ -31,6 +32,7 @@ KIND_LABELS: dict[str, Promise] = {
     "portal-link": pgettext_lazy("outbox kind", "Portal link"),
     "portal-link-requested": pgettext_lazy("outbox kind", "Portal link requested"),
     "survey": pgettext_lazy("outbox kind", "Survey invitation"),
+    "work-started": pgettext_lazy("outbox kind", "Work started"),
     "touchpoints-due": pgettext_lazy("outbox kind", "Touchpoints due"),
     "yearly-card": pgettext_lazy("outbox kind", "Yearly card"),
 }

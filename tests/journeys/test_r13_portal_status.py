@@ -21,14 +21,14 @@ TEXT = {
         "progress": "1 of 2 milestones done",
         "done": "18 November",
         "due": "due 4 December",
-        "deadline": "Friday, 18 December 2026",
+        "deadline": "Friday 18 December 2026",
     },
     "ru": {
         "status": "В работе",
         "progress": "Выполнено этапов: 1 из 2",
         "done": "18 ноября",
         "due": "срок 4 декабря",
-        "deadline": "Пятница, 18 декабря 2026",
+        "deadline": "пятница, 18 декабря 2026",
     },
 }
 

@@ -24,8 +24,8 @@ TEXT = {
         "calls_today": "Calls today",
     },
     "ru": {
-        "booked": "Созвон назначен: Среда 18 ноября 2026, 15:00.",
-        "invite": "Созвон назначен — Среда 18 ноября 2026, 15:00: Which photos go on the home page",
+        "booked": "Созвон назначен: среда, 18 ноября 2026, 15:00.",
+        "invite": "Созвон назначен — среда, 18 ноября 2026, 15:00: Which photos go on the home page",
         "calls_today": "Созвоны сегодня",
     },
 }
