@@ -4,8 +4,9 @@ The clock counts from the latest interaction of ANY kind (a touchpoint, a messag
 call), not only from the last touchpoint: writing to a client this week means they are
 not forgotten. It never counts from before the client was added to Rapport, so a client
 added today is not overdue today, whatever their "client since" says (that date only
-gives the anniversary). The yearly card goes to the clients added before the card month
-began: one added during it waits for next year's. The card is due all that month and is
+gives the anniversary and the card). The yearly card goes to the clients who were clients
+before the card month began (``client_since``, else the day they were added): one that
+became a client during it waits for next year's. The card is due all that month and is
 never "overdue" within it.
 """
 
@@ -80,10 +81,10 @@ def next_touch_on(clock: ClientClock, cadence: Cadence) -> date | None:
 
 
 def gets_yearly_card(clock: ClientClock, *, today: date, cadence: Cadence) -> bool:
-    """In the card month, for a client without this year's card who was added before the month began."""
+    """In the card month, for a client without this year's card who was a client before the month began."""
     if today.month != cadence.card_month or clock.card_sent_this_year:
         return False
-    return clock.added_on is None or clock.added_on < today.replace(day=1)
+    return clock.client_since is None or clock.client_since < today.replace(day=1)
 
 
 def anniversary_on(since: date, year: int) -> date:

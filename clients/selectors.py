@@ -214,8 +214,8 @@ def touch_rows(*, studio: Studio, today: date) -> TouchRows:
     """The SQL twin of ``cadence.touches_due`` over the studio's clients, one query per kind.
 
     Check-ins and personal touches read the stored ``next_touch_on`` (``clients.touch_clock``) through
-    its index; cards are the clients added before the card month without a card logged this year, in
-    the card month only;
+    its index; cards are the clients since before the card month (``client_since``, else the day they
+    were added) without a card logged this year, in the card month only;
     anniversaries compare month and day of ``client_since`` (else the local creation date) with the
     days ahead in native SQL (SQLite converts time zones in Python: only for the few undated rows
     created near those days).
@@ -228,8 +228,10 @@ def touch_rows(*, studio: Studio, today: date) -> TouchRows:
         carded = Touchpoint.objects.filter(
             client=OuterRef("pk"), kind=Touchpoint.Kind.CARD, happened_on__year=today.year
         )
-        month_began = datetime(today.year, today.month, 1, tzinfo=studio.zoneinfo)
-        cards = clients.filter(created_at__lt=month_began).exclude(Exists(carded)).order_by("pk")
+        first_of_month = today.replace(day=1)
+        month_began = datetime.combine(first_of_month, datetime.min.time(), tzinfo=studio.zoneinfo)
+        before_the_month = Q(client_since__lt=first_of_month) | Q(client_since__isnull=True, created_at__lt=month_began)
+        cards = clients.filter(before_the_month).exclude(Exists(carded)).order_by("pk")
     anniversaries = None
     if window := anniversary_window(today, cadence):
         wanted = month_days(window, year=today.year)

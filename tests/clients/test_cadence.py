@@ -54,11 +54,11 @@ def test_contact_from_before_the_client_was_added_counts_from_the_day_they_were_
     assert touches_due([early_mail], today=TODAY, cadence=CADENCE) == []
 
 
-def test_the_yearly_card_goes_to_clients_added_before_the_card_month():
+def test_the_yearly_card_goes_to_clients_since_before_the_card_month():
     december = date(2026, 12, 10)
-    added_in_november = ClientClock(1, False, december, None, added_on=date(2026, 11, 30))
-    added_in_december = ClientClock(2, False, december, None, added_on=date(2026, 12, 1))
-    due = touches_due([added_in_november, added_in_december], today=december, cadence=CADENCE)
+    since_november = ClientClock(1, False, december, date(2026, 11, 30), added_on=date(2026, 12, 2))
+    since_december = ClientClock(2, False, december, date(2026, 12, 1), added_on=date(2026, 12, 1))
+    due = touches_due([since_november, since_december], today=december, cadence=CADENCE)
     assert kinds(due) == [(1, DueKind.YEARLY_CARD)]
 
 

@@ -134,11 +134,14 @@ def test_a_client_just_added_is_not_overdue_anywhere(owner_client, studio):
     assert touch_lines(pages["today"], fresh) == 0
     assert "Next touch due on 17 May 2027." in detail
     assert "never" in detail
-    with time_machine.travel(DECEMBER, tick=False):  # added during the card month: next year's card
+    with time_machine.travel(DECEMBER, tick=False):  # a client since during the card month: next year's card
         december = add_client(owner_client, name="December Co", email="dec@co.example")
         stay = html(owner_client, "clients:touchpoints")
+        today = html(owner_client, "today")
     assert touch_lines(stay, december) == 0
-    assert touch_lines(stay, fresh) == 1  # added in November, before the card month: this year's card
+    assert touch_lines(stay, fresh) == 1  # a client since 2019: this year's card, not overdue
+    assert not OVERDUE.search(stay)
+    assert touch_lines(today, fresh) == 1
 
 
 def test_a_client_due_three_ways_is_one_line_of_each_list(owner_client, studio):
