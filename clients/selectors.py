@@ -285,7 +285,7 @@ def due_clients(rows: TouchRows) -> QuerySet[Client]:
     condition = Q()
     for kind_rows in rows.all():
         condition |= Q(pk__in=kind_rows.order_by().values("pk"))
-    return rows.cadence.model.objects.filter(condition)
+    return Client.objects.filter(condition)
 
 
 @dataclass(frozen=True)

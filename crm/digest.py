@@ -329,22 +329,21 @@ def touchpoint_items(lines: Iterable[ClientTouches], *, zone: tzinfo) -> list[di
     return [
         item(
             line.client.name,
-            " ".join(
-                [
-                    *(touch.reason for touch in line.touches),
-                    *(
-                        [ngettext("(%(days)d day overdue)", "(%(days)d days overdue)", days) % {"days": days}]
-                        if (days := line.days_overdue)
-                        else []
-                    ),
-                    last_contact_words(line.client, zone=zone),
-                ]
-            ),
+            touch_detail(line, zone=zone),
             reverse("clients:detail", kwargs={"pk": line.client.pk}),
             angel=line.client.is_angel,
         )
         for line in lines
     ]
+
+
+def touch_detail(line: ClientTouches, *, zone: tzinfo) -> str:
+    """The line under the client: every reason, how overdue the first is, then the last contact."""
+    parts = [touch.reason for touch in line.touches]
+    if days := line.days_overdue:
+        parts.append(ngettext("(%(days)d day overdue)", "(%(days)d days overdue)", days) % {"days": days})
+    parts.append(last_contact_words(line.client, zone=zone))
+    return " ".join(parts)
 
 
 def last_contact_words(client: Client, *, zone: tzinfo) -> str:

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from clients.models import Client
 from comms.inbound import receive
@@ -167,8 +168,16 @@ def test_a_client_due_three_ways_is_one_line_of_each_list(owner_client, studio):
     assert "days overdue" in line["detail"]
 
 
-def test_the_journey_in_russian(owner_client, studio, emailed):
+@pytest.fixture
+def in_russian(owner_client):
+    """The freelancer's language cookie set to Russian; the test thread's language put back afterwards."""
     owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+    yield owner_client
+    translation.deactivate()
+
+
+def test_the_journey_in_russian(in_russian, studio, emailed):
+    owner_client = in_russian
     with time_machine.travel(DECEMBER, tick=False):
         pages = {name: html(owner_client, name) for name in PAGES}
         detail = html(owner_client, "clients:detail", emailed.pk)
