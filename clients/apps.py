@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class ClientsConfig(AppConfig):
     name = "clients"
+
+    def ready(self) -> None:
+        from clients.services import on_interaction_recorded
+        from crm.signals import interaction_recorded
+
+        interaction_recorded.connect(on_interaction_recorded, dispatch_uid="clients.last_contact")

@@ -2,7 +2,12 @@
 
 The clock counts from the latest interaction of ANY kind (a touchpoint, a message, a
 call), not only from the last touchpoint: writing to a client this week means they are
-not forgotten. A client never contacted counts from when they became a client.
+not forgotten. It never counts from before the client was added to Rapport, so a client
+added today is not overdue today, whatever their "client since" says (that date only
+gives the anniversary and the card). The yearly card goes to the clients who were clients
+before the card month began (``client_since``, else the day they were added): one that
+became a client during it waits for next year's. The card is due all that month and is
+never "overdue" within it.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class ClientClock:
     last_interaction_on: date | None
     client_since: date | None
     card_sent_this_year: bool = False
+    added_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +71,20 @@ class TouchDue:
 
 
 def next_touch_on(clock: ClientClock, cadence: Cadence) -> date | None:
-    """The day the next touchpoint is due; None when there is nothing to count from."""
-    start = clock.last_interaction_on or clock.client_since
-    if start is None:
+    """The day the next touchpoint is due: a cadence after the last contact, or after the day the client was
+    added if that is later; None when there is nothing to count from."""
+    known = [day for day in (clock.last_interaction_on, clock.added_on) if day is not None]
+    if not known:
         return None
+    start = max(known)
     return start + timedelta(days=cadence.angel_days if clock.is_angel else cadence.regular_days)
+
+
+def gets_yearly_card(clock: ClientClock, *, today: date, cadence: Cadence) -> bool:
+    """In the card month, for a client without this year's card who was a client before the month began."""
+    if today.month != cadence.card_month or clock.card_sent_this_year:
+        return False
+    return clock.client_since is None or clock.client_since < today.replace(day=1)
 
 
 def anniversary_on(since: date, year: int) -> date:
@@ -97,9 +112,9 @@ def touches_due(clocks: Iterable[ClientClock], *, today: date, cadence: Cadence)
         if next_on is not None and next_on <= today:
             kind = DueKind.PERSONAL if clock.is_angel else DueKind.CHECK_IN
             due.append(TouchDue(clock.client_id, kind, next_on, (today - next_on).days))
-        if today.month == cadence.card_month and not clock.card_sent_this_year:
-            first_of_month = today.replace(day=1)
-            due.append(TouchDue(clock.client_id, DueKind.YEARLY_CARD, first_of_month, (today - first_of_month).days))
+        if gets_yearly_card(clock, today=today, cadence=cadence):
+            # Due all month, never overdue within it: a card on the 20th is on time.
+            due.append(TouchDue(clock.client_id, DueKind.YEARLY_CARD, today.replace(day=1), 0))
         if clock.client_since is not None and clock.client_since.year < today.year:
             anniversary = anniversary_on(clock.client_since, today.year)
             if today <= anniversary <= today + timedelta(days=cadence.anniversary_lead_days):

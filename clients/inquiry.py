@@ -13,7 +13,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Contact
-from clients.services import client_touch
 from comms.conversation import record_message
 from comms.models import Message
 from crm.dates import long_date
@@ -80,7 +79,6 @@ def lead_create_from_inquiry(
             from_name=name,
             text=_inquiry_text(name=name, email=email, company=company, phone=phone, budget=budget, message=message),
         )
-        client_touch(client=client, at=received_at)
 
     context = {
         "name": name,

@@ -87,7 +87,8 @@ class Client(models.Model):
     tier = models.CharField(max_length=10, choices=Tier, default=Tier.REGULAR)
     tier_pin = models.CharField(_("tier"), max_length=10, choices=Pin, blank=True, default=Pin.AUTO)
     tier_reason = models.CharField(max_length=200, blank=True)
-    # The latest interaction of any kind (touchpoint, payment, message, call): the cadence clock.
+    # The last contact (R14): the latest interaction of any kind, written by every path through
+    # ``crm.signals.interaction_recorded`` (mail in or out, portal, calls) and by touchpoints; the cadence clock.
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     # Stored forms of two pure rules, so Today reads them through an index whatever the studio's size;
     # the rules stay the authority and their sweeps set these right again (see their modules).

@@ -214,7 +214,8 @@ def touch_rows(*, studio: Studio, today: date) -> TouchRows:
     """The SQL twin of ``cadence.touches_due`` over the studio's clients, one query per kind.
 
     Check-ins and personal touches read the stored ``next_touch_on`` (``clients.touch_clock``) through
-    its index; cards are the clients without a card logged this year, in the card month only;
+    its index; cards are the clients since before the card month (``client_since``, else the day they
+    were added) without a card logged this year, in the card month only;
     anniversaries compare month and day of ``client_since`` (else the local creation date) with the
     days ahead in native SQL (SQLite converts time zones in Python: only for the few undated rows
     created near those days).
@@ -227,7 +228,10 @@ def touch_rows(*, studio: Studio, today: date) -> TouchRows:
         carded = Touchpoint.objects.filter(
             client=OuterRef("pk"), kind=Touchpoint.Kind.CARD, happened_on__year=today.year
         )
-        cards = clients.exclude(Exists(carded)).order_by("pk")
+        first_of_month = today.replace(day=1)
+        month_began = datetime.combine(first_of_month, datetime.min.time(), tzinfo=studio.zoneinfo)
+        before_the_month = Q(client_since__lt=first_of_month) | Q(client_since__isnull=True, created_at__lt=month_began)
+        cards = clients.filter(before_the_month).exclude(Exists(carded)).order_by("pk")
     anniversaries = None
     if window := anniversary_window(today, cadence):
         wanted = month_days(window, year=today.year)
@@ -267,17 +271,55 @@ def touchpoints_due(*, studio: Studio, today: date, limit: int | None = None) ->
         due.append((TouchDue(client.pk, kind, client.next_touch_on, (today - client.next_touch_on).days), client))
     if rows.cards is not None:
         first_of_month = today.replace(day=1)
-        days_overdue = (today - first_of_month).days
-        due += [
-            (TouchDue(client.pk, DueKind.YEARLY_CARD, first_of_month, days_overdue), client)
-            for client in sliced(rows.cards)
-        ]
+        due += [(TouchDue(client.pk, DueKind.YEARLY_CARD, first_of_month, 0), client) for client in sliced(rows.cards)]
     if rows.anniversaries is not None:
         for client in sliced(rows.anniversaries):
             since = client.client_since or client.created_at.astimezone(zone).date()
             due.append((TouchDue(client.pk, DueKind.ANNIVERSARY, anniversary_on(since, today.year), 0), client))
     due.sort(key=lambda pair: due_order(pair[0]))
     return due if limit is None else due[:limit]
+
+
+def due_clients(rows: TouchRows) -> QuerySet[Client]:
+    """The distinct clients due a touch of any kind: count them, a client due twice is one client."""
+    condition = Q()
+    for kind_rows in rows.all():
+        condition |= Q(pk__in=kind_rows.order_by().values("pk"))
+    return Client.objects.filter(condition)
+
+
+@dataclass(frozen=True)
+class ClientTouches:
+    """One client due one or more touches (a check-in and the yearly card), most overdue first."""
+
+    client: Client
+    touches: list[TouchDue]
+
+    @property
+    def days_overdue(self) -> int:
+        return self.touches[0].days_overdue
+
+
+def touches_by_client(pairs: list[tuple[TouchDue, Client]], *, limit: int | None = None) -> list[ClientTouches]:
+    """``touchpoints_due``'s pairs folded to one line per client, in the order of each client's first."""
+    by_client: dict[int, ClientTouches] = {}
+    for touch, client in pairs:
+        if client.pk in by_client:
+            by_client[client.pk].touches.append(touch)
+        else:
+            by_client[client.pk] = ClientTouches(client, [touch])
+    lines = list(by_client.values())
+    return lines if limit is None else lines[:limit]
+
+
+def clients_due(*, studio: Studio, today: date, limit: int | None = None) -> list[ClientTouches]:
+    """Who to get in touch with, one line per client, most overdue first (the Stay in touch list, Today).
+
+    A client is due at most one touch of each kind, so ``limit`` times the kinds are enough pairs
+    to fill ``limit`` lines.
+    """
+    pairs_limit = None if limit is None else limit * len(DueKind)
+    return touches_by_client(touchpoints_due(studio=studio, today=today, limit=pairs_limit), limit=limit)
 
 
 def past_clients_to_call(*, studio: Studio) -> QuerySet[Client]:

@@ -146,17 +146,31 @@ def client_restore(*, client: Client) -> None:
     client.save(update_fields=["archived_at"])
 
 
-def client_touch(*, client: Client, at: datetime) -> None:
-    """Record an interaction at `at`: the staying-in-touch clock restarts from the latest one.
+def interaction_record(*, studio: Studio, client_id: int, at: datetime) -> bool:
+    """Store an interaction at ``at`` as the client's last contact, unless a later one is stored already.
 
     Conditional UPDATE, so an older interaction logged late never moves the clock back; the same
-    statement stores the next touch it implies (``clients.touch_clock``).
+    statement stores the next touch it implies (``clients.touch_clock``). True when it moved.
     """
-    Client.objects.filter(pk=client.pk).filter(
-        Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=at)
-    ).update(last_interaction_at=at, next_touch_on=next_touch_after_interaction(client.studio, at))
+    if at.tzinfo is None:
+        raise ValueError("at must be an aware datetime.")
+    return bool(
+        Client.objects.filter(pk=client_id, studio=studio)
+        .filter(Q(last_interaction_at__isnull=True) | Q(last_interaction_at__lt=at))
+        .update(last_interaction_at=at, next_touch_on=next_touch_after_interaction(studio, at))
+    )
+
+
+def client_touch(*, client: Client, at: datetime) -> None:
+    """Record an interaction at ``at`` with ``client`` (``interaction_record``), the instance kept in step."""
+    interaction_record(studio=client.studio, client_id=client.pk, at=at)
     if client.last_interaction_at is None or client.last_interaction_at < at:
         client.last_interaction_at = at
+
+
+def on_interaction_recorded(sender: object, *, studio: Studio, client_id: int, at: datetime, **kwargs: object) -> None:
+    """Receiver for ``crm.signals.interaction_recorded``: the one stored last contact follows every path."""
+    interaction_record(studio=studio, client_id=client_id, at=at)
 
 
 def touchpoint_create(

@@ -3,7 +3,7 @@
 Today and the sweeps read who is due a personal touch or a check-in through the (studio,
 next_touch_on) index instead of running the rule over every client. The pure rule stays the
 authority: this module only stores its answer. It depends on the client's tier, latest interaction,
-``client_since`` (else when the client was created, as a local date) and on the studio's cadences
+when the client was created (as a local date) and on the studio's cadences
 and time zone, so every write of one of those calls ``refresh_next_touch``; the nightly tier
 recompute and the weekly touchpoints sweep refresh the whole studio, which heals anything missed.
 """
@@ -11,10 +11,10 @@ recompute and the weekly touchpoints sweep refresh the whole studio, which heals
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, DateField, Value, When
+from django.db.models import Case, DateField, F, Value, When
 
 from clients.cadence import Cadence, ClientClock, next_touch_on
 from clients.models import Client
@@ -37,13 +37,16 @@ def clock_of(
     *, client_id: int, tier: str, last_interaction_at: datetime | None, client_since: date | None,
     created_at: datetime | None, zone: ZoneInfo, card_sent_this_year: bool = False,
 ) -> ClientClock:  # fmt: skip
-    """The rule's view of one client: its dates as local dates of the studio, never contacted = since."""
+    """The rule's view of one client: its dates as local dates of the studio; the anniversary counts from
+    ``client_since``, else from when the client was added."""
+    added_on = local_date(created_at, zone)
     return ClientClock(
         client_id=client_id,
         is_angel=tier == Client.Tier.ANGEL,
         last_interaction_on=local_date(last_interaction_at, zone),
-        client_since=client_since or local_date(created_at, zone),
+        client_since=client_since or added_on,
         card_sent_this_year=card_sent_this_year,
+        added_on=added_on,
     )
 
 
@@ -63,7 +66,8 @@ def next_touch_after_interaction(studio: Studio, at: datetime) -> Case:
     """``next_touch_on`` once the latest interaction is ``at``, as SQL picking the rule's answer by tier.
 
     For the UPDATE that moves ``last_interaction_at``: both columns change in one statement, so no
-    concurrent write can pair the new interaction with a stale clock.
+    concurrent write can pair the new interaction with a stale clock. A client added after ``at``'s
+    local day keeps its clock: it counts from the later day it was added.
     """
     zone, cadence = studio.zoneinfo, studio_cadence(studio)
 
@@ -71,7 +75,9 @@ def next_touch_after_interaction(studio: Studio, at: datetime) -> Case:
         clock = clock_of(client_id=0, tier=tier, last_interaction_at=at, client_since=None, created_at=None, zone=zone)
         return next_touch_on(clock, cadence)
 
+    day_after = datetime.combine(at.astimezone(zone).date() + timedelta(days=1), time(), tzinfo=zone)
     return Case(
+        When(created_at__gte=day_after, then=F("next_touch_on")),
         When(tier=Client.Tier.ANGEL, then=Value(answer(Client.Tier.ANGEL))),
         default=Value(answer(Client.Tier.REGULAR)),
         output_field=DateField(),

@@ -13,6 +13,7 @@ from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, Touchpo
 from clients.models import Client, Contact, Tag
 from comms.compose import recent_mail
 from crm.access import get_for_member, safe_next, scoped, studio_required
+from crm.dates import day_date, month_name
 from projects import portal_links
 from projects.models import Project
 from projects.services import deposit_complete
@@ -80,11 +81,15 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_member(request, Client.objects.select_related("referred_by"), pk=pk)
     today = _local_today(request)
+    in_touch = client.archived_at is None and client.status in selectors.IN_TOUCH_STATUSES
+    next_touch = client.next_touch_on if in_touch else None
     return render(
         request,
         "clients/detail.html",
         {
             "client": client,
+            "next_touch_day": day_date(next_touch) if next_touch else "",
+            "touch_due": next_touch is not None and next_touch <= today,
             "contacts": portal_links.with_live_links(client.contacts.all()),
             "tags": client.tags.all(),
             "projects": client.projects.order_by("-created_at", "-pk"),
@@ -199,7 +204,8 @@ def touchpoints(request: HttpRequest) -> HttpResponse:
         request,
         "clients/touchpoints.html",
         {
-            "due": selectors.touchpoints_due(studio=request.studio, today=today),
+            "due": selectors.clients_due(studio=request.studio, today=today),
+            "card_month": month_name(request.studio.yearly_card_month),
             "past_clients": selectors.past_clients_to_call(studio=request.studio),
             "today": today,
         },

@@ -22,7 +22,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Contact
-from clients.services import client_touch
 from clients.touch_clock import refresh_next_touch
 from comms import coach, drafts, email_templates, outbox, scheduling
 from comms.conversation import assign_client, client_for_address, record_message, reply_due
@@ -770,5 +769,4 @@ def log_interaction(
         channel=channel,
         logged_by=user,
     )
-    client_touch(client=client, at=when)
     return message

@@ -18,6 +18,7 @@ from django.db.models.functions import Lower
 from clients.models import Contact
 from comms.models import Commitment, Message, Thread
 from comms.sla import due_at
+from crm.signals import interaction_recorded
 from projects.friday_cover import note_outbound
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from crm.models import Studio
 
 # Outbox kinds written by Rapport on its own, not by the freelancer: they are logged (the Friday rule
-# counts any mail sent to the client) but they answer nobody, so they stop no clock.
+# counts any mail sent to the client) but they answer nobody, so they stop no clock, and they are no
+# contact for staying in touch (R14): the Friday update Rapport sends by itself included.
 AUTOMATED_KINDS = frozenset(
     {
         "account", "inquiry-ack", "inquiry-new-lead", "digest", "reminder",
@@ -204,6 +206,7 @@ def record_message(
     logged_by=None,
     stops_clock: bool = True,
     fulfils_commitments: bool = True,
+    personal: bool = True,
 ) -> Message:
     """File a message in its thread (References/In-Reply-To first, normalized subject second).
 
@@ -212,7 +215,9 @@ def record_message(
     messages to a client stop that client's open clocks received before ``sent_at`` (unless
     ``stops_clock`` is False) and fulfil open commitments (unless ``fulfils_commitments`` is False).
     Outbound email covers its recipients' clients for the Friday rule (``projects.friday_cover``).
-    Idempotent on (studio, message_id) when a Message-ID is given: the existing message is returned.
+    A message that counts as contact (``counts_as_contact``; ``personal`` False for mail Rapport wrote
+    on its own) sends ``crm.signals.interaction_recorded``. Idempotent on (studio, message_id) when a
+    Message-ID is given: the existing message is returned.
     """
     if sent_at.tzinfo is None:
         raise ValueError("sent_at must be an aware datetime.")
@@ -259,12 +264,24 @@ def record_message(
                     stop_clocks(studio, message.client, at=sent_at, by=message)
                 if fulfils_commitments:
                     fulfil_commitments(studio, message.client, at=sent_at, by=message)
+            if counts_as_contact(message, personal=personal):
+                interaction_sent(message)
             return message
     except IntegrityError:
         if not message_id:
             raise
         # The same mail delivered twice at once (a webhook retry racing an IMAP poll): keep the first.
         return Message.objects.get(studio=studio, message_id=message_id)
+
+
+def counts_as_contact(message: Message, *, personal: bool = True) -> bool:
+    """R14: mail in, a personal mail out, a portal message, a logged call or meeting count as the client's
+    last contact; auto-replies, bounces, list mail and what Rapport writes on its own do not."""
+    return message.client_id is not None and personal and not message.is_automatic
+
+
+def interaction_sent(message: Message) -> None:
+    interaction_recorded.send(sender=Message, studio=message.studio, client_id=message.client_id, at=message.sent_at)
 
 
 def _file_in_thread(message: Message) -> Message:
@@ -330,6 +347,7 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
         project=email.project,
         stops_clock=email.kind not in AUTOMATED_KINDS,
         fulfils_commitments=email.kind in ANSWER_KINDS,
+        personal=email.kind not in AUTOMATED_KINDS,
     )
     email.message = message
     email.save(update_fields=["message"])
@@ -371,4 +389,6 @@ def assign_client(message: Message, client: Client) -> Message:
             if answered is not None:
                 message.replied_at, message.replied_by = answered.sent_at, answered
             message.save(update_fields=["needs_reply", "reply_due_at", "reply_warn_at", "replied_at", "replied_by"])
+        if counts_as_contact(message):
+            interaction_sent(message)
     return message

@@ -5,7 +5,7 @@ Babel's CLDR data in their own order and grammar ("пятница, 4 декаб�
 ``language=`` (e.g. the client's) to write in a language other than the active one.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -22,6 +22,7 @@ MONTH_NAMES = (
 LONG_PATTERN = "EEEE, d MMMM y"
 LONG_PATTERN_NO_YEAR = "EEEE, d MMMM"
 SHORT_PATTERN = "EEE, d MMM"
+DAY_PATTERN = "d MMMM y"
 
 
 def babel_locale(language: str | None) -> Locale | None:
@@ -48,6 +49,18 @@ def long_datetime(at: datetime, *, with_year: bool = True, language: str | None 
     """A wall-clock moment (already in the reader's zone): "Sunday 6 December 2026, 10:00"; in Russian
     "воскресенье, 6 декабря 2026, 10:00"."""
     return f"{long_date(at.date(), with_year=with_year, language=language)}, {at:%H:%M}"
+
+
+def day_date(day: date, *, language: str | None = None) -> str:
+    """`date(2026, 12, 4)` → "4 December 2026"; in Russian "4 декабря 2026"."""
+    if locale := babel_locale(language):
+        return format_date(day, DAY_PATTERN, locale=locale)
+    return f"{day.day} {MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+def last_contact_day(at: datetime | None, zone: tzinfo) -> str:
+    """A client's last contact as every page writes it: its local day ("4 December 2026"), "" when never."""
+    return day_date(at.astimezone(zone).date()) if at else ""
 
 
 def short_date(day: date, *, language: str | None = None) -> str:

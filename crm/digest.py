@@ -25,7 +25,7 @@ number of queries per studio due (about ten), whatever the data stored.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -34,13 +34,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from clients.cadence import TouchDue
 from clients.models import Client
-from clients.selectors import touchpoints_due
+from clients.selectors import ClientTouches, clients_due
 from comms.compose import format_duration
 from comms.models import Commitment, Message, OutboxEmail
 from comms.outbox import FREELANCER_KINDS
-from crm.dates import long_date, short_date
+from crm.dates import last_contact_day, long_date, short_date
 from crm.models import Studio
 from crm.money import format_money
 from crm.sweeps import (
@@ -321,24 +320,35 @@ def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LI
 
 
 def touchpoints(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
-    return touchpoint_items(touchpoints_due(studio=studio, today=today, limit=limit))
+    return touchpoint_items(clients_due(studio=studio, today=today, limit=limit), zone=studio.zoneinfo)
 
 
-def touchpoint_items(dues: Iterable[tuple[TouchDue, Client]]) -> list[dict[str, Any]]:
-    """The lines for touchpoints already computed (``clients.selectors.touchpoints_due``)."""
+def touchpoint_items(lines: Iterable[ClientTouches], *, zone: tzinfo) -> list[dict[str, Any]]:
+    """One line per client due a touch (``clients.selectors.clients_due``): its reasons and last contact."""
     return [
         item(
-            client.name,
-            due.reason
-            if not due.days_overdue
-            else f"{due.reason} "
-            + ngettext("(%(days)d day overdue)", "(%(days)d days overdue)", due.days_overdue)
-            % {"days": due.days_overdue},
-            reverse("clients:detail", kwargs={"pk": client.pk}),
-            angel=client.is_angel,
+            line.client.name,
+            touch_detail(line, zone=zone),
+            reverse("clients:detail", kwargs={"pk": line.client.pk}),
+            angel=line.client.is_angel,
         )
-        for due, client in dues
+        for line in lines
     ]
+
+
+def touch_detail(line: ClientTouches, *, zone: tzinfo) -> str:
+    """The line under the client: every reason, how overdue the first is, then the last contact."""
+    parts = [touch.reason for touch in line.touches]
+    if days := line.days_overdue:
+        parts.append(ngettext("(%(days)d day overdue)", "(%(days)d days overdue)", days) % {"days": days})
+    parts.append(last_contact_words(line.client, zone=zone))
+    return " ".join(parts)
+
+
+def last_contact_words(client: Client, *, zone: tzinfo) -> str:
+    if day := last_contact_day(client.last_interaction_at, zone):
+        return _("Last contact: %(day)s.") % {"day": day}
+    return _("Last contact: never.")
 
 
 def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from clients.selectors import touch_rows, touchpoints_due
+from clients.selectors import clients_due, due_clients, touch_rows
 from comms.compose import format_duration, inbox_rows
 from comms.models import Message, OutboxEmail
 from comms.outbox import FREELANCER_KINDS
@@ -155,8 +155,6 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
     projects, milestones = digest.deadline_rows(studio, today=today)
     start, end = day_bounds(today, studio.zoneinfo)
     week = week_bounds(now, studio.zoneinfo)
-    touch_kinds = touch_rows(studio=studio, today=today).all()
-    touches = {f"touches_{index}": counted(rows) for index, rows in enumerate(touch_kinds)}
     row = (
         Studio.objects.filter(pk=studio.pk)
         .values(
@@ -175,7 +173,7 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
             deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
             unmatched=counted(inbox_rows(studio, "unmatched")),
             activity=counted(unseen_activity_rows(studio), capped=False),
-            **touches,
+            touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
         )
         .get()
     )
@@ -183,7 +181,6 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
     row["deadlines_alarm"] = row.pop("project_deadlines_alarm") + row.pop("milestones_alarm")
     row["steps_alarm"] = row["steps"]  # every one of them is late
     row["friday_alarm"] = row["friday"] if today > week.friday else 0  # Friday is over: every one is late
-    row["touchpoints"] = sum(row.pop(key) for key in touches)  # items, not clients: a check-in and a card are two
     return row
 
 
@@ -368,6 +365,8 @@ def today_board(studio: Studio, now: datetime) -> TodayBoard:
         "deposits": digest.deposits_awaited(studio, today=today, limit=SHOWN),
         "unmatched": unmatched_mail(studio),
         "activity": portal_news(studio, now=now),
-        "touchpoints": digest.touchpoint_items(touchpoints_due(studio=studio, today=today, limit=SHOWN)),
+        "touchpoints": digest.touchpoint_items(
+            clients_due(studio=studio, today=today, limit=SHOWN), zone=studio.zoneinfo
+        ),
     }
     return TodayBoard(sections=[live[key] if key in live else section(key, lines[key], counts) for key in SECTIONS])

@@ -34,6 +34,7 @@ from crm import workhours
 from crm.dates import long_datetime
 from crm.mail import studio_email_send
 from crm.models import Studio
+from crm.signals import interaction_recorded
 from crm.sweeps import freelancer_addresses, next_working_time
 from projects.models import Call
 
@@ -330,7 +331,8 @@ def book_call(
     """Book a call at ``starts_at`` and send both sides an invitation; raises ``CallError``/``SlotTaken``.
 
     Checks and booking happen under a lock on the studio row, so of two people booking the same
-    slot at once exactly one gets it. The invitations are queued in the same transaction.
+    slot at once exactly one gets it. The invitations are queued in the same transaction, and the
+    client's last contact (``crm.signals.interaction_recorded``) moves to ``now``.
     """
     now = now or timezone.now()
     topic = _valid_topic(topic)
@@ -359,6 +361,8 @@ def book_call(
         call.studio = studio
         call.client = client
         _send_invitations(call, action="booked", by=booked_by, now=now)
+        # Booking is itself contact with the client (R14), whoever booked it; counted when it is booked.
+        interaction_recorded.send(sender=Call, studio=studio, client_id=client.pk, at=now)
     return call
 
 

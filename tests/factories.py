@@ -56,6 +56,22 @@ class ClientFactory(DjangoModelFactory):
     status = Client.Status.ACTIVE
 
     @factory.post_generation
+    def added_at(client: Client, create: bool, extracted: object, **kwargs: object) -> None:
+        """``ClientFactory(added_at=…)``: when the client was added (``created_at`` is set on insert).
+
+        By default a client contacted before the test's clock was added by that contact at the latest,
+        as in life: the stay-in-touch clock never counts from before the client was added.
+        """
+        if not create:
+            return
+        added = extracted
+        if added is None and client.last_interaction_at is not None and client.last_interaction_at < client.created_at:
+            added = client.last_interaction_at
+        if added is not None:
+            Client.objects.filter(pk=client.pk).update(created_at=added)
+            client.created_at = added
+
+    @factory.post_generation
     def stored_clock(client: Client, create: bool, extracted: object, **kwargs: object) -> None:
         """``next_touch_on`` as the app's write paths store it, whatever dates the test gave."""
         if create:

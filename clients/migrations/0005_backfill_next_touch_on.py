@@ -40,6 +40,7 @@ def fill_next_touch_on(apps, schema_editor):
                 else None,
                 client_since=client.client_since
                 or (client.created_at.astimezone(zone).date() if client.created_at else None),
+                added_on=client.created_at.astimezone(zone).date() if client.created_at else None,
             )
             wanted = next_touch_on(clock, cadence)
             if wanted != client.next_touch_on:

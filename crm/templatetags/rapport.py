@@ -1,10 +1,13 @@
 from datetime import date, datetime
+from typing import Any
 
 from django import template
 from django.conf import settings
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
-from crm.dates import long_date, long_datetime
+from crm.dates import last_contact_day, long_date, long_datetime
 from crm.money import format_money
 
 register = template.Library()
@@ -48,3 +51,19 @@ def long_datetime_filter(value: datetime | None, arg: str = "") -> str:
     if value is None or value == "":
         return ""
     return long_datetime(_local(value), with_year=arg != "no_year")
+
+
+@register.filter
+def last_contact(client: Any, studio: Any) -> str:
+    """`{{ client|last_contact:studio }}`: the client's stored last contact, as its local day or "never".
+
+    Every page that shows it goes through here, so they all say the same thing.
+    """
+    at = client.last_interaction_at
+    if at is None:
+        return format_html('<span class="last-contact text-body-secondary">{}</span>', _("never"))
+    zone = studio.zoneinfo
+    return format_html(
+        '<time class="last-contact" datetime="{}">{}</time>', at.astimezone(zone).date().isoformat(),
+        last_contact_day(at, zone),
+    )  # fmt: skip

@@ -40,16 +40,33 @@ def test_the_clock_counts_from_the_latest_interaction_of_any_kind():
     assert touches_due([quiet_since_touchpoint_but_emailed], today=TODAY, cadence=CADENCE) == []
 
 
-def test_a_client_never_contacted_counts_from_client_since_and_nothing_else_is_due():
-    assert next_touch_on(clock(since=date(2026, 1, 1)), CADENCE) == date(2026, 6, 30)
+def test_a_client_never_contacted_counts_from_the_day_they_were_added_not_from_client_since():
+    assert next_touch_on(ClientClock(1, False, None, date(2019, 1, 1), added_on=date(2026, 1, 1)), CADENCE) == date(
+        2026, 6, 30
+    )
+    assert next_touch_on(clock(since=date(2026, 1, 1)), CADENCE) is None
     assert next_touch_on(clock(), CADENCE) is None
 
 
-def test_the_yearly_card_is_due_all_month_until_one_is_sent():
+def test_contact_from_before_the_client_was_added_counts_from_the_day_they_were_added():
+    early_mail = ClientClock(1, False, date(2026, 3, 1), None, added_on=date(2026, 11, 22))
+    assert next_touch_on(early_mail, CADENCE) == date(2026, 11, 22) + (date(2026, 6, 30) - date(2026, 1, 1))
+    assert touches_due([early_mail], today=TODAY, cadence=CADENCE) == []
+
+
+def test_the_yearly_card_goes_to_clients_since_before_the_card_month():
+    december = date(2026, 12, 10)
+    since_november = ClientClock(1, False, december, date(2026, 11, 30), added_on=date(2026, 12, 2))
+    since_december = ClientClock(2, False, december, date(2026, 12, 1), added_on=date(2026, 12, 1))
+    due = touches_due([since_november, since_december], today=december, cadence=CADENCE)
+    assert kinds(due) == [(1, DueKind.YEARLY_CARD)]
+
+
+def test_the_yearly_card_is_due_all_month_until_one_is_sent_and_never_overdue_within_it():
     december = date(2026, 12, 10)
     due = touches_due([clock(1, last=december), clock(2, last=december, carded=True)], today=december, cadence=CADENCE)
     assert kinds(due) == [(1, DueKind.YEARLY_CARD)]
-    assert due[0].days_overdue == 9
+    assert (due[0].due_on, due[0].days_overdue) == (date(2026, 12, 1), 0)
     assert touches_due([clock(1, last=TODAY)], today=TODAY, cadence=CADENCE) == []
 
 

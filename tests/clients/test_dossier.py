@@ -238,7 +238,9 @@ def test_lists_never_show_another_studios_clients(charlie_client: Browser, acme)
 
 @time_machine.travel(NOW, tick=False)
 def test_today_lists_the_clients_due_a_touchpoint(owner_client: Browser, studio):
-    silent = ClientFactory(studio=studio, name="Silent Angel", tier=Client.Tier.ANGEL)
+    silent = ClientFactory(
+        studio=studio, name="Silent Angel", tier=Client.Tier.ANGEL, added_at=datetime(2026, 1, 5, tzinfo=UTC)
+    )
     client_touch(client=silent, at=datetime(2026, 6, 1, tzinfo=UTC))
     recent = ClientFactory(studio=studio, name="Recent Regular")
     client_touch(client=recent, at=datetime(2026, 11, 1, tzinfo=UTC))

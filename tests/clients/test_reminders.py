@@ -211,12 +211,14 @@ CARD_DAY = local(BERLIN, 2026, 12, 1, 8, 0)  # Tuesday 1 December 2026, card mon
 
 @pytest.fixture
 def card_clients(studio):
-    recent = last_seen(date(2026, 11, 1))
+    recent, added = last_seen(date(2026, 11, 1)), last_seen(date(2025, 6, 1))
     clients = {
-        "regular": ClientFactory(studio=studio, name="Bolt", last_interaction_at=recent),
-        "angel": ClientFactory(studio=studio, name="Zephyr", tier=Client.Tier.ANGEL, last_interaction_at=recent),
-        "past": ClientFactory(studio=studio, name="Acme", status="past", last_interaction_at=recent),
-        "carded": ClientFactory(studio=studio, name="Carded", last_interaction_at=recent),
+        "regular": ClientFactory(studio=studio, name="Bolt", last_interaction_at=recent, added_at=added),
+        "angel": ClientFactory(
+            studio=studio, name="Zephyr", tier=Client.Tier.ANGEL, last_interaction_at=recent, added_at=added
+        ),
+        "past": ClientFactory(studio=studio, name="Acme", status="past", last_interaction_at=recent, added_at=added),
+        "carded": ClientFactory(studio=studio, name="Carded", last_interaction_at=recent, added_at=added),
     }
     ContactFactory(client=clients["angel"], name="Zoe Zephyr", email="zoe@zephyr.example", is_primary=True)
     TouchpointFactory(client=clients["carded"], kind=Touchpoint.Kind.CARD, happened_on=date(2026, 1, 10))

@@ -5,6 +5,7 @@ The SQL must say exactly what the pure rule (``clients.cadence.touches_due``) sa
 
 import importlib
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,6 +29,7 @@ from crm.today import SHOWN, section_counts, today_board
 from tests.factories import ClientFactory, PaymentFactory, TouchpointFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
+ADDED = datetime(2019, 6, 15, 12, tzinfo=UTC)  # the fixture's clients were added long before its dates
 
 
 def at(day: date, hour: int = 12, tz: ZoneInfo = BERLIN) -> datetime:
@@ -60,6 +62,7 @@ def by_the_rule(studio: Studio, today: date) -> list[tuple[int, DueKind, date, i
             else None,
             client_since=client.client_since or client.created_at.astimezone(zone).date(),
             card_sent_this_year=client.pk in carded,
+            added_on=client.created_at.astimezone(zone).date(),
         )
         for client in Client.objects.filter(studio=studio, archived_at__isnull=True, status__in=IN_TOUCH_STATUSES)
     ]
@@ -79,7 +82,7 @@ def by_sql(studio: Studio, today: date, limit: int | None = None) -> list[tuple[
 def varied(studio, other_studio):
     """Angels and regulars, contacted or never, with and without client_since, anniversaries around
     29 February and the turn of the year, cards sent or not, archived clients, leads and past clients."""
-    make = ClientFactory
+    make = partial(ClientFactory, added_at=ADDED)
     clients = {
         "angel_due": make(studio=studio, tier=Client.Tier.ANGEL, last_interaction_at=at(date(2026, 8, 1))),
         "angel_recent": make(studio=studio, tier=Client.Tier.ANGEL, last_interaction_at=at(date(2026, 12, 1))),
@@ -228,7 +231,7 @@ def test_a_tier_change_moves_the_clock(studio):
 
 
 @time_machine.travel(datetime(2026, 11, 25, 10, tzinfo=BERLIN), tick=False)
-def test_editing_client_since_and_creating_a_client_set_the_clock(owner_client, studio):
+def test_creating_a_client_sets_the_clock_and_an_older_client_since_does_not_make_them_overdue(owner_client, studio):
     response = owner_client.post(
         reverse("clients:create"),
         {"name": "Fresh Co", "kind": "company", "status": "active", "language": "en", "difficulty": 0},
@@ -242,7 +245,8 @@ def test_editing_client_since_and_creating_a_client_set_the_clock(owner_client, 
         {"name": "Fresh Co", "kind": "company", "status": "active", "language": "en", "difficulty": 0,
          "client_since": "2025-01-10"},
     )  # fmt: skip
-    assert stored(fresh) == date(2025, 7, 9)
+    assert stored(fresh) == date(2026, 11, 25) + timedelta(days=180)
+    assert touchpoints_due(studio=studio, today=date(2026, 11, 25)) == []
 
 
 def test_a_csv_import_sets_the_clock_of_the_clients_it_creates(studio):
@@ -267,7 +271,9 @@ def test_saving_new_cadences_or_time_zone_moves_every_clock(owner_client, studio
 
 
 def test_the_weekly_touchpoints_sweep_heals_a_clock_a_write_missed(studio, owner):
-    client = ClientFactory(studio=studio, name="Missed Co", last_interaction_at=at(date(2026, 1, 1)))
+    client = ClientFactory(
+        studio=studio, name="Missed Co", last_interaction_at=at(date(2026, 1, 1)), added_at=at(date(2024, 1, 1))
+    )
     Client.objects.filter(pk=client.pk).update(last_interaction_at=at(date(2025, 1, 1)))  # bypassing the services
     monday = datetime(2026, 3, 2, 8, tzinfo=BERLIN)
     SweepSchedule.objects.update(next_run_at=monday)
@@ -304,16 +310,20 @@ def test_the_seeders_leave_every_clock_stored(studio, seeder):
 # --- Today ------------------------------------------------------------------------------------------
 
 
-def test_today_counts_every_item_and_shows_the_first_ones(studio, varied):
+def test_today_counts_every_client_once_and_shows_the_first_ones(studio, varied):
     now = at(date(2026, 12, 24), 10)
     expected = by_the_rule(studio, date(2026, 12, 24))
-    assert len(expected) > SHOWN
-    assert len(expected) > len({pk for pk, *_rest in expected})  # a client due twice counts twice
+    clients_due = list(dict.fromkeys(pk for pk, *_rest in expected))
+    assert len(clients_due) > SHOWN
+    assert len(expected) > len(clients_due)  # a client due twice is one line, counted once
 
-    assert section_counts(studio, now=now)["touchpoints"] == len(expected)
+    assert section_counts(studio, now=now)["touchpoints"] == len(clients_due)
     touchpoints = next(entry for entry in today_board(studio, now).sections if entry.key == "touchpoints")
-    assert touchpoints.count == len(expected)
+    assert touchpoints.count == len(clients_due)
     assert len(touchpoints.items) == SHOWN
+    assert [item["url"] for item in touchpoints.items] == [
+        reverse("clients:detail", kwargs={"pk": pk}) for pk in clients_due[:SHOWN]
+    ]
     assert touchpoints.more
 
 
