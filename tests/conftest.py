@@ -10,6 +10,14 @@ from crm.models import Membership, Studio, User
 from tests.factories import MembershipFactory, StudioFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_shared_cache():
+    """The cache outlives a run (files under var/, or Redis): each run starts from empty counters."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def studio(db) -> Studio:
     return StudioFactory(name="Northlight", slug="northlight", timezone="Europe/Berlin")
