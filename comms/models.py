@@ -265,6 +265,9 @@ class OutboxEmail(models.Model):
     attachments = models.JSONField(
         default=list, blank=True, help_text="Text attachments: [{filename, mimetype, content}], e.g. an .ics invite."
     )
+    sealed = models.TextField(
+        blank=True, help_text="Secrets masked in the text (a portal link's token), encrypted; wiped once sent."
+    )
     send_after = models.DateTimeField(default=timezone.now)
     confirm_before_sending = models.BooleanField(
         default=False, help_text="Cooling off: waits for the freelancer to confirm once more."

@@ -106,6 +106,7 @@ def _issue_and_queue(
         client=client,
         kind=LINK_TEMPLATE,
         language=language,
+        secrets=[token],
     )
     return link, outbox
 

@@ -580,6 +580,7 @@ def survey_invite(project: Project, *, studio: Studio, contact: Contact, now: da
             project=project,
             kind="survey",
             language=survey.language,
+            secrets=[survey.token],
         )
         Survey.objects.filter(pk=survey.pk, invited_at__isnull=True).update(invited_at=now)
     return survey

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from comms.conversation import reply_due
 from comms.models import Message, OutboxEmail
+from comms.outbox import build_message
 from projects import reminders
 from projects.models import PortalActivity, Survey
 from projects.survey import csat_summary, nps, open_follow_up, record_rating
@@ -69,15 +70,18 @@ def test_the_invitation_carries_ten_one_click_ratings_and_the_full_survey(finish
 
     survey = Survey.objects.get(project=finished)
     (email,) = OutboxEmail.objects.all()
+    assert survey.token not in email.text + email.html  # sealed until it leaves
+    message = build_message(email)
+    text, html = message.body, message.alternatives[0][0]
     base = f"{settings.SITE_URL}/survey/{survey.token}/"
     for score in range(1, 11):
-        assert f"{score}: {base}rate/{score}/\n" in email.text
-        assert f'<a href="{base}rate/{score}/"' in email.html
-    assert email.text.count("/rate/") == email.html.count("/rate/") == 10
-    assert f"{base}rate/0/" not in email.text
-    assert f"\n{base}\n" in email.text
-    assert f'<a href="{base}"' in email.html
-    assert '<table role="presentation"' in email.html
+        assert f"{score}: {base}rate/{score}/\n" in text
+        assert f'<a href="{base}rate/{score}/"' in html
+    assert text.count("/rate/") == html.count("/rate/") == 10
+    assert f"{base}rate/0/" not in text
+    assert f"\n{base}\n" in text
+    assert f'<a href="{base}"' in html
+    assert '<table role="presentation"' in html
 
 
 def test_the_survey_is_in_the_clients_language_with_the_studios_questions_frozen(finished, studio):
