@@ -205,6 +205,9 @@ EMAIL_TIMEOUT = 30
 RAPPORT_INBOUND_DOMAIN = env.str("RAPPORT_INBOUND_DOMAIN", default="inbound.localhost").strip().lower()
 # Processed ESP webhook bodies (whole messages, attachments included) are deleted after this many days.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
+# A webhook body still "received" this many minutes after it arrived was stranded (the database went
+# away mid-request): the sweep processes it again, or marks it failed with the reason.
+WEBHOOK_STRANDED_AFTER_MINUTES = env.int("WEBHOOK_STRANDED_AFTER_MINUTES", default=10)
 # Webhooks refuse everything until ANYMAIL_WEBHOOK_SECRET ("user:password", HTTP basic auth) is
 # set; several, comma-separated, are all accepted while an ESP is moved to a new one.
 if isinstance(ANYMAIL.get("WEBHOOK_SECRET"), str) and "," in ANYMAIL["WEBHOOK_SECRET"]:
