@@ -1,5 +1,6 @@
 """The post-project survey (R16): the invitation sweep, one-click ratings, the full survey, follow-ups, figures."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,8 @@ from comms.models import Message, OutboxEmail
 from comms.outbox import build_message
 from projects import reminders
 from projects.models import PortalActivity, Survey
-from projects.survey import csat_summary, nps, open_follow_up, record_rating
+from projects.portal_access import hash_token
+from projects.survey import csat_summary, issue_token, nps, open_follow_up, record_rating
 from projects.survey_forms import SurveyForm
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
 
@@ -70,10 +72,12 @@ def test_the_invitation_carries_ten_one_click_ratings_and_the_full_survey(finish
 
     survey = Survey.objects.get(project=finished)
     (email,) = OutboxEmail.objects.all()
-    assert survey.token not in email.text + email.html  # sealed until it leaves
     message = build_message(email)
     text, html = message.body, message.alternatives[0][0]
-    base = f"{settings.SITE_URL}/survey/{survey.token}/"
+    (token,) = set(re.findall(r"/survey/([^/]+)/", text))
+    assert hash_token(token) == survey.token_hash  # only the hash is stored
+    assert token not in email.text + email.html  # sealed until it leaves
+    base = f"{settings.SITE_URL}/survey/{token}/"
     for score in range(1, 11):
         assert f"{score}: {base}rate/{score}/\n" in text
         assert f'<a href="{base}rate/{score}/"' in html
@@ -173,13 +177,15 @@ def test_survey_invite_due(today, expected):
 
 @pytest.fixture
 def survey(finished, studio):
-    return Survey.objects.create(
+    survey = Survey.objects.create(
         studio=studio,
         project=finished,
         contact=finished.client.contacts.get(is_primary=True),
         invited_at=DUE,
         questions=["What went well?", "What should we change?"],
     )
+    survey.token = issue_token(survey)  # what the invitation's links carry
+    return survey
 
 
 def url(survey: Survey) -> str:
