@@ -422,6 +422,27 @@ def retry_delay(attempts: int) -> timedelta:
     return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
+def outcome_unknown(error: BaseException) -> bool:
+    """True when the email went to the provider and no answer came in time: it may have left.
+
+    A read timeout, not a refused or timed-out connection (nothing was sent then). Client mail in
+    that state waits for the freelancer, like an interrupted send (see ``reclaim_stuck``).
+    """
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import ReadTimeout
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, RequestsConnectionError | ConnectionRefusedError):
+            return False
+        if isinstance(current, ReadTimeout | TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _record_failure(email: OutboxEmail, error: BaseException) -> None:
     """Reschedule with backoff, or fail for good when the error is permanent or attempts are used up."""
     now = timezone.now()
@@ -429,6 +450,16 @@ def _record_failure(email: OutboxEmail, error: BaseException) -> None:
     permanent = isinstance(error, PERMANENT_ERRORS)
     mine = _this_claim(email).filter(status=Status.SENDING)
     settled = {"last_error": description, "claimed_at": None, "send_started_at": None}
+    if not permanent and outcome_unknown(error) and not (email.kind in FREELANCER_KINDS and email.client_id is None):
+        note = (
+            f"The email provider did not answer in time ({description}), so it may or may not have left. Rapport "
+            "will not send it again on its own: if it reached the recipients, mark it as sent; if not, send it "
+            "again; or cancel it."
+        )
+        mine.update(status=Status.NEEDS_ATTENTION, last_error=note, claimed_at=None)
+        email.status, email.last_error, email.claimed_at = Status.NEEDS_ATTENTION, note, None
+        logger.error("Outbox email %s: the email provider did not answer in time; it needs attention.", email.pk)
+        return
     if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         mine.update(status=Status.FAILED, **settled)
         email.status = Status.FAILED
