@@ -19,7 +19,11 @@ Answers, chosen so that the ESP retries only what a retry can fix:
 - 500: anything unexpected (a database outage…): payload ``failed``, the ESP retries later.
   Also, with nothing stored, when the ESP's signing key anymail needs is not configured.
   A retry or a replay of mail already filed is harmless: ``receive`` is idempotent on Message-ID.
-- 413: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (nothing stored).
+- 413: a body over ``INBOUND_MAX_BODY_SIZE`` (``crm.edge``; tracking URLs: ``MAX_REQUEST_BODY_SIZE``),
+  or over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` here (nothing stored).
+
+A body stored but left "received" (the database went away between storing and filing it) is
+processed again by the ``stranded-webhook-payloads`` sweep (``replay_stranded``).
 
 Where an ESP posts the raw message in a form field (Mailgun's "mime" route, SendGrid's raw
 option), ``receive`` gets those bytes unchanged; otherwise it gets anymail's parsed message
