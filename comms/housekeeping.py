@@ -25,3 +25,11 @@ def prune_webhook_payloads(now: datetime) -> int:
     pks = list(old.order_by("received_at").values_list("pk", flat=True)[:PRUNE_BATCH])
     deleted, _ = WebhookPayload.objects.filter(pk__in=pks).delete()
     return deleted
+
+
+@sweep("stranded-webhook-payloads")
+def stranded_webhook_payloads(now: datetime) -> int:
+    """File webhook bodies stored but never processed (the database dropped mid-request), or fail them with why."""
+    from comms.webhooks import replay_stranded
+
+    return replay_stranded(now)

@@ -92,6 +92,14 @@ class WebhookPayload(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.RECEIVED)
     error = models.TextField(blank=True)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    studio = models.ForeignKey(
+        Studio,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The studio its inbound mail is addressed to, once known: its failures show on Mail sources.",
+    )
 
     class Meta:
         ordering = ["-received_at", "-pk"]
@@ -264,6 +272,9 @@ class OutboxEmail(models.Model):
     html = models.TextField(blank=True)
     attachments = models.JSONField(
         default=list, blank=True, help_text="Text attachments: [{filename, mimetype, content}], e.g. an .ics invite."
+    )
+    sealed = models.TextField(
+        blank=True, help_text="Secrets masked in the text (a portal link's token), encrypted; wiped once sent."
     )
     send_after = models.DateTimeField(default=timezone.now)
     confirm_before_sending = models.BooleanField(

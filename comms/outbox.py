@@ -14,6 +14,7 @@ reminders to the freelancer themselves (``FREELANCER_KINDS``) are sent again. Se
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -54,6 +55,7 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (AnymailRecipientsRefused, A
 MAX_ERROR_LENGTH = 2000
 MAX_REFERENCES = 20
 HEADER_NAME = re.compile(r"[!-9;-~]+")
+SEALED_MASK = "••••••••"
 
 FREELANCER_KINDS = frozenset(
     {
@@ -95,8 +97,12 @@ def enqueue(
     headers: Mapping[str, str] | None = None,
     from_email: str | None = None,
     attachments: Sequence[Mapping[str, str]] = (),
+    secrets: Sequence[str] = (),
 ) -> OutboxEmail:
     """Put one email in the outbox and return its row; the only way Rapport sends email.
+
+    ``secrets`` (a portal link's token…) never rest in clear: each is replaced in the subject, text
+    and HTML by a mask and kept sealed (comms.secrets) until the email leaves, then wiped.
 
     With an ``idempotency_key`` already used in this studio, the existing row is returned
     unchanged (so a sweep or a double-click run twice queues one email). ``send_after`` (aware,
@@ -130,6 +136,7 @@ def enqueue(
         "created_by": created_by,
         "attachments": _valid_attachments(attachments),
     }
+    fields.update(seal(secrets, subject=fields["subject"], text=text, html=html))
     _check_lengths(fields)
     if not (fields["to"] or fields["cc"] or fields["bcc"]):
         raise ValueError("An email needs at least one recipient.")
@@ -154,6 +161,34 @@ def enqueue(
     if is_due(email, now):
         transaction.on_commit(kick_delivery)
     return email
+
+
+def sealed_mask(index: int) -> str:
+    """What stands in a stored email for its secret number ``index`` (also what a preview shows)."""
+    return f"{SEALED_MASK}{index + 1}{SEALED_MASK}"
+
+
+def seal(secrets: Sequence[str], *, subject: str, text: str, html: str) -> dict[str, str]:
+    """The row's subject, text and HTML with each secret masked, and ``sealed``: the secrets, encrypted."""
+    from comms.secrets import encrypt
+
+    secrets = [secret for secret in dict.fromkeys(secrets) if secret]
+    if not secrets:
+        return {"subject": subject, "text": text, "html": html, "sealed": ""}
+    for index, secret in enumerate(secrets):
+        subject, text, html = (part.replace(secret, sealed_mask(index)) for part in (subject, text, html))
+    return {"subject": subject, "text": text, "html": html, "sealed": encrypt(json.dumps(secrets))}
+
+
+def unseal(email: OutboxEmail, value: str) -> str:
+    """``value`` (a part of the row) with its masks replaced by the sealed secrets, as it leaves."""
+    from comms.secrets import decrypt
+
+    if not email.sealed or SEALED_MASK not in value:
+        return value
+    for index, secret in enumerate(json.loads(decrypt(email.sealed))):
+        value = value.replace(sealed_mask(index), secret)
+    return value
 
 
 def _valid_attachments(attachments: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
@@ -293,8 +328,8 @@ def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = N
     if email.message_id_header:
         headers["Message-ID"] = email.message_id_header
     message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.text,
+        subject=unseal(email, email.subject),
+        body=unseal(email, email.text),
         from_email=email.from_email,
         to=list(email.to),
         cc=list(email.cc),
@@ -304,7 +339,7 @@ def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = N
         connection=connection,
     )
     if email.html:
-        message.attach_alternative(email.html, "text/html")
+        message.attach_alternative(unseal(email, email.html), "text/html")
     for attachment in email.attachments:
         message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
     return message
@@ -342,11 +377,12 @@ def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = No
     updated = (
         _this_claim(email)
         .filter(status__in=[Status.SENDING, Status.NEEDS_ATTENTION])
-        .update(status=Status.SENT, sent_at=now, esp_message_id=esp_message_id, last_error="")
+        .update(status=Status.SENT, sent_at=now, esp_message_id=esp_message_id, last_error="", sealed="")
     )
     if not updated:
         logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
     email.status, email.sent_at, email.esp_message_id, email.last_error = Status.SENT, now, esp_message_id, ""
+    email.sealed = ""
     _log_in_conversation(email)
     return True
 
@@ -386,6 +422,27 @@ def retry_delay(attempts: int) -> timedelta:
     return RETRY_DELAYS[min(max(attempts, 1), len(RETRY_DELAYS)) - 1]
 
 
+def outcome_unknown(error: BaseException) -> bool:
+    """True when the email went to the provider and no answer came in time: it may have left.
+
+    A read timeout, not a refused or timed-out connection (nothing was sent then). Client mail in
+    that state waits for the freelancer, like an interrupted send (see ``reclaim_stuck``).
+    """
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import ReadTimeout
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, RequestsConnectionError | ConnectionRefusedError):
+            return False
+        if isinstance(current, ReadTimeout | TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _record_failure(email: OutboxEmail, error: BaseException) -> None:
     """Reschedule with backoff, or fail for good when the error is permanent or attempts are used up."""
     now = timezone.now()
@@ -393,6 +450,16 @@ def _record_failure(email: OutboxEmail, error: BaseException) -> None:
     permanent = isinstance(error, PERMANENT_ERRORS)
     mine = _this_claim(email).filter(status=Status.SENDING)
     settled = {"last_error": description, "claimed_at": None, "send_started_at": None}
+    if not permanent and outcome_unknown(error) and not (email.kind in FREELANCER_KINDS and email.client_id is None):
+        note = (
+            f"The email provider did not answer in time ({description}), so it may or may not have left. Rapport "
+            "will not send it again on its own: if it reached the recipients, mark it as sent; if not, send it "
+            "again; or cancel it."
+        )
+        mine.update(status=Status.NEEDS_ATTENTION, last_error=note, claimed_at=None)
+        email.status, email.last_error, email.claimed_at = Status.NEEDS_ATTENTION, note, None
+        logger.error("Outbox email %s: the email provider did not answer in time; it needs attention.", email.pk)
+        return
     if permanent or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         mine.update(status=Status.FAILED, **settled)
         email.status = Status.FAILED
@@ -537,6 +604,7 @@ def mark_sent(email: OutboxEmail) -> bool:
             sent_at=Coalesce(F("send_started_at"), F("claimed_at"), Value(timezone.now())),
             last_error="",
             claimed_at=None,
+            sealed="",
         )
         == 1
     )

@@ -14,11 +14,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from comms.imap import check_connection
-from comms.models import ImapAccount
+from comms.models import ImapAccount, WebhookPayload
 from comms.routing import bcc_address, inbound_address
 from comms.source_forms import ImapAccountForm
 from comms.webhooks import ESPS, webhook_secrets
 from crm.access import owner_required
+
+FAILED_WEBHOOKS_SHOWN = 10
 
 
 @owner_required
@@ -45,6 +47,11 @@ def index(request: HttpRequest) -> HttpResponse:
             "bcc_address": bcc_address(studio),
             "webhooks": webhook_rows(),
             "webhook_secret_set": bool(webhook_secrets()),
+            "failed_webhooks": list(
+                WebhookPayload.objects.filter(studio=studio, status=WebhookPayload.Status.FAILED)
+                .only("pk", "esp", "kind", "error", "received_at", "studio_id")
+                .order_by("-received_at", "-pk")[:FAILED_WEBHOOKS_SHOWN]
+            ),
             "pipe_command": f"python manage.py receive_email --studio {studio.slug}",
             "account": account,
             "form": form,

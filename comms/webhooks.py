@@ -19,7 +19,11 @@ Answers, chosen so that the ESP retries only what a retry can fix:
 - 500: anything unexpected (a database outage…): payload ``failed``, the ESP retries later.
   Also, with nothing stored, when the ESP's signing key anymail needs is not configured.
   A retry or a replay of mail already filed is harmless: ``receive`` is idempotent on Message-ID.
-- 413: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (nothing stored).
+- 413: a body over ``INBOUND_MAX_BODY_SIZE`` (``crm.edge``; tracking URLs: ``MAX_REQUEST_BODY_SIZE``),
+  or over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` here (nothing stored).
+
+A body stored but left "received" (the database went away between storing and filing it) is
+processed again by the ``stranded-webhook-payloads`` sweep (``replay_stranded``).
 
 Where an ESP posts the raw message in a form field (Mailgun's "mime" route, SendGrid's raw
 option), ``receive`` gets those bytes unchanged; otherwise it gets anymail's parsed message
@@ -36,6 +40,7 @@ import logging
 import warnings
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -215,6 +220,7 @@ class Outcome:
     ignored: list[str] = field(default_factory=list)  # tracking events for mail we did not send
     unrouted: list[str] = field(default_factory=list)  # inbound mail for an address no studio has
     errors: list[str] = field(default_factory=list)  # inbound mail receive() could not file
+    studio_id: int | None = None  # the studio inbound mail is addressed to
 
 
 _outcome: ContextVar[Outcome | None] = ContextVar("webhook_outcome", default=None)
@@ -352,6 +358,7 @@ def process(payload: WebhookPayload, view: Any, request: HttpRequest) -> HttpRes
         return HttpResponse("Internal error; will be retried.", status=500, content_type="text/plain")
     finally:
         _outcome.reset(token)
+        _note_studio(payload, outcome)
 
     if outcome.errors:
         payload_fail(payload, "; ".join(outcome.errors))
@@ -367,6 +374,18 @@ def process(payload: WebhookPayload, view: Any, request: HttpRequest) -> HttpRes
     WebhookPayload.objects.filter(pk=payload.pk).update(status=WebhookPayload.Status.PROCESSED, error=note)
     payload.status, payload.error = WebhookPayload.Status.PROCESSED, note
     return response
+
+
+def _note_studio(payload: WebhookPayload, outcome: Outcome) -> None:
+    """Link the payload to its studio, so that its failure shows on that studio's Mail sources page."""
+    if outcome.studio_id is None or payload.studio_id == outcome.studio_id:
+        return
+    try:
+        WebhookPayload.objects.filter(pk=payload.pk).update(studio_id=outcome.studio_id)
+    except Exception:  # the database that just failed the payload may be gone: the sweep tries again
+        logger.warning("Webhook payload #%s: could not note its studio", payload.pk, exc_info=True)
+        return
+    payload.studio_id = outcome.studio_id
 
 
 def payload_fail(payload: WebhookPayload, error: str) -> None:
@@ -429,6 +448,8 @@ def on_inbound(sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs:
         if outcome is not None:
             outcome.unrouted.append(reason)
         return
+    if outcome is not None:
+        outcome.studio_id = studio.pk
     try:
         raw = posted_raw_mime(event) or message.as_bytes()
         receive(
@@ -468,6 +489,28 @@ def replay_webhook_payload(payload: WebhookPayload) -> WebhookPayload:
     view.basic_auth = []
     process(payload, view, request)
     return payload
+
+
+def replay_stranded(now: datetime, *, limit: int = 50) -> int:
+    """Process payloads left "received" (the database went away mid-request) for ``WEBHOOK_STRANDED_AFTER_MINUTES``.
+
+    Each ends processed, or failed with the reason (shown on its studio's Mail sources page).
+    Running it twice is harmless: ``receive`` files a message once per Message-ID.
+    """
+    cutoff = now - timedelta(minutes=settings.WEBHOOK_STRANDED_AFTER_MINUTES)
+    stranded = WebhookPayload.objects.filter(status=WebhookPayload.Status.RECEIVED, received_at__lt=cutoff)
+    done = 0
+    for payload in stranded.order_by("received_at", "pk")[:limit]:
+        logger.warning(
+            "Webhook payload #%s (%s %s) was left unprocessed; processing it now", payload.pk, payload.esp, payload.kind
+        )
+        try:
+            replay_webhook_payload(payload)
+        except Exception as exc:
+            logger.exception("Stranded webhook payload #%s could not be processed", payload.pk)
+            payload_fail(payload, f"Left unprocessed, then failed again: {describe_error(exc)}")
+        done += 1
+    return done
 
 
 def _stored_request(payload: WebhookPayload) -> WSGIRequest:

@@ -428,7 +428,7 @@ class Plan:
                 "studio_id": self.studio_id,
                 "project_id": self.id("project", index),
                 "contact_id": self.id("contact", 2 * (index // 4)),
-                "token": f"bench-survey-{index}",
+                "token_hash": hashlib.sha256(f"bench-survey-{index}".encode()).hexdigest(),
                 "invited_at": invited,
                 "rated_at": invited + timedelta(days=1) if rated else None,
                 "answered_at": invited + timedelta(days=1) if rated else None,

@@ -52,11 +52,13 @@ def studio_email_send(
     kind: str | None = None,
     language: str | None = None,
     attachments: Sequence[Mapping[str, str]] = (),
+    secrets: Sequence[str] = (),
 ) -> OutboxEmail:
     """Render a studio email and queue it in the outbox (kind defaults to the template name).
 
     ``language`` (e.g. the client's ``"ru"``) renders the templates in that language; by default
     the active one. ``attachments`` are text files ({filename, mimetype, content}), e.g. an .ics.
+    ``secrets`` (a link's token) are masked in the stored row and sealed until it leaves (see ``enqueue``).
     With an ``idempotency_key`` already used in the studio, nothing new is queued and the
     existing row is returned.
     """
@@ -80,4 +82,5 @@ def studio_email_send(
         client=client,
         project=project,
         attachments=attachments,
+        secrets=secrets,
     )

@@ -64,10 +64,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # REMOTE_ADDR from TRUSTED_PROXY_HEADER, before anything reads it (crm/edge.py).
+    "crm.edge.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # A friendly 413 for a body over its URL's limit, before anything reads it (crm/edge.py).
+    "crm.edge.RequestSizeMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Django's CSRF middleware, which also accepts `Origin: null` on the secret-link pages (see its docstring).
     "crm.middleware.CsrfViewMiddleware",
@@ -140,7 +144,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
+# The client's address is REMOTE_ADDR, which crm.edge sets from TRUSTED_PROXY_HEADER behind a proxy.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
 # --- Internationalisation -------------------------------------------------------
@@ -209,12 +214,19 @@ EMAIL_TIMEOUT = 30
 RAPPORT_INBOUND_DOMAIN = env.str("RAPPORT_INBOUND_DOMAIN", default="inbound.localhost").strip().lower()
 # Processed ESP webhook bodies (whole messages, attachments included) are deleted after this many days.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
+# A webhook body still "received" this many minutes after it arrived was stranded (the database went
+# away mid-request): the sweep processes it again, or marks it failed with the reason.
+WEBHOOK_STRANDED_AFTER_MINUTES = env.int("WEBHOOK_STRANDED_AFTER_MINUTES", default=10)
 # Webhooks refuse everything until ANYMAIL_WEBHOOK_SECRET ("user:password", HTTP basic auth) is
 # set; several, comma-separated, are all accepted while an ESP is moved to a new one.
 if isinstance(ANYMAIL.get("WEBHOOK_SECRET"), str) and "," in ANYMAIL["WEBHOOK_SECRET"]:
     ANYMAIL["WEBHOOK_SECRET"] = [secret.strip() for secret in ANYMAIL["WEBHOOK_SECRET"].split(",") if secret.strip()]
-# ESPs post whole messages (attachments included) in one request: up to 25 MB by default.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=25 * 1024 * 1024)
+# Request bodies (crm/edge.py answers a larger one with 413): Django's 2.5 MB everywhere, except
+# the inbound-mail webhooks, where ESPs post whole messages with attachments: up to 25 MB.
+MAX_REQUEST_BODY_SIZE = env.int("MAX_REQUEST_BODY_SIZE", default=2_621_440)
+INBOUND_MAX_BODY_SIZE = env.int("INBOUND_MAX_BODY_SIZE", default=25 * 1024 * 1024)
+# Django's own check while reading a body: the middleware has already held every other URL to less.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_SIZE, INBOUND_MAX_BODY_SIZE)
 # Key for secrets stored in the database (IMAP passwords). Any long random string; when unset a
 # key is derived from SECRET_KEY. Passwords saved under the derived key stay readable after it is set.
 RAPPORT_ENCRYPTION_KEY = env.str("RAPPORT_ENCRYPTION_KEY", default="")
@@ -267,7 +279,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 HEARTBEAT_STALE_AFTER_SECONDS = env.int("HEARTBEAT_STALE_AFTER_SECONDS", default=300)
 
 # --- Cache (rate limits) ---------------------------------------------------------
-# Shared Redis when set, so limits hold across web processes; else per-process memory.
+# Shared by every process, so that limits hold across gunicorn workers: Redis when set, else
+# files under var/cache with cross-process counters (crm/cache.py; one machine only).
+CACHE_DIR = Path(env.str("RAPPORT_CACHE_DIR", default=str(VAR_DIR / "cache")))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -278,9 +292,20 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "crm.cache.SharedFileCache",
+            "LOCATION": str(CACHE_DIR),
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        }
+    }
 
 # --- Security ---------------------------------------------------------------------
+# Behind a reverse proxy: the header that carries the visitor's address (e.g. X-Forwarded-For or
+# X-Real-IP) and, for X-Forwarded-For, how many proxies append to it. Unset: REMOTE_ADDR as is.
+# Only set it when every request comes through the proxy: a client can send the header too.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="").strip()
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
@@ -314,7 +339,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Portal, survey and password-reset tokens in a path are masked in every line (crm/logmask.py).
+    "filters": {"mask_secrets": {"()": "crm.logmask.SecretMask"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }

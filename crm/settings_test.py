@@ -25,3 +25,6 @@ WHITENOISE_AUTOREFRESH = True
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
 # The outbox worker hands mail to locmem (django.core.mail.outbox, pytest's `mailoutbox`).
 OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The suite's counters stay apart from those of a `make run` in the same worktree.
+if not REDIS_URL:  # noqa: F405
+    CACHES["default"]["LOCATION"] = str(VAR_DIR / "test-cache")  # noqa: F405

@@ -322,6 +322,13 @@ def new_survey_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+def unissued_survey_token_hash() -> str:
+    """A placeholder hash whose token nobody holds: a survey opens by link only once one is issued."""
+    import hashlib
+
+    return hashlib.sha256(new_survey_token().encode()).hexdigest()
+
+
 class Survey(models.Model):
     """The post-project satisfaction survey (R16): invited N days after completion, answered by link.
 
@@ -335,7 +342,8 @@ class Survey(models.Model):
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="survey")
     contact = models.ForeignKey("clients.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    token = models.CharField(max_length=64, unique=True, default=new_survey_token, editable=False)
+    # Only the SHA-256 of the link's token is stored; the token itself leaves in the invitation.
+    token_hash = models.CharField(max_length=64, unique=True, default=unissued_survey_token_hash, editable=False)
     language = models.CharField(max_length=8, default="en")
     invited_at = models.DateTimeField(null=True, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)

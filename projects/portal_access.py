@@ -50,7 +50,7 @@ def issue_link(
 ) -> tuple[PortalLink, str]:
     """A new link for ``contact`` (older links keep working); returns the row and the raw token.
 
-    The raw token exists only in this return value and the email that carries it.
+    The raw token exists only in this return value and, sealed until it leaves, the email that carries it.
     """
     now = now or timezone.now()
     studio: Studio = contact.client.studio

@@ -129,6 +129,7 @@ def _issue_and_queue(
         client=client,
         kind=template,
         language=language,
+        secrets=[token],
     )
     return link, outbox
 

@@ -562,21 +562,23 @@ def survey_invite(project: Project, *, studio: Studio, contact: Contact, now: da
 
     The invitation is in the client's language and carries one rating link per score 1–10.
     """
-    from projects.survey import invitation_context, survey_for_invitation
+    from projects.survey import invitation_context, issue_token, survey_for_invitation
 
     with transaction.atomic():
         survey = survey_for_invitation(project, studio=studio, contact=contact)
+        token = issue_token(survey)
         studio_email_send(
             studio=studio,
             to=[contact.email],
             template="survey",
-            context=invitation_context(survey, first_name=first_name(contact)),
+            context=invitation_context(survey, token=token, first_name=first_name(contact)),
             idempotency_key=survey_key(project.pk),
             send_after=now,
             client=project.client,
             project=project,
             kind="survey",
             language=survey.language,
+            secrets=[token],
         )
         Survey.objects.filter(pk=survey.pk, invited_at__isnull=True).update(invited_at=now)
     return survey

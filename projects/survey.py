@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DateTimeField, F, Value
+from django.db.models import DateTimeField, F, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import translation
@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 
 from comms.conversation import record_message
 from comms.models import Message
-from projects.models import PortalActivity, Survey
+from projects.models import PortalActivity, Survey, new_survey_token
+from projects.portal_access import hash_token
 from projects.portal_activity import record as record_activity
 
 if TYPE_CHECKING:
@@ -72,15 +73,29 @@ def survey_for_invitation(project: Project, *, studio: Studio, contact: Contact)
     return survey
 
 
-def invitation_context(survey: Survey, *, first_name: str) -> dict[str, Any]:
+def issue_token(survey: Survey) -> str:
+    """A new token for ``survey``'s links (older ones stop working); only its SHA-256 is stored."""
+    token = new_survey_token()
+    survey.token_hash = hash_token(token)
+    Survey.objects.filter(pk=survey.pk).update(token_hash=survey.token_hash)
+    return token
+
+
+def find_survey(token: str) -> QuerySet[Survey]:
+    """The survey a link's token opens (empty for an unknown one)."""
+    if not token or len(token) > 100:
+        return Survey.objects.none()
+    return Survey.objects.filter(token_hash=hash_token(token))
+
+
+def invitation_context(survey: Survey, *, token: str, first_name: str) -> dict[str, Any]:
     """The invitation email's context: plain strings, one rating link per score 1–10."""
     return {
         "first_name": first_name,
         "project_title": survey.project.title,
-        "survey_url": _absolute("survey:answer", token=survey.token),
+        "survey_url": _absolute("survey:answer", token=token),
         "rating_links": [
-            {"score": str(score), "url": _absolute("survey:rate", token=survey.token, score=score)}
-            for score in RATING_SCORES
+            {"score": str(score), "url": _absolute("survey:rate", token=token, score=score)} for score in RATING_SCORES
         ],
     }
 

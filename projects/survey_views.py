@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from projects.models import Survey
 from projects.portal_access import with_no_store
-from projects.survey import RATING_SCORES, record_answers, record_rating
+from projects.survey import RATING_SCORES, find_survey, record_answers, record_rating
 from projects.survey_forms import RatingForm, SurveyForm
 
 
@@ -33,7 +33,8 @@ def survey_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, **kwargs: Any) -> HttpResponse:
-        survey = get_object_or_404(Survey.objects.select_related("studio", "project__client", "contact"), token=token)
+        survey = get_object_or_404(find_survey(token).select_related("studio", "project__client", "contact"))
+        survey.url_token = token  # for the page's own links: only the hash is stored
         language = survey.language or settings.LANGUAGE_CODE
         with translation.override(language):
             response = view(request, survey, **kwargs)
@@ -63,7 +64,7 @@ def rate(request: HttpRequest, survey: Survey, score: int) -> HttpResponse:
         form = RatingForm(request.POST)
         if form.is_valid():
             record_rating(survey, form.cleaned_data["csat"], now=timezone.now())
-            return redirect("survey:answer", token=survey.token)
+            return redirect("survey:answer", token=survey.url_token)
     else:
         form = RatingForm(initial={"csat": score})
     return render(request, "projects/survey_rate.html", _context(survey, form=form))
@@ -82,7 +83,7 @@ def answer(request: HttpRequest, survey: Survey) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if not record_answers(survey, form.cleaned_data, now=timezone.now()):
             return _answered(request, survey)  # another tab was quicker: the first answer is kept
-        return redirect("survey:thanks", token=survey.token)
+        return redirect("survey:thanks", token=survey.url_token)
     return render(request, "projects/survey.html", _context(survey, form=form, answered=False))
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
@@ -19,6 +20,12 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_shared_cache():
+    """The cache outlives a run (files under var/, or Redis): each run starts from empty counters."""
+    cache.clear()
 
 
 @pytest.fixture

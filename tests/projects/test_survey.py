@@ -1,5 +1,6 @@
 """The post-project survey (R16): the invitation sweep, one-click ratings, the full survey, follow-ups, figures."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,9 +12,11 @@ from django.urls import reverse
 
 from comms.conversation import reply_due
 from comms.models import Message, OutboxEmail
+from comms.outbox import build_message
 from projects import reminders
 from projects.models import PortalActivity, Survey
-from projects.survey import csat_summary, nps, open_follow_up, record_rating
+from projects.portal_access import hash_token
+from projects.survey import csat_summary, issue_token, nps, open_follow_up, record_rating
 from projects.survey_forms import SurveyForm
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
 
@@ -69,15 +72,20 @@ def test_the_invitation_carries_ten_one_click_ratings_and_the_full_survey(finish
 
     survey = Survey.objects.get(project=finished)
     (email,) = OutboxEmail.objects.all()
-    base = f"{settings.SITE_URL}/survey/{survey.token}/"
+    message = build_message(email)
+    text, html = message.body, message.alternatives[0][0]
+    (token,) = set(re.findall(r"/survey/([^/]+)/", text))
+    assert hash_token(token) == survey.token_hash  # only the hash is stored
+    assert token not in email.text + email.html  # sealed until it leaves
+    base = f"{settings.SITE_URL}/survey/{token}/"
     for score in range(1, 11):
-        assert f"{score}: {base}rate/{score}/\n" in email.text
-        assert f'<a href="{base}rate/{score}/"' in email.html
-    assert email.text.count("/rate/") == email.html.count("/rate/") == 10
-    assert f"{base}rate/0/" not in email.text
-    assert f"\n{base}\n" in email.text
-    assert f'<a href="{base}"' in email.html
-    assert '<table role="presentation"' in email.html
+        assert f"{score}: {base}rate/{score}/\n" in text
+        assert f'<a href="{base}rate/{score}/"' in html
+    assert text.count("/rate/") == html.count("/rate/") == 10
+    assert f"{base}rate/0/" not in text
+    assert f"\n{base}\n" in text
+    assert f'<a href="{base}"' in html
+    assert '<table role="presentation"' in html
 
 
 def test_the_survey_is_in_the_clients_language_with_the_studios_questions_frozen(finished, studio):
@@ -169,13 +177,15 @@ def test_survey_invite_due(today, expected):
 
 @pytest.fixture
 def survey(finished, studio):
-    return Survey.objects.create(
+    survey = Survey.objects.create(
         studio=studio,
         project=finished,
         contact=finished.client.contacts.get(is_primary=True),
         invited_at=DUE,
         questions=["What went well?", "What should we change?"],
     )
+    survey.token = issue_token(survey)  # what the invitation's links carry
+    return survey
 
 
 def url(survey: Survey) -> str:
