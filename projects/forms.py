@@ -4,6 +4,7 @@ from typing import Any
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Fieldset, Layout, Row, Submit
 from django import forms
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
@@ -64,9 +65,11 @@ class ProjectForm(forms.ModelForm):
             self.fields[field].initial = to_major(getattr(self.instance, attribute))
         client = self.instance.client if self.instance.client_id else self.initial.get("client")
         if isinstance(client, Client) and (markup := studio.markup_percent(client.difficulty)):
-            self.fields["quote_low"].help_text = _(
-                "%(client)s's difficulty (%(level)s of 3) suggests adding %(markup)s %% to your usual price."
-            ) % {"client": client.name, "level": client.difficulty, "markup": markup}
+            # Templates print help_text unescaped: the client's name must be escaped here.
+            self.fields["quote_low"].help_text = escape(
+                _("%(client)s's difficulty (%(level)s of 3) suggests adding %(markup)s %% to your usual price.")
+                % {"client": client.name, "level": client.difficulty, "markup": markup}
+            )
         self.fields["quote_high"].help_text = _("Quote a range until the scope is clear.")
         self.helper = FormHelper()
         self.helper.layout = Layout(
