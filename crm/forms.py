@@ -60,6 +60,19 @@ class CurrencyField(forms.RegexField):
         return super().clean(value).strip().upper()
 
 
+class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows whose ids are checked before the query: past 64 bits one overflows it."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk).strip()
+            if text.isascii() and text.isdigit() and int(text) > 2**63 - 1:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class TimezoneField(forms.ChoiceField):
     widget = LongSelect
 
