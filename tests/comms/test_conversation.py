@@ -134,7 +134,10 @@ def test_an_outbound_message_stops_the_clients_earlier_clocks_only(studio, ann):
 def test_an_acknowledgment_stops_the_clock_but_keeps_the_commitment_open(studio, ann):
     owed = inbound(studio, ann)
     commitment = Commitment.objects.create(
-        studio=studio, client=ann, message=owed, description="Full answer",
+        studio=studio,
+        client=ann,
+        message=owed,
+        description="Full answer",
         promised_by=MONDAY_NOON + timedelta(days=2),
         created_at=MONDAY_NOON,
     )
