@@ -22,7 +22,7 @@ from comms import compose, drafts
 from comms.forms import CoachForm, ComposeForm, LogForm
 from comms.inbox_views import in_studio_time
 from comms.models import Message, OutboxEmail
-from crm.access import get_for_member, studio_required
+from crm.access import get_for_member, query_pk, studio_required
 
 # Posted with the form when it showed the quiet-hours choice: an unticked "Send now" then means "hold".
 QUIET_SHOWN = "quiet_shown"
@@ -32,12 +32,8 @@ COMPOSE_FIELDS = ("client", "to", "cc", "subject", "body", "template", "language
 
 def _from_query(request: HttpRequest, queryset: QuerySet | type[Model], name: str) -> Any:
     """The studio's object whose pk is in ``?name=``; None when absent, 404 when foreign or malformed."""
-    value = request.GET.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise Http404
-    return get_for_member(request, queryset, pk=int(value))
+    pk = query_pk(request, name)
+    return None if pk is None else get_for_member(request, queryset, pk=pk)
 
 
 def _reply_to(request: HttpRequest) -> Message | None:

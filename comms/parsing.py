@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
 # Headers that, when present, prove the bytes are an email and not some other text.
@@ -106,6 +106,8 @@ def parse_email(raw: bytes) -> ParsedEmail:
     from_name, from_email = _first_address(header("From"))
     text_part, html_part = _body_parts(message)
     text = _decode_part(text_part) if text_part is not None else ""
+    if text_part is not None and _is_flowed(text_part):
+        text = unflow(_normalize_newlines(text), delsp=_param(text_part, "delsp") == "yes")
     html = _decode_part(html_part) if html_part is not None else ""
     if not text.strip() and html:
         text = html_to_text(html)
@@ -286,6 +288,62 @@ def _decode_part(part: Message) -> str:
     if payload is None:
         payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
     return decode_bytes(payload, part.get_content_charset())
+
+
+def _param(part: Message, name: str) -> str:
+    value = part.get_param(name, "", header="content-type")
+    if isinstance(value, tuple):  # RFC 2231 form
+        value = collapse_rfc2231_value(value)
+    return str(value).strip().strip('"').lower()
+
+
+def _is_flowed(part: Message) -> bool:
+    return part.get_content_type() == "text/plain" and _param(part, "format") == "flowed"
+
+
+_SIGNATURE_SEPARATOR = "-- "
+
+
+def unflow(text: str, *, delsp: bool = False) -> str:
+    """Decode RFC 3676 ``format=flowed`` text (``\n`` line ends) into its paragraphs.
+
+    A line ending in a space is soft: it joins the next line of the same quote depth. With
+    ``delsp`` (``DelSp=yes``) that one trailing space was added by the sender and is removed;
+    without it the space stays, as it separates the words. Quote marks are counted and put back
+    as ``">"`` per depth and a space; a space-stuffed line loses its first space; the signature
+    separator ``"-- "`` is never soft.
+    """
+    if not text:
+        return text
+    out: list[str] = []
+    paragraph: list[str] = []
+    paragraph_depth = 0
+
+    def close() -> None:
+        if paragraph:
+            out.append((">" * paragraph_depth + " " if paragraph_depth else "") + "".join(paragraph))
+            paragraph.clear()
+
+    lines = text.split("\n")
+    trailing_newline = lines and lines[-1] == ""
+    if trailing_newline:
+        lines.pop()
+    for line in lines:
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):
+            content = content[1:]  # space-stuffed (or the space after the quote marks)
+        if paragraph and depth != paragraph_depth:
+            close()  # a soft line followed by another quote depth ends where it is (RFC 3676 4.5)
+        paragraph_depth = depth
+        soft = content.endswith(" ") and content != _SIGNATURE_SEPARATOR
+        if soft and delsp:
+            content = content[:-1]
+        paragraph.append(content)
+        if not soft:
+            close()
+    close()
+    return "\n".join(out) + ("\n" if trailing_newline else "")
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:

@@ -70,6 +70,19 @@ def get_for_member(request: HttpRequest, queryset: QuerySet[M] | type[M], **look
     return get_object_or_404(scoped(request, queryset), **lookup)
 
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds: past it a lookup overflows
+
+
+def query_pk(request: HttpRequest, name: str) -> int | None:
+    """The id in ``?name=``: None when absent, 404 when it is not an id (junk never reaches a query)."""
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
+        raise Http404(f"“{name}” is not an id.")
+    return int(value)
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
     """The ``next`` URL of the request when it stays on this site, else ``default`` (no open redirects)."""
     target = request.POST.get("next") or request.GET.get("next") or ""

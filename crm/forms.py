@@ -63,6 +63,19 @@ class CurrencyField(forms.RegexField):
         return super().clean(value).strip().upper()
 
 
+class IdsMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """A multiple choice of rows whose ids are checked before the query: past 64 bits one overflows it."""
+
+    def _check_values(self, value: Any) -> Any:
+        for pk in value:
+            text = str(pk).strip()
+            if text.isascii() and text.isdigit() and int(text) > 2**63 - 1:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                )
+        return super()._check_values(value)
+
+
 class TimezoneField(forms.ChoiceField):
     widget = LongSelect
 
@@ -411,8 +424,28 @@ def _positive_hours(value: Any) -> Any:
     return value
 
 
+class InvitationAccountForm(forms.Form):
+    """The account an invitee without one creates when accepting: the email is the invited one."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password, User(email=self.email, name=self.data.get("name", "")))
+        return password
+
+
 class MemberAddForm(forms.Form):
-    email = forms.EmailField(label=_("Email of the person to add"))
+    email = forms.EmailField(label=_("Email of the person to invite"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

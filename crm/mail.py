@@ -28,8 +28,13 @@ _ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def render_text(name: str, context: Mapping[str, Any]) -> str:
-    """Render a plain-text template without HTML escaping: "O'Brien & Co" stays as typed."""
-    return get_template(name).template.render(Context(dict(context), autoescape=False))
+    """Render a plain-text template without HTML escaping: "O'Brien & Co" stays as typed.
+
+    Returns a plain ``str``, never a ``SafeString``: nothing in it was escaped, so a page that
+    shows it (a preview) escapes it like any other text.
+    """
+    rendered = get_template(name).template.render(Context(dict(context), autoescape=False))
+    return str.__str__(rendered)  # SafeString.__str__ returns the SafeString; this is a plain copy
 
 
 def one_line(text: str) -> str:

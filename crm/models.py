@@ -274,6 +274,37 @@ class Membership(models.Model):
         return f"{self.user} in {self.studio} ({self.role})"
 
 
+class Invitation(models.Model):
+    """An invitation to join a studio: the invitee becomes a member only by accepting it.
+
+    The link carries a token from ``secrets.token_urlsafe(32)``; only its SHA-256 is stored.
+    """
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["studio", "email"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.studio}"
+
+    def is_open(self, now: datetime) -> bool:
+        return self.accepted_at is None and now < self.expires_at
+
+
 class StudioScopedQuerySet(models.QuerySet):
     """Base queryset for every domain model: `Model.objects.for_studio(studio)`."""
 

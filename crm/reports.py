@@ -385,7 +385,8 @@ def friday_report(
             is_active_on(bounds.friday, active_from=active_from, active_until=active_until)
             for _pk, _emails, active_from, active_until in rows
         )
-        _key, due_ids = updates_due(now=bounds.starts_at, tz=tz, projects=rows, outbound=by_week[bounds.key])
+        # Asked as of the week's Saturday 00:00 (still that ISO week): all of its covering mail counts.
+        _key, due_ids = updates_due(now=bounds.covered_until, tz=tz, projects=rows, outbound=by_week[bounds.key])
         result.append(
             FridayWeek(
                 key=bounds.key,

@@ -17,6 +17,8 @@ urlpatterns = [
     path("settings/", views.studio_settings, name="settings"),
     path("settings/members/add/", views.add_member, name="member_add"),
     path("settings/members/<int:pk>/remove/", views.remove_member, name="member_remove"),
+    path("settings/invitations/<int:pk>/cancel/", views.cancel_invitation, name="invitation_cancel"),
+    path("invitations/<str:token>/", views.invitation, name="invitation"),
     path("settings/templates/", include("comms.template_urls")),
     path(
         "accounts/login/",

@@ -11,10 +11,18 @@ from django.views.decorators.http import require_GET, require_POST
 from clients.touch_clock import CLOCK_SETTINGS, refresh_next_touch
 from crm.access import get_for_member, is_owner, owner_required, studio_required
 from crm.first_steps import setup_steps
-from crm.forms import MemberAddForm, SignupForm, StudioCreateForm, StudioSettingsForm, reminder_hour_notes
+from crm.forms import (
+    InvitationAccountForm,
+    MemberAddForm,
+    SignupForm,
+    StudioCreateForm,
+    StudioSettingsForm,
+    reminder_hour_notes,
+)
+from crm.invitations import find_invitation, invitation_accept, invitation_cancel, invitation_send
 from crm.middleware import SESSION_STUDIO_KEY
-from crm.models import Membership
-from crm.services import MembershipError, member_add, member_remove, studio_create, user_signup
+from crm.models import Invitation, Membership, User
+from crm.services import MembershipError, member_remove, studio_create, user_signup
 from crm.today import counted_sections, live_sections, section_counts, today_board
 from projects.friday_cover import refresh_covered_weeks
 
@@ -113,27 +121,103 @@ def studio_settings(request: HttpRequest) -> HttpResponse:
             return redirect("settings")
         messages.error(request, _("Please correct the errors below; nothing was saved."))
     members = Membership.objects.filter(studio=request.studio).select_related("user").order_by("created_at")
+    invitations = (
+        Invitation.objects.filter(studio=request.studio, accepted_at__isnull=True, expires_at__gt=timezone.now())
+        if owner
+        else Invitation.objects.none()
+    )
     return render(
         request,
         "crm/settings.html",
-        {"form": form, "members": members, "member_form": MemberAddForm(), "is_owner": owner},
+        {
+            "form": form,
+            "members": members,
+            "invitations": invitations,
+            "member_form": MemberAddForm(),
+            "is_owner": owner,
+        },
     )
 
 
 @owner_required
 @require_POST
 def add_member(request: HttpRequest) -> HttpResponse:
+    """Invite a person: they join the studio only when they accept (until then they see nothing of it)."""
     form = MemberAddForm(request.POST)
     if form.is_valid():
+        email = form.cleaned_data["email"].lower()
         try:
-            member_add(studio=request.studio, email=form.cleaned_data["email"], request=request)
-        except MembershipError as error:
-            messages.error(request, str(error))
+            invitation_send(studio=request.studio, email=email, invited_by=request.user, now=timezone.now())
+        except MembershipError:
+            messages.error(request, _("%(email)s is already a member of the studio.") % {"email": email})
         else:
-            messages.success(request, _("%(email)s added.") % form.cleaned_data)
+            messages.success(
+                request, _("Invitation sent to %(email)s. They join when they accept it.") % {"email": email}
+            )
     else:
         messages.error(request, " ".join(form.errors.get("email", [])))
     return redirect("settings")
+
+
+@owner_required
+@require_POST
+def cancel_invitation(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_for_member(request, Invitation.objects.filter(accepted_at__isnull=True), pk=pk)
+    invitation_cancel(invitation=invitation)
+    messages.success(request, _("Invitation to %(email)s cancelled.") % {"email": invitation.email})
+    return redirect("settings")
+
+
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's page: a GET only shows the invitation, accepting it is a POST.
+
+    Signed in as the invited address: one button. Not signed in, with an account: sign in first.
+    Without an account: choose a name and password here, which accepts at once.
+    """
+    now = timezone.now()
+    found = find_invitation(token, now=now)
+    if found is None:
+        response = render(request, "crm/invitation.html", {"invitation": None}, status=404)
+        response.headers["Cache-Control"] = "no-store, private"
+        return response
+    account = User.objects.filter(email__iexact=found.email).first()
+    has_account = account is not None and account.has_usable_password()
+    user = request.user if request.user.is_authenticated else None
+    form = None
+    if user is None and not has_account:
+        form = InvitationAccountForm(request.POST or None, email=found.email)
+    if request.method == "POST":
+        if user is not None and user.email.lower() == found.email.lower():
+            return _accepted(request, found, user, now)
+        if form is not None and form.is_valid():
+            if account is None:
+                account = User.objects.create_user(
+                    email=found.email, password=form.cleaned_data["password"], name=form.cleaned_data["name"]
+                )
+            else:
+                account.name = form.cleaned_data["name"]
+                account.set_password(form.cleaned_data["password"])
+                account.save(update_fields=["name", "password"])
+            login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+            return _accepted(request, found, account, now)
+    response = render(
+        request,
+        "crm/invitation.html",
+        {"invitation": found, "has_account": has_account, "form": form, "signed_in_as": user},
+    )
+    response.headers["Cache-Control"] = "no-store, private"
+    return response
+
+
+def _accepted(request: HttpRequest, found: Invitation, user: User, now) -> HttpResponse:
+    try:
+        invitation_accept(invitation=found, user=user, now=now)
+    except MembershipError:
+        messages.error(request, _("This invitation is no longer valid."))
+        return redirect("today")
+    request.session[SESSION_STUDIO_KEY] = found.studio_id
+    messages.success(request, _("Welcome to %(studio)s.") % {"studio": found.studio.name})
+    return redirect("today")
 
 
 @owner_required

@@ -4,7 +4,8 @@ Pure functions only: no ORM, no clock. Weeks are ISO weeks in the studio's local
 A project is active for the week when it is active on that week's Friday (local calendar dates,
 both ends inclusive). Its update is due unless the client is covered: an outbound message was
 sent to any of the client's contacts (To, Cc or Bcc) from local Monday 00:00 (inclusive) to
-local Saturday 00:00 (exclusive), whatever project it was about. Holidays do not move the rule.
+local Saturday 00:00 (exclusive), whatever project it was about, and not after ``now``: mail
+scheduled for later is not sent yet. Holidays do not move the rule.
 """
 
 from __future__ import annotations
@@ -79,18 +80,25 @@ def is_active_on(day: date, *, active_from: date, active_until: date | None) -> 
     return active_from <= day and (active_until is None or active_until >= day)
 
 
-def covered_addresses(bounds: WeekBounds, outbound: Iterable[tuple[datetime, Collection[str]]]) -> set[str]:
+def covered_addresses(
+    bounds: WeekBounds, outbound: Iterable[tuple[datetime, Collection[str]]], *, now: datetime | None = None
+) -> set[str]:
     """Return the normalized recipients of messages sent within ``bounds``' covering interval.
 
     ``outbound`` is ``(sent at, all recipients)``; ``sent at`` must be aware (``ValueError``).
+    With ``now``, mail whose ``sent at`` is later than ``now`` is ignored (``sent_at <= now``).
     Instants are compared in UTC, so wall-clock folds cannot blur the bounds.
     """
     starts_at = bounds.starts_at.astimezone(UTC)
     covered_until = bounds.covered_until.astimezone(UTC)
+    if now is not None:
+        _require_aware(now, "now")
+    latest = None if now is None else now.astimezone(UTC)
     addresses: set[str] = set()
     for sent_at, recipients in outbound:
         _require_aware(sent_at, "sent_at")
-        if starts_at <= sent_at.astimezone(UTC) < covered_until:
+        moment = sent_at.astimezone(UTC)
+        if starts_at <= moment < covered_until and (latest is None or moment <= latest):
             addresses.update(normalize_email(recipient) for recipient in recipients)
     addresses.discard("")
     return addresses
@@ -107,11 +115,12 @@ def updates_due(
 
     ``projects`` is ``(id, the client's contact emails, active from, active until or None)``.
     A project is due when it is active on the week's Friday and none of its client's contacts
-    received an outbound message from Monday 00:00 to Saturday 00:00 local. A project whose
+    received an outbound message from Monday 00:00 to Saturday 00:00 local; mail whose ``sent at``
+    is later than ``now`` is ignored. A project whose
     client has no contact email is never covered.
     """
     bounds = week_bounds(now, tz)
-    covered = covered_addresses(bounds, outbound)
+    covered = covered_addresses(bounds, outbound, now=now)
     due: set[int] = set()
     for project_id, contact_emails, active_from, active_until in projects:
         if not is_active_on(bounds.friday, active_from=active_from, active_until=active_until):

@@ -164,7 +164,7 @@ def refresh_covered_weeks(
         outbound = _week_outbound_naming(studio, bounds, addresses)
     elif outbound is None:
         outbound = week_outbound(studio, bounds)
-    covered = covered_addresses(bounds, outbound)
+    covered = covered_addresses(bounds, outbound, now=now)
     covered_ids = {
         client_id
         for client_id, client_emails in emails.items()

@@ -66,14 +66,18 @@ def friday_candidates(*, studio: Studio, now: datetime) -> tuple[WeekBounds, lis
     return bounds, rows
 
 
-def week_outbound(studio: Studio, bounds: WeekBounds, *, where: Q | None = None) -> list[tuple[datetime, list[str]]]:
+def week_outbound(
+    studio: Studio, bounds: WeekBounds, *, where: Q | None = None, now: datetime | None = None
+) -> list[tuple[datetime, list[str]]]:
     """The studio's emails sent within the covering interval of the week, as ``(sent at, recipients)``.
 
     Only mail actually sent counts (the outbox logs a ``Message`` once it has left), by email, from
-    local Monday 00:00 to Saturday 00:00. ``where`` narrows the mail further. One query.
+    local Monday 00:00 to Saturday 00:00, and with ``now`` no later than it (``sent_at <= now``, as
+    ``updates_due`` reads it). ``where`` narrows the mail further. One query.
     """
     rows = Message.objects.for_studio(studio).filter(
         where or Q(),
+        Q() if now is None else Q(sent_at__lte=now),
         direction=Message.Direction.OUTBOUND,
         channel=Message.Channel.EMAIL,
         sent_at__gte=bounds.starts_at,
@@ -95,7 +99,7 @@ def projects_due_friday_update(
     """
     bounds, rows = friday_candidates(studio=studio, now=now)
     if outbound is None:
-        outbound = week_outbound(studio, bounds) if rows else []
+        outbound = week_outbound(studio, bounds, now=now) if rows else []
     key, due_ids = updates_due(now=now, tz=studio.zoneinfo, projects=rows, outbound=outbound)
     if not due_ids:
         return key, []

@@ -249,6 +249,11 @@ class Resource(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def web_url(self) -> str:
+        """The link when it is a web address, else '': a stored ``javascript:`` URL never becomes a link."""
+        return self.url if self.url.lower().startswith(("https://", "http://")) else ""
+
 
 class StatusUpdate(models.Model):
     """The Friday update (R2) for one project and ISO week: drafted, edited, then sent."""

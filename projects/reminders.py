@@ -158,7 +158,7 @@ def friday_for_studio(studio: Studio, *, now: datetime, to: list[str]) -> int:
 
     First sets the stored cover (``Client.covered_week``, which Today reads) right again from the rule.
     """
-    outbound = week_outbound(studio, week_bounds(now, studio.zoneinfo))
+    outbound = week_outbound(studio, week_bounds(now, studio.zoneinfo), now=now)
     refresh_covered_weeks(studio, now=now, outbound=outbound)
     week, due = projects_due_friday_update(studio=studio, now=now, outbound=outbound)
     if not due:

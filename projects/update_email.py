@@ -53,7 +53,7 @@ def email_context(
         "week_label": week_label(week, language=project.client.language),
         "first_name": first_name,
         **{name: fields.get(name, "").strip() for name in EDITABLE_FIELDS},
-        "resources": [{"title": resource.title, "url": resource.url} for resource in resources],
+        "resources": [{"title": resource.title, "url": resource.web_url} for resource in resources],
     }
 
 

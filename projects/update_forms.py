@@ -6,6 +6,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from crm.forms import IdsMultipleChoiceField
 from crm.models import Studio
 from projects.models import Resource, StatusUpdate
 
@@ -20,6 +21,7 @@ class StatusUpdateForm(forms.ModelForm):
     class Meta:
         model = StatusUpdate
         fields = ["summary", "done_this_week", "next_up", "blockers", "client_next_steps", "resources"]
+        field_classes = {"resources": IdsMultipleChoiceField}
         labels = {
             "summary": _("Summary"),
             "done_this_week": _("Done this week"),

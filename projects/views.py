@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from comms import drafts
-from crm.access import get_for_member, scoped, studio_required
+from crm.access import get_for_member, query_pk, scoped, studio_required
 from projects import client_drafts, services
 from projects.forms import (
     ActionItemForm,
@@ -75,7 +75,7 @@ def index(request: HttpRequest) -> HttpResponse:
 @studio_required
 def create(request: HttpRequest) -> HttpResponse:
     initial = {}
-    if client_pk := request.GET.get("client"):
+    if (client_pk := query_pk(request, "client")) is not None:
         initial["client"] = get_for_member(request, Client, pk=client_pk)
     form = ProjectForm(request.POST or None, studio=request.studio, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -214,17 +214,15 @@ def test_members_who_are_not_owners_cannot_change_settings(client: Client, studi
     assert studio.name == "Northlight"
 
 
-def test_the_owner_adds_a_member_who_gets_an_email_to_choose_a_password(owner_client, studio):
+def test_the_owner_invites_a_person_who_is_not_a_member_until_they_accept(owner_client, studio):
     response = owner_client.post(reverse("member_add"), {"email": "New.Person@Example.com"})
 
     assert response.status_code == 302
-    newcomer = User.objects.get(email="new.person@example.com")
-    assert not newcomer.has_usable_password()
-    assert Membership.objects.filter(studio=studio, user=newcomer, role=Membership.Role.MEMBER).exists()
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == ["new.person@example.com"]
-    assert "Northlight" in mail.outbox[0].subject
-    assert "/accounts/reset/" in mail.outbox[0].body
+    assert not User.objects.filter(email="new.person@example.com").exists()
+    invite = OutboxEmail.objects.get(kind="invitation")
+    assert (invite.studio, invite.to) == (studio, ["new.person@example.com"])
+    assert "Northlight" in invite.subject
+    assert "/invitations/" in invite.text
 
 
 def test_the_last_owner_cannot_be_removed(owner_client, studio, owner):
@@ -271,16 +269,6 @@ def test_one_business_day_is_the_length_of_the_most_common_working_day(db):
 def test_a_sender_name_with_a_comma_makes_a_valid_from_header(db):
     studio = StudioFactory(sender_name="Smith, Jane", sender_email="jane@smith.example")
     assert studio.from_email == '"Smith, Jane" <jane@smith.example>'
-
-
-def test_an_invite_is_an_outbox_row_of_the_studio(owner_client, studio, settings):
-    settings.EMAIL_BACKEND = "comms.backends.OutboxBackend"  # pytest-django routes Django mail to locmem
-
-    owner_client.post(reverse("member_add"), {"email": "new.person@example.com"})
-
-    invite = OutboxEmail.objects.get()
-    assert (invite.studio, invite.to, invite.kind) == (studio, ["new.person@example.com"], "account")
-    assert "/accounts/reset/" in invite.text
 
 
 @pytest.mark.django_db

@@ -289,7 +289,6 @@ def test_it_asks_for_every_active_project_when_nothing_was_sent() -> None:
 @pytest.mark.parametrize(
     "now",
     [
-        pytest.param(berlin(2026, 11, 16, 0, 0), id="monday 00:00"),
         pytest.param(berlin(2026, 11, 20, 17, 0), id="friday afternoon"),
         pytest.param(berlin(2026, 11, 21, 0, 0), id="saturday 00:00"),
         pytest.param(berlin(2026, 11, 22, 23, 59, 59), id="sunday 23:59:59"),
