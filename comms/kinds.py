@@ -28,6 +28,7 @@ KIND_LABELS: dict[str, Promise] = {
     "friday-update-auto": pgettext_lazy("outbox kind", "Friday update, sent automatically"),
     "inquiry-ack": pgettext_lazy("outbox kind", "Inquiry acknowledgment"),
     "inquiry-new-lead": pgettext_lazy("outbox kind", "New lead"),
+    "member-invite": pgettext_lazy("outbox kind", "Invitation to the studio"),
     "past-clients": pgettext_lazy("outbox kind", "Past clients to call"),
     "portal-link": pgettext_lazy("outbox kind", "Portal link"),
     "portal-link-requested": pgettext_lazy("outbox kind", "Portal link requested"),

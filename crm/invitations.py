@@ -49,13 +49,13 @@ def invitation_send(*, studio: Studio, email: str, invited_by: User | None, now:
             studio=studio,
             to=[email],
             template="member-invite",
-            kind="invitation",
             idempotency_key=f"invitation:{invitation.pk}",
             context={
                 "inviter_name": (invited_by.name or invited_by.email) if invited_by else studio.name,
                 "accept_url": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
                 "expires_on": invitation.expires_at.astimezone(studio.zoneinfo).date().isoformat(),
             },
+            secrets=[token],
         )
     return invitation
 

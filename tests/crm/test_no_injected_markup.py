@@ -30,7 +30,7 @@ from crm.models import Membership, Studio
 from projects.forms import ProjectForm
 from projects.models import Project, Survey
 from projects.portal_access import issue_link
-from projects.survey import survey_for_invitation
+from projects.survey import issue_token, survey_for_invitation
 from tests.crm.test_junk_input import build, real_values, url_patterns
 from tests.factories import ClientFactory
 
@@ -203,7 +203,7 @@ def hostile_studio(db, settings) -> tuple[Studio, Client, Client, dict[str, int]
     survey = survey_for_invitation(project, studio=studio, contact=contact)
     Survey.objects.filter(pk=survey.pk).update(invited_at=now, questions=[HOSTILE, "Second " + HOSTILE])
     anonymous.post(
-        reverse("survey:answer", args=[survey.token]),
+        reverse("survey:answer", args=[issue_token(survey)]),
         {"csat": "7", "nps": "8", "answer_0": HOSTILE, "comment": HOSTILE},
     )
     counts["public"] = 5  # inquiry, inbound email, portal message, call topic, survey answer
@@ -261,7 +261,7 @@ def test_no_payload_is_live_on_any_dashboard_portal_or_preview_page(hostile_stud
         extra=[reverse("portal:project", args=[pk]) for pk in projects],
     )
     public = [reverse("inquiry:form", args=[studio.slug])] + (
-        [reverse("survey:answer", args=[survey.token])] if survey else []
+        [reverse("survey:answer", args=[issue_token(survey)])] if survey else []
     )
 
     parsed_dashboard, dashboard_failures = check_pages(owner_client, dashboard)

@@ -219,7 +219,7 @@ def test_the_owner_invites_a_person_who_is_not_a_member_until_they_accept(owner_
 
     assert response.status_code == 302
     assert not User.objects.filter(email="new.person@example.com").exists()
-    invite = OutboxEmail.objects.get(kind="invitation")
+    invite = OutboxEmail.objects.get(kind="member-invite")
     assert (invite.studio, invite.to) == (studio, ["new.person@example.com"])
     assert "Northlight" in invite.subject
     assert "/invitations/" in invite.text

@@ -28,8 +28,8 @@ def test_an_invitation_link_uses_the_site_url(owner_client, studio, settings):
 
     owner_client.post(reverse("member_add"), {"email": "new.person@example.com"})
 
-    invite = OutboxEmail.objects.get(kind="account")
-    assert f"{SERVED_FROM}/accounts/reset/" in invite.text
+    invite = OutboxEmail.objects.get(kind="member-invite")
+    assert f"{SERVED_FROM}/invitations/" in invite.text
     assert "http://testserver" not in invite.text
 
 
