@@ -35,8 +35,12 @@ class OutboxBackend(BaseEmailBackend):
 
 
 def outbox_row_for(message: EmailMessage):
-    """Queue ``message`` in the outbox; the studio comes from its X-Rapport-Studio header, if any."""
+    """Queue ``message`` in the outbox; the studio comes from its X-Rapport-Studio header, if any.
+
+    A secret path segment in it (a password-reset token) is sealed, never stored in clear.
+    """
     from comms.outbox import enqueue
+    from crm.logmask import secret_segments
     from crm.models import Studio
 
     if message.attachments:
@@ -45,6 +49,8 @@ def outbox_row_for(message: EmailMessage):
     studio_id = headers.pop(STUDIO_HEADER, None)
     studio = Studio.objects.filter(pk=int(studio_id)).first() if studio_id else None
     is_html = message.content_subtype == "html"
+    text = "" if is_html else str(message.body)
+    html = str(message.body) if is_html else _html_alternative(message)
     return enqueue(
         studio=studio,
         kind="account",
@@ -54,9 +60,10 @@ def outbox_row_for(message: EmailMessage):
         bcc=message.bcc,
         reply_to=message.reply_to,
         subject=str(message.subject),
-        text="" if is_html else str(message.body),
-        html=str(message.body) if is_html else _html_alternative(message),
+        text=text,
+        html=html,
         headers=headers,
+        secrets=secret_segments(f"{text}\n{html}"),  # a reset link's token rests sealed, like a portal link's
     )
 
 

@@ -1,4 +1,4 @@
-"""Secret path segments (portal links, survey links, password resets) never reach a log line.
+"""Secret path segments (portal links, survey links, invitations, password resets) never reach a log line.
 
 The token in such a URL is the whole key to what it opens, so every log line masks it: Django's
 request warnings ("Too Many Requests: /portal/enter/<token>/"), runserver's and gunicorn's access
@@ -17,11 +17,17 @@ MASK = "********"
 
 # The segment after each prefix is a secret; "set-password" is the token-free page a reset redirects to.
 SECRET_PATHS = re.compile(
-    r"(?P<prefix>/portal/enter/|/survey/|/accounts/reset/[^/\s?#\"']+/)(?!set-password/)(?P<secret>[^/\s?#\"']+)"
+    r"(?P<prefix>/portal/enter/|/survey/|/invitations/|/accounts/reset/[^/\s?#\"']+/)(?!set-password/)"
+    r"(?P<secret>[^/\s?#\"']+)"
 )
 
 # Loggers that write request paths; the filter goes on each (records are filtered where they are made).
 REQUEST_LOGGERS = ("django.request", "django.server", "django.security.csrf", "gunicorn.access", "gunicorn.error")
+
+
+def secret_segments(text: str) -> list[str]:
+    """The secret segments of every such path in ``text``, each once: what an email must not keep at rest."""
+    return list(dict.fromkeys(match["secret"] for match in SECRET_PATHS.finditer(text)))
 
 
 def mask_secrets(text: str) -> str:

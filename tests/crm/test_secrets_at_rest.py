@@ -113,7 +113,29 @@ def test_every_secret_path_is_masked():
     )
     assert mask_secrets("/accounts/reset/MQ/c3b-123abc/") == "/accounts/reset/MQ/********/"
     assert mask_secrets("/accounts/reset/MQ/set-password/") == "/accounts/reset/MQ/set-password/"
+    assert mask_secrets("/invitations/s3cr3t/") == "/invitations/********/"
     assert mask_secrets("/portal/projects/4/") == "/portal/projects/4/"
+
+
+@pytest.mark.django_db
+def test_a_password_reset_link_rests_sealed_and_leaves_working(owner, settings):
+    settings.EMAIL_BACKEND = "comms.backends.OutboxBackend"
+    with time_machine.travel(NOW, tick=False):
+        Browser().post(reverse("password_reset"), {"email": owner.email})
+        row = OutboxEmail.objects.get(kind="account")
+        deliver_due()
+    (sent,) = mail.outbox
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/[^/\s]+/([^/\s]+)/)", sent.body)
+    path, token = link.group(1), link.group(2)
+
+    row.refresh_from_db()
+    assert "/accounts/reset/" in row.text
+    assert token not in row.text + row.html + row.subject
+    assert token not in dump()
+    with time_machine.travel(NOW, tick=False):
+        opened = Browser().get(path)
+    assert opened.status_code == 302
+    assert opened.url.endswith("/set-password/")
 
 
 def test_gunicorns_access_log_masks_the_token():
