@@ -11,7 +11,6 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -23,6 +22,7 @@ from comms.forms import CoachForm, ComposeForm, LogForm
 from comms.inbox_views import in_studio_time
 from comms.models import Message, OutboxEmail
 from crm.access import get_for_member, query_pk, studio_required
+from crm.dates import long_datetime
 
 # Posted with the form when it showed the quiet-hours choice: an unticked "Send now" then means "hold".
 QUIET_SHOWN = "quiet_shown"
@@ -193,7 +193,7 @@ def _default_send_now(form: ComposeForm, misses_due: bool) -> None:
 
 
 def _when(moment) -> str:
-    return date_format(timezone.localtime(moment), "l j F, H:i")
+    return long_datetime(timezone.localtime(moment), with_year=False)
 
 
 def _confirmation(request: HttpRequest, scheduled: compose.Scheduled) -> SafeString:

@@ -150,8 +150,8 @@ def test_the_warning_reads_in_russian(owner_client, studio, ann):
 
     html = owner_client.get(compose_url(pk)).content.decode()
 
-    assert "понедельник 30 ноября, 09:00" in html.lower()
-    assert "суббота 28 ноября, 19:00" in html.lower()
+    assert "до начала рабочего дня (понедельник, 30 ноября, 09:00)" in html
+    assert "срок ответа (суббота, 28 ноября, 19:00)" in html
     assert "Отправить сейчас" in html
 
 
