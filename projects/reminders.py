@@ -22,7 +22,9 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation import gettext, ngettext
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from clients.models import Contact
 from clients.selectors import first_contacts
@@ -105,7 +107,7 @@ def friday_auto_key(project_id: int, week: str) -> str:
 @dataclass(frozen=True)
 class AutoSend:
     sent: bool
-    problem: str = ""
+    problem: str | Promise = ""  # lazy: read in the freelancer's language when the reminder is written
 
 
 def friday_auto_send(project: Project, *, week: str, now: datetime) -> AutoSend:
@@ -117,7 +119,7 @@ def friday_auto_send(project: Project, *, week: str, now: datetime) -> AutoSend:
     """
     contacts = client_contacts(project)
     if not contacts:
-        return AutoSend(sent=False, problem="not sent automatically: the client has no contact")
+        return AutoSend(sent=False, problem=gettext_lazy("not sent automatically: the client has no contact"))
     try:
         with transaction.atomic():
             update = status_update_get_or_draft(project=project, now=now)
@@ -140,11 +142,11 @@ def friday_auto_send(project: Project, *, week: str, now: datetime) -> AutoSend:
             )
     except ValueError as error:
         logger.warning("Friday update for project %s not sent automatically: %s", project.pk, error)
-        return AutoSend(sent=False, problem=f"not sent automatically: {error}")
+        return AutoSend(sent=False, problem=format_lazy("{}: {}", gettext_lazy("not sent automatically"), error))
     return AutoSend(sent=True)
 
 
-def _friday_row(project: Project, note: str = "") -> dict[str, str]:
+def _friday_row(project: Project, note: str | Promise = "") -> dict[str, str | Promise]:
     return {
         "project_title": project.title,
         "client_name": project.client.name,
