@@ -9,6 +9,9 @@ further left were written by the client and prove nothing.
 ``RequestSizeMiddleware`` refuses a body over ``MAX_REQUEST_BODY_SIZE`` with a friendly 413 before
 anything reads it; only the inbound-mail webhooks (whole messages with attachments) may send up to
 ``INBOUND_MAX_BODY_SIZE``.
+
+``NullCharacterMiddleware`` answers 400 to a query string with a NUL character: no page reads one, and
+PostgreSQL refuses it in a query, which would otherwise be a 500 wherever a filter passes it on.
 """
 
 from __future__ import annotations
@@ -83,4 +86,14 @@ class RequestSizeMiddleware:
             response = render(request, "413.html", {"limit_mb": limit / 1024 / 1024}, status=413)
             response["Connection"] = "close"  # the unread body is not worth keeping the connection for
             return response
+        return self.get_response(request)
+
+
+class NullCharacterMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values):
+            return render(request, "400.html", status=400)
         return self.get_response(request)

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     # A friendly 413 for a body over its URL's limit, before anything reads it (crm/edge.py).
     "crm.edge.RequestSizeMiddleware",
+    "crm.edge.NullCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Django's CSRF middleware, which also accepts `Origin: null` on the secret-link pages (see its docstring).
     "crm.middleware.CsrfViewMiddleware",

@@ -386,7 +386,8 @@ def propose(request: HttpRequest, message_pk: int) -> HttpResponse:
     message = get_for_member(request, Message.objects.select_related("client"), pk=message_pk, client__isnull=False)
     sender = message.from_email if message.direction == Message.Direction.INBOUND else ""
     contact = client_contact(message.client, email=sender)
-    topic = _DOTS.sub("…", " ".join(request.POST.get("topic", "").split()))[:300] or proposal_topic(message)
+    typed = request.POST.get("topic", "").replace("\x00", "")
+    topic = _DOTS.sub("…", " ".join(typed.split()))[:300] or proposal_topic(message)
     if contact is None:
         messages.error(request, _("%(client)s has no contact to send the link to.") % {"client": message.client.name})
     else:

@@ -220,3 +220,11 @@ def test_no_junk_input_gives_a_500(populated, who: str, routes: str) -> None:
     print(f"{who}: {count} junk requests, none gave a 500")
     if who == "owner":
         assert client.get("/").status_code == 200  # still signed in: the fuzz ran as the owner throughout
+
+
+def test_a_nul_in_the_query_string_is_a_readable_400_not_a_database_error(owner_client):
+    response = owner_client.get("/clients/?search=%00")
+
+    assert response.status_code == 400
+    assert "This address can't be read" in response.content.decode()
+    assert owner_client.get("/clients/?search=ann").status_code == 200
