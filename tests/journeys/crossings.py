@@ -27,8 +27,15 @@ from comms.outbox import deliver_due
 from comms.routing import inbound_address
 from crm.models import Studio
 from crm.sweeps import run_sweeps, schedules_reset
+from tests.factories import ClientFactory, ContactFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def ann_at_the_bakery(studio: Studio) -> Contact:
+    """The journeys' client: Acme Bakery, whose one contact is Ann Baker <ann@bakery.example>."""
+    client = ClientFactory(studio=studio, name="Acme Bakery")
+    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
 
 
 def client_writes(studio: Studio, *, sender: str, subject: str, body: str, at: datetime, message_id: str) -> Message:

@@ -11,8 +11,16 @@ from django.urls import reverse
 
 from comms.models import OutboxEmail
 from projects.models import Project
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory
-from tests.journeys.crossings import BERLIN, in_russian, open_portal, studio_schedules_start, sweeps_run, worker_runs
+from tests.factories import ProjectFactory
+from tests.journeys.crossings import (
+    BERLIN,
+    ann_at_the_bakery,
+    in_russian,
+    open_portal,
+    studio_schedules_start,
+    sweeps_run,
+    worker_runs,
+)
 
 ASKED = datetime(2026, 11, 10, 10, 0, tzinfo=BERLIN)  # a Tuesday
 DAY_3 = datetime(2026, 11, 13, 10, 0, tzinfo=BERLIN)
@@ -26,8 +34,7 @@ BANK = "Bank transfer to Northlight, IBAN DE89 3704 0044 0532 0130 00"
 def ann(studio):
     studio.payment_options = BANK
     studio.save(update_fields=["payment_options"])
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 @pytest.fixture

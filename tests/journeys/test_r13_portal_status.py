@@ -9,8 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from projects.models import Milestone, Project
-from tests.factories import ClientFactory, ContactFactory
-from tests.journeys.crossings import BERLIN, open_portal
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, open_portal
 
 MONDAY = datetime(2026, 11, 16, 10, 0, tzinfo=BERLIN)
 WEDNESDAY = datetime(2026, 11, 18, 16, 0, tzinfo=BERLIN)
@@ -35,8 +34,7 @@ TEXT = {
 
 @pytest.fixture
 def ann(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 def plan_the_project(owner_client, ann) -> Project:

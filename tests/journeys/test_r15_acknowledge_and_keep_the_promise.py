@@ -10,8 +10,15 @@ from django.core import mail
 from django.urls import reverse
 
 from comms.models import Commitment, OutboxEmail
-from tests.factories import ClientFactory, ContactFactory
-from tests.journeys.crossings import BERLIN, client_writes, compose_form, in_russian, section, worker_runs
+from tests.journeys.crossings import (
+    BERLIN,
+    ann_at_the_bakery,
+    client_writes,
+    compose_form,
+    in_russian,
+    section,
+    worker_runs,
+)
 
 ARRIVES = datetime(2026, 11, 18, 10, 0, tzinfo=BERLIN)  # Wednesday; the reply is due Thursday 10:00
 ACKNOWLEDGES = datetime(2026, 11, 18, 11, 0, tzinfo=BERLIN)
@@ -39,8 +46,7 @@ TEXT = {
 
 @pytest.fixture
 def ann(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

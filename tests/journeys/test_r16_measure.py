@@ -13,8 +13,8 @@ from django.test import Client as Browser
 from django.urls import reverse
 
 from projects.models import Project
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory
-from tests.journeys.crossings import BERLIN, client_writes, compose_form, sweeps_run, worker_runs
+from tests.factories import ProjectFactory
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, client_writes, compose_form, sweeps_run, worker_runs
 
 # Monday to Wednesday, each email answered in working hours after 1, 2 and 5 hours.
 MAILS = [
@@ -29,8 +29,7 @@ ANSWERED = datetime(2026, 12, 4, 19, 30, tzinfo=BERLIN)
 
 @pytest.fixture
 def ann(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 def answer_every_email(owner_client, studio) -> None:

@@ -11,8 +11,8 @@ import time_machine
 from django.urls import reverse
 
 from projects.models import Project
-from tests.factories import ClientFactory, ContactFactory
-from tests.journeys.crossings import BERLIN, form_values
+from tests.factories import ClientFactory
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, form_values
 
 WEDNESDAY = datetime(2026, 11, 18, 11, 0, tzinfo=BERLIN)
 
@@ -24,8 +24,7 @@ def markup_hint(page: str) -> str:
 
 @pytest.fixture
 def bakery(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    client = ann_at_the_bakery(studio).client
     return client
 
 

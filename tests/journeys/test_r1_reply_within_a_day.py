@@ -12,10 +12,11 @@ import time_machine
 from django.urls import reverse
 
 from comms.models import Message, OutboxEmail
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory
+from tests.factories import ProjectFactory
 from tests.journeys.crossings import (
     BERLIN,
     WEBHOOK_SECRET,
+    ann_at_the_bakery,
     client_writes,
     client_writes_through_the_webhook,
     compose_form,
@@ -49,8 +50,7 @@ TEXT = {
 
 @pytest.fixture
 def bakery(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    client = ann_at_the_bakery(studio).client
     ProjectFactory(client=client, title="Bakery website", active_from=date(2026, 10, 1))
     return client
 

@@ -10,8 +10,15 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import ClientFactory, ContactFactory
-from tests.journeys.crossings import BERLIN, client_writes, compose_form, section, sweeps_run, worker_runs
+from tests.journeys.crossings import (
+    BERLIN,
+    ann_at_the_bakery,
+    client_writes,
+    compose_form,
+    section,
+    sweeps_run,
+    worker_runs,
+)
 
 ARRIVES = datetime(2026, 11, 18, 10, 0, tzinfo=BERLIN)  # Wednesday; due Thursday 10:00 (9 working hours)
 BEFORE_WARNING = datetime(2026, 11, 18, 16, 40, tzinfo=BERLIN)
@@ -22,8 +29,7 @@ REPLIES = datetime(2026, 11, 19, 11, 0, tzinfo=BERLIN)
 
 @pytest.fixture
 def question(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    ann_at_the_bakery(studio)
     with time_machine.travel(ARRIVES, tick=False):
         return client_writes(
             studio, sender="ann@bakery.example", subject="Opening hours", body="Where do I change the opening hours?",

@@ -15,6 +15,7 @@ from comms.models import OutboxEmail
 from tests.factories import ClientFactory, ContactFactory, MilestoneFactory, ProjectFactory
 from tests.journeys.crossings import (
     BERLIN,
+    ann_at_the_bakery,
     client_writes,
     compose_form,
     form_values,
@@ -32,8 +33,7 @@ FRIDAY_LATER = datetime(2026, 11, 20, 11, 0, tzinfo=BERLIN)
 
 @pytest.fixture
 def bakery(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    client = ann_at_the_bakery(studio).client
     project = ProjectFactory(client=client, title="Bakery website", active_from=date(2026, 10, 1))
     MilestoneFactory(project=project, title="Menu page", done_at=datetime(2026, 11, 18, 12, 0, tzinfo=BERLIN))
     MilestoneFactory(project=project, title="Contact form", due_on=date(2026, 11, 27))

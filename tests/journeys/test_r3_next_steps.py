@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from comms.models import OutboxEmail
 from projects.models import ActionItem
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory
-from tests.journeys.crossings import BERLIN, compose_form, open_portal, worker_runs
+from tests.factories import ProjectFactory
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, compose_form, open_portal, worker_runs
 
 WEDNESDAY = datetime(2026, 11, 18, 11, 0, tzinfo=BERLIN)
 TEXT = {
@@ -37,8 +37,7 @@ TEXT = {
 
 @pytest.fixture
 def ann(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 @pytest.fixture

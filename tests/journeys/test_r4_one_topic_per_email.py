@@ -11,8 +11,7 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import ClientFactory, ContactFactory
-from tests.journeys.crossings import BERLIN, compose_form, worker_runs
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, compose_form, worker_runs
 
 WEDNESDAY = datetime(2026, 11, 18, 11, 0, tzinfo=BERLIN)
 
@@ -39,8 +38,7 @@ LONG = f"Hello Ann,\n\nthank you for the call yesterday.\n\n{HOSTING}\n\n{INVOIC
 
 @pytest.fixture
 def ann(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 @time_machine.travel(WEDNESDAY, tick=False)

@@ -10,8 +10,7 @@ from django.core import mail
 from django.urls import reverse
 
 from comms.models import OutboxEmail
-from tests.factories import ClientFactory, ContactFactory
-from tests.journeys.crossings import BERLIN, client_writes, compose_form, section, worker_runs
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, client_writes, compose_form, section, worker_runs
 
 ARRIVES = datetime(2026, 11, 18, 10, 0, tzinfo=BERLIN)
 WRITES = datetime(2026, 11, 18, 11, 0, tzinfo=BERLIN)
@@ -21,8 +20,7 @@ HEATED = "Hello Ann,\n\nI TOLD YOU THREE TIMES ALREADY!!! The blue was in the br
 
 @pytest.fixture
 def question(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    ann_at_the_bakery(studio)
     with time_machine.travel(ARRIVES, tick=False):
         return client_writes(
             studio, sender="ann@bakery.example", subject="Wrong blue", body="Why is the logo the wrong blue?",

@@ -11,8 +11,8 @@ from django.core import mail
 from django.urls import reverse
 
 from projects.models import Call
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory
-from tests.journeys.crossings import BERLIN, in_russian, open_portal, section, worker_runs
+from tests.factories import ProjectFactory
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, in_russian, open_portal, section, worker_runs
 
 WEDNESDAY = datetime(2026, 11, 18, 11, 0, tzinfo=BERLIN)
 FIRST_SLOT = datetime(2026, 11, 18, 15, 0, tzinfo=BERLIN)  # four hours' notice, in working hours
@@ -33,8 +33,7 @@ TEXT = {
 
 @pytest.fixture
 def ann(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 @pytest.mark.parametrize("language", ["en", "ru"])

@@ -9,16 +9,15 @@ import time_machine
 from django.urls import reverse
 
 from projects.models import Resource
-from tests.factories import ClientFactory, ContactFactory, ProjectFactory
-from tests.journeys.crossings import BERLIN, open_portal
+from tests.factories import ProjectFactory
+from tests.journeys.crossings import BERLIN, ann_at_the_bakery, open_portal
 
 WEDNESDAY = datetime(2026, 11, 18, 11, 0, tzinfo=BERLIN)
 
 
 @pytest.fixture
 def ann(studio):
-    client = ClientFactory(studio=studio, name="Acme Bakery")
-    return ContactFactory(client=client, name="Ann Baker", email="ann@bakery.example", is_primary=True)
+    return ann_at_the_bakery(studio)
 
 
 def add_to_library(owner_client, **fields) -> Resource:
