@@ -7,8 +7,6 @@ compared through the unique index (a hash of a random token: no timing to learn 
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,12 +16,9 @@ from django.urls import reverse
 from crm.mail import studio_email_send
 from crm.models import Invitation, Membership, Studio, User
 from crm.services import MembershipError
+from crm.tokens import hash_token, new_token
 
 INVITATION_DAYS = 7
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def invitation_send(*, studio: Studio, email: str, invited_by: User | None, now: datetime) -> Invitation:
@@ -34,7 +29,7 @@ def invitation_send(*, studio: Studio, email: str, invited_by: User | None, now:
     email = email.strip().lower()
     if Membership.objects.filter(studio=studio, user__email__iexact=email).exists():
         raise MembershipError(f"{email} is already a member of {studio.name}.")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     with transaction.atomic():
         Invitation.objects.filter(studio=studio, email__iexact=email, accepted_at__isnull=True).delete()
         invitation = Invitation.objects.create(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from crm.models import Studio, StudioScopedQuerySet
+from crm.tokens import hash_token, new_token
 
 
 class Project(models.Model):
@@ -322,16 +323,12 @@ class MaintenancePlan(models.Model):
 
 
 def new_survey_token() -> str:
-    import secrets
-
-    return secrets.token_urlsafe(24)
+    return new_token(24)
 
 
 def unissued_survey_token_hash() -> str:
     """A placeholder hash whose token nobody holds: a survey opens by link only once one is issued."""
-    import hashlib
-
-    return hashlib.sha256(new_survey_token().encode()).hexdigest()
+    return hash_token(new_survey_token())
 
 
 class Survey(models.Model):

@@ -11,8 +11,6 @@ freelancer's side opens to it. It reaches one contact's client and nothing else.
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +24,7 @@ from django.utils import timezone, translation
 
 from clients.models import Client, Contact
 from crm.models import Studio
+from crm.tokens import hash_token, new_token
 from projects.models import PortalLink, Project
 
 SESSION_KEY = "rapport_portal_link"
@@ -41,10 +40,6 @@ NO_STORE_HEADERS = {
 View = Callable[..., HttpResponse]
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def issue_link(
     contact: Contact, *, now: datetime | None = None, created_by: Any = None, landing: str = ""
 ) -> tuple[PortalLink, str]:
@@ -54,7 +49,7 @@ def issue_link(
     """
     now = now or timezone.now()
     studio: Studio = contact.client.studio
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     link = PortalLink.objects.create(
         studio_id=contact.studio_id,
         contact=contact,
