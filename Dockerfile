@@ -10,7 +10,7 @@ RUN pip install -r requirements.txt
 COPY . .
 # Translations compile with Babel (no gettext in the image); collectstatic needs settings to
 # import, and these throwaway values never reach a running container.
-RUN python -m crm.i18n --all \
+RUN python -m kernel.i18n --all \
     && DEBUG=0 SECRET_KEY=collectstatic-only SITE_URL=http://collectstatic.invalid python manage.py collectstatic --noinput \
     && useradd --create-home --uid 1000 rapport && mkdir -p /app/var && chown -R rapport /app/var
 USER rapport

@@ -56,6 +56,7 @@ migrations-check: $(STAMP)
 # Pages at 1x/10x/100x on SQLite (and PostgreSQL when DATABASE_URL is set), then the other benches; ~7 min.
 # Quicker: BENCH_ARGS="--scales 1,10 --runs 50 --only sqlite --extras none".
 bench: export DEBUG ?= 1
+bench: export DJANGO_SETTINGS_MODULE = crm.settings_dev
 bench: $(STAMP) messages
 	$(BIN)/python manage.py bench $(BENCH_ARGS)
 
@@ -67,12 +68,12 @@ $(LOAD_STAMP): $(STAMP) requirements-load.txt
 	@touch $(LOAD_STAMP)
 
 loadtest: $(LOAD_STAMP) messages
-	$(BIN)/python -m loadtest.run $(LOADTEST_ARGS)
+	$(BIN)/python -m devtools.loadtest.run $(LOADTEST_ARGS)
 
 # Translations: locale/*/LC_MESSAGES/*.po are the source, the .mo files are compiled here
 # (with Babel, only those older than their .po) and never committed.
 messages: $(STAMP)
-	$(BIN)/python -m crm.i18n
+	$(BIN)/python -m kernel.i18n
 
 # Collect new translatable strings into the catalogs (needs GNU gettext: apt install gettext),
 # then translate the new empty entries in locale/ru/LC_MESSAGES/django.po.

@@ -6,6 +6,6 @@ class ClientsConfig(AppConfig):
 
     def ready(self) -> None:
         from clients.services import on_interaction_recorded
-        from crm.signals import interaction_recorded
+        from kernel.signals import interaction_recorded
 
         interaction_recorded.connect(on_interaction_recorded, dispatch_uid="clients.last_contact")

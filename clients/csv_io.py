@@ -55,8 +55,8 @@ from django.utils.translation import gettext_lazy, override
 
 from clients.models import Client, Contact, Tag
 from clients.touch_clock import refresh_next_touch
-from crm.models import Studio
-from projects.friday_cover import refresh_covered_weeks
+from kernel.models import Studio
+from projects.covered_week import refresh_covered_weeks
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000

@@ -21,7 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clients import csv_io
-from crm.access import studio_required
+from kernel.access import studio_required
 
 
 class ImportForm(forms.Form):

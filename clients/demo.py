@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 
 from clients.models import Client, Contact, Payment, Tag, Touchpoint
 from clients.services import tiers_recompute
-from crm.models import Studio
+from kernel.models import Studio
 
 # (name, status, difficulty, yearly budget in euros, contact, tags)
 DEMO_CLIENTS = [

@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client, Contact, Payment, Tag, Touchpoint
 from clients.touch_clock import refresh_next_touch
-from crm.forms import CurrencyField, LongSelect, timezone_choices
-from crm.models import Studio
-from crm.widgets import DateInput
-from projects.friday_cover import refresh_covered_weeks
+from kernel.forms import CurrencyField, LongSelect, timezone_choices
+from kernel.models import Studio
+from kernel.widgets import DateInput
+from projects.covered_week import refresh_covered_weeks
 
 
 def _helper(submit_label: str) -> FormHelper:

@@ -12,8 +12,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Studio, StudioScopedQuerySet
-from crm.money import format_money
+from kernel.models import Studio, StudioScopedQuerySet
+from kernel.money import format_money
 
 
 class Tag(models.Model):
@@ -88,7 +88,7 @@ class Client(models.Model):
     tier_pin = models.CharField(_("tier"), max_length=10, choices=Pin, blank=True, default=Pin.AUTO)
     tier_reason = models.CharField(max_length=200, blank=True)
     # The last contact (R14): the latest interaction of any kind, written by every path through
-    # ``crm.signals.interaction_recorded`` (mail in or out, portal, calls) and by touchpoints; the cadence clock.
+    # ``kernel.signals.interaction_recorded`` (mail in or out, portal, calls) and by touchpoints; the cadence clock.
     last_interaction_at = models.DateTimeField(null=True, blank=True)
     # Stored forms of two pure rules, so Today reads them through an index whatever the studio's size;
     # the rules stay the authority and their sweeps set these right again (see their modules).

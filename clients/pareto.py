@@ -19,7 +19,7 @@ from fractions import Fraction
 from django.utils.translation import gettext as _
 
 from clients.tiering import ANGEL_SHARE_DENOMINATOR, ANGEL_SHARE_NUMERATOR
-from crm.money import CURRENCY_SYMBOLS, ZERO_DECIMAL_CURRENCIES
+from kernel.money import CURRENCY_SYMBOLS, ZERO_DECIMAL_CURRENCIES
 
 TOP_BARS = 30
 ANGEL_SHARE = Fraction(ANGEL_SHARE_NUMERATOR, ANGEL_SHARE_DENOMINATOR)
@@ -31,7 +31,7 @@ ANGEL_SHARE = Fraction(ANGEL_SHARE_NUMERATOR, ANGEL_SHARE_DENOMINATOR)
 def format_money_whole(minor: int, currency: str) -> str:
     """``1_240_050, "EUR"`` → ``€12,401``: whole units, rounded half away from zero.
 
-    Same symbols as ``crm.money.format_money``; a currency without a symbol goes after the
+    Same symbols as ``kernel.money.format_money``; a currency without a symbol goes after the
     number (``12,401 NOK``). Zero-decimal currencies (JPY) are already whole.
     """
     exponent = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2

@@ -24,7 +24,7 @@ Staleness after downtime (each period is judged on the studio's local date when 
   holiday) is in the note of the next working day, as "on Saturday 14 March"; a note whose
   working day was missed is not sent later.
 
-Cost: the studio schedule (``crm.sweeps.scheduled``) hands a tick only the studios whose digest hour
+Cost: the studio schedule (``kernel.sweeps.scheduled``) hands a tick only the studios whose digest hour
 has come since they were last looked at, one indexed query; for those at their hour on the right day,
 one query for the keys already written, one for the owners' addresses and a constant number per
 studio (anniversaries: one query for all of them). A studio with nothing to say gets no email and is
@@ -51,9 +51,9 @@ from clients.cadence import DueKind, anniversary_on
 from clients.models import Client, Contact
 from clients.selectors import first_contacts, past_clients_to_call, touchpoints_due
 from clients.touch_clock import refresh_next_touch
-from crm import workhours
-from crm.dates import MONTH_NAMES, long_date
-from crm.sweeps import LocalMoment, freelancer_addresses, keys_already_used, notify_freelancer, scheduled, sweep
+from kernel import workhours
+from kernel.dates import MONTH_NAMES, long_date
+from kernel.sweeps import LocalMoment, freelancer_addresses, keys_already_used, notify_freelancer, scheduled, sweep
 from projects.friday import iso_week_key
 
 CADENCE_KINDS = frozenset({DueKind.PERSONAL, DueKind.CHECK_IN})

@@ -20,9 +20,9 @@ from clients.models import Client, Payment
 from clients.pareto import Entry, Pareto, chart_geometry, format_money_whole, pareto
 from clients.services import net_revenue_by_client
 from clients.tiering import AngelSummary, angel_summary, window_start
-from crm.access import studio_required
-from crm.models import Studio
-from crm.money import ZERO_DECIMAL_CURRENCIES, format_money
+from kernel.access import studio_required
+from kernel.models import Studio
+from kernel.money import ZERO_DECIMAL_CURRENCIES, format_money
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
 from clients.models import Client, Contact, Payment, Touchpoint
 from clients.tiering import window_start
-from crm.models import Studio
+from kernel.models import Studio
 
 SortKey = Literal["name", "revenue", "recent", "silent"]
 SORTS: dict[str, list] = {

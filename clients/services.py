@@ -15,7 +15,7 @@ from clients.models import Client, Payment, Touchpoint
 from clients.signals import payment_recorded
 from clients.tiering import angel_summary, apply_pins, window_start
 from clients.touch_clock import next_touch_after_interaction, refresh_next_touch
-from crm.models import Studio, User
+from kernel.models import Studio, User
 
 if TYPE_CHECKING:
     from projects.models import Project
@@ -169,7 +169,7 @@ def client_touch(*, client: Client, at: datetime) -> None:
 
 
 def on_interaction_recorded(sender: object, *, studio: Studio, client_id: int, at: datetime, **kwargs: object) -> None:
-    """Receiver for ``crm.signals.interaction_recorded``: the one stored last contact follows every path."""
+    """Receiver for ``kernel.signals.interaction_recorded``: the one stored last contact follows every path."""
     interaction_record(studio=studio, client_id=client_id, at=at)
 
 

@@ -19,7 +19,7 @@ from django.db.models import Case, DateField, F, Value, When
 from clients.cadence import Cadence, ClientClock, next_touch_on
 from clients.models import Client
 from clients.selectors import studio_cadence
-from crm.models import Studio
+from kernel.models import Studio
 
 # Ids per SELECT when refreshing given clients (well under every backend's limit of parameters).
 ID_CHUNK = 500

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients import csv_views, inquiry_views, revenue_views, views
+from clients import csv_views, revenue_views, views
 
 app_name = "clients"
 urlpatterns = [
@@ -19,6 +19,3 @@ urlpatterns = [
     *csv_views.urlpatterns,
     *revenue_views.urlpatterns,
 ]
-
-# The public inquiry form lives outside /clients/ (no login); crm/urls.py includes it.
-public_urlpatterns = inquiry_views.urlpatterns

@@ -12,8 +12,8 @@ from clients import selectors, services
 from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, TouchpointForm
 from clients.models import Client, Contact, Tag
 from comms.compose import recent_mail
-from crm.access import get_for_member, safe_next, scoped, studio_required
-from crm.dates import day_date, month_name
+from kernel.access import get_for_member, safe_next, scoped, studio_required
+from kernel.dates import day_date, month_name
 from projects import portal_links
 from projects.models import Project
 from projects.services import deposit_complete

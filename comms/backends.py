@@ -40,8 +40,8 @@ def outbox_row_for(message: EmailMessage):
     A secret path segment in it (a password-reset token) is sealed, never stored in clear.
     """
     from comms.outbox import enqueue
-    from crm.logmask import secret_segments
-    from crm.models import Studio
+    from kernel.logmask import secret_segments
+    from kernel.models import Studio
 
     if message.attachments:
         raise ValueError("The outbox does not carry attachments.")

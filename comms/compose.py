@@ -26,13 +26,13 @@ from clients.touch_clock import refresh_next_touch
 from comms import coach, drafts, email_templates, outbox, scheduling
 from comms.conversation import assign_client, client_for_address, record_message, reply_due
 from comms.models import Commitment, Message, OutboxEmail, Thread
-from crm.dates import long_date
-from crm.models import Studio
-from crm.queries import RowCount
-from projects.friday_cover import refresh_covered_weeks
+from kernel.dates import long_date
+from kernel.models import Studio
+from kernel.queries import RowCount
+from projects.covered_week import refresh_covered_weeks
 
 if TYPE_CHECKING:
-    from crm.models import User
+    from kernel.models import User
     from projects.models import Project
 
 # Every composed email waits this long before the worker may send it, so "Undo" can stop it.

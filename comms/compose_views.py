@@ -21,8 +21,8 @@ from comms import compose, drafts
 from comms.forms import CoachForm, ComposeForm, LogForm
 from comms.inbox_views import in_studio_time
 from comms.models import Message, OutboxEmail
-from crm.access import get_for_member, query_pk, studio_required
-from crm.dates import long_datetime
+from kernel.access import get_for_member, query_pk, studio_required
+from kernel.dates import long_datetime
 
 # Posted with the form when it showed the quiet-hours choice: an unticked "Send now" then means "hold".
 QUIET_SHOWN = "quiet_shown"

@@ -18,13 +18,13 @@ from django.db.models.functions import Lower
 from clients.models import Contact
 from comms.models import Commitment, Message, Thread
 from comms.sla import due_at
-from crm.signals import interaction_recorded
-from projects.friday_cover import note_outbound
+from kernel.signals import interaction_recorded
+from projects.covered_week import note_outbound
 
 if TYPE_CHECKING:
     from clients.models import Client
     from comms.models import OutboxEmail
-    from crm.models import Studio
+    from kernel.models import Studio
 
 # Outbox kinds written by Rapport on its own, not by the freelancer: they are logged (the Friday rule
 # counts any mail sent to the client) but they answer nobody, so they stop no clock, and they are no
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 AUTOMATED_KINDS = frozenset(
     {
         "account", "inquiry-ack", "inquiry-new-lead", "digest", "reminder",
-        # Scheduled sweeps (crm.sweeps): to the freelancer, or to the client without a person writing.
+        # Scheduled sweeps (kernel.sweeps): to the freelancer, or to the client without a person writing.
         "clock-warning", "clock-breach", "commitment-warning", "commitment-breach", "friday-reminder",
         "friday-update-auto", "deadline-reminder", "action-item-reminder", "deposit-reminder", "work-started", "survey",
         "touchpoints-due", "past-clients", "yearly-card", "anniversary",
@@ -214,9 +214,9 @@ def record_message(
     ``reply_due_at`` from the studio's SLA policy; the urgent policy when ``is_urgent``). Outbound
     messages to a client stop that client's open clocks received before ``sent_at`` (unless
     ``stops_clock`` is False) and fulfil open commitments (unless ``fulfils_commitments`` is False).
-    Outbound email covers its recipients' clients for the Friday rule (``projects.friday_cover``).
+    Outbound email covers its recipients' clients for the Friday rule (``projects.covered_week``).
     A message that counts as contact (``counts_as_contact``; ``personal`` False for mail Rapport wrote
-    on its own) sends ``crm.signals.interaction_recorded``. Idempotent on (studio, message_id) when a
+    on its own) sends ``kernel.signals.interaction_recorded``. Idempotent on (studio, message_id) when a
     Message-ID is given: the existing message is returned.
     """
     if sent_at.tzinfo is None:

@@ -17,7 +17,7 @@ from comms.conversation import record_message
 from comms.inbound import receive
 from comms.models import Commitment, Message
 from comms.scheduling import quiet_hours_send_after
-from crm.models import Studio
+from kernel.models import Studio
 
 DOMAIN = "demo.rapport.local"
 

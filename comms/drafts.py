@@ -18,7 +18,7 @@ from comms.models import OutboxEmail
 
 if TYPE_CHECKING:
     from clients.models import Client
-    from crm.models import Studio
+    from kernel.models import Studio
     from projects.models import Project
 
 KEY_PREFIX = "draft:"

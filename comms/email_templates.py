@@ -36,7 +36,7 @@ from django.utils.translation import gettext_lazy
 from comms.coach import has_next_steps, is_next_steps_heading
 
 if TYPE_CHECKING:
-    from crm.models import Studio
+    from kernel.models import Studio
 
 ALLOWED_VARIABLES: dict[str, str | Promise] = {
     "client_name": gettext_lazy("The client's company or name"),

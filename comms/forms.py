@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from comms import compose, drafts
 from comms.models import Message
-from crm.models import Studio
-from crm.widgets import DateTimeInput
+from kernel.models import Studio
+from kernel.widgets import DateTimeInput
 
 LANGUAGE_CHOICES = [("en", "English"), ("ru", "Русский")]
 # A logged call may be entered a few minutes ahead of the clock; further ahead is a typo.

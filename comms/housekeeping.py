@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from comms.models import WebhookPayload
-from crm.sweeps import sweep
+from kernel.sweeps import sweep
 
 # Rows deleted per tick at most, so one tick stays short even after a long outage.
 PRUNE_BATCH = 1_000

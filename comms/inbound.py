@@ -18,7 +18,7 @@ from comms.parsing import ParsedEmail, ParseError, latest_reply, parse_email
 from comms.sanitize import safe_html
 
 if TYPE_CHECKING:
-    from crm.models import Studio
+    from kernel.models import Studio
 
 logger = logging.getLogger("rapport.inbound")
 
@@ -90,7 +90,7 @@ def _mark(raw_email: RawEmail, status: str, error: str) -> None:
 
 def own_addresses(studio: Studio) -> set[str]:
     """The studio's sender address and its members' addresses, lower-cased."""
-    from crm.models import Membership
+    from kernel.models import Membership
 
     addresses = {
         email.lower() for email in Membership.objects.filter(studio=studio).values_list("user__email", flat=True)

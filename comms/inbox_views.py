@@ -21,7 +21,7 @@ from comms.conversation import assign_client, bare_subject
 from comms.forms import AssignForm
 from comms.models import Message, OutboxEmail, Thread
 from comms.sanitize import safe_html
-from crm.access import get_for_member, safe_next, studio_required
+from kernel.access import get_for_member, safe_next, studio_required
 
 PER_PAGE = 25
 TAB_LABELS = {

@@ -13,7 +13,7 @@ STUDIO_HEADER = "X-Rapport-Studio"
 
 def _studio_id_for(message: EmailMessage) -> int | None:
     """The studio the email belongs to: its header, else the studio of a recipient who is a member."""
-    from crm.models import Membership
+    from kernel.models import Membership
 
     if header := message.extra_headers.get(STUDIO_HEADER):
         return int(header)

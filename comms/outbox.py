@@ -41,7 +41,7 @@ from comms.models import Message, OutboxEmail
 
 if TYPE_CHECKING:
     from clients.models import Client
-    from crm.models import Studio, User
+    from kernel.models import Studio, User
     from projects.models import Project
 
 logger = logging.getLogger("rapport.outbox")

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from comms import outbox
 from comms.models import MailboxEmail, OutboxEmail
 from comms.views import sandboxed_email_html
-from crm.access import get_for_member, safe_next, scoped, studio_required
+from kernel.access import get_for_member, safe_next, scoped, studio_required
 
 Status = OutboxEmail.Status
 PER_PAGE = 50

@@ -16,7 +16,7 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.utils.crypto import constant_time_compare
 
-from crm.models import Studio
+from kernel.models import Studio
 
 BCC_TAG = "bcc"
 

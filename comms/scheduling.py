@@ -1,6 +1,6 @@
 """When client mail may leave: quiet hours (R5) and the cool-off for heated emails (R6).
 
-Pure functions over the studio's working calendar (``crm.workhours``): no ORM, no clock. Every
+Pure functions over the studio's working calendar (``kernel.workhours``): no ORM, no clock. Every
 datetime taken must be aware; every datetime returned is aware and expressed in ``tz``. The outbox
 carries the result as ``send_after``.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from crm.workhours import HolidaySpec, WorkingHours, next_opening, next_working_instant
+from kernel.workhours import HolidaySpec, WorkingHours, next_opening, next_working_instant
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from crm.workhours import add_working_time
+from kernel.workhours import add_working_time
 
 
 class SlaMode(StrEnum):
@@ -33,7 +33,7 @@ def due_at(
     * ``calendar``: ``received_at`` plus ``amount`` hours of elapsed time (UTC arithmetic, so a DST
       change moves the local wall-clock result by the shift).
     * ``business``: the clock starts at ``received_at`` if that is working time, else at the next
-      opening, and runs only during working time (wall-clock hours, see ``crm.workhours``); the result
+      opening, and runs only during working time (wall-clock hours, see ``kernel.workhours``); the result
       is the earliest instant at which ``amount`` working hours have elapsed. Landing exactly on a
       closing instant gives that closing instant, not the next opening.
 

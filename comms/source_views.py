@@ -18,7 +18,7 @@ from comms.models import ImapAccount, WebhookPayload
 from comms.routing import bcc_address, inbound_address
 from comms.source_forms import ImapAccountForm
 from comms.webhooks import ESPS, webhook_secrets
-from crm.access import owner_required
+from kernel.access import owner_required
 
 FAILED_WEBHOOKS_SHOWN = 10
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from comms.email_templates import BUILTIN, template_problems
 from comms.models import EmailTemplate
-from crm.models import Studio
+from kernel.models import Studio
 
 MAX_BODY_LENGTH = 20_000
 

@@ -30,7 +30,7 @@ from comms.email_templates import (
 )
 from comms.models import EmailTemplate
 from comms.template_forms import EmailTemplateForm, NewEmailTemplateForm
-from crm.access import owner_required, scoped
+from kernel.access import owner_required, scoped
 
 LANGUAGE_LABELS = dict(EmailTemplate.Language.choices)
 

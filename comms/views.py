@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from comms.models import MailboxEmail
-from crm.access import get_for_member, studio_required
+from kernel.access import get_for_member, studio_required
 
 # An email's own HTML, shown alone in a sandboxed iframe: no scripts, no remote loads, only our frame.
 sandboxed_email_html = csp_replace(

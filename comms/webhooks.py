@@ -19,7 +19,7 @@ Answers, chosen so that the ESP retries only what a retry can fix:
 - 500: anything unexpected (a database outage…): payload ``failed``, the ESP retries later.
   Also, with nothing stored, when the ESP's signing key anymail needs is not configured.
   A retry or a replay of mail already filed is harmless: ``receive`` is idempotent on Message-ID.
-- 413: a body over ``INBOUND_MAX_BODY_SIZE`` (``crm.edge``; tracking URLs: ``MAX_REQUEST_BODY_SIZE``),
+- 413: a body over ``INBOUND_MAX_BODY_SIZE`` (``kernel.edge``; tracking URLs: ``MAX_REQUEST_BODY_SIZE``),
   or over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` here (nothing stored).
 
 A body stored but left "received" (the database went away between storing and filing it) is

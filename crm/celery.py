@@ -23,7 +23,7 @@ app.autodiscover_tasks()
 
 app.conf.beat_scheduler = "crm.celery:HeartbeatScheduler"
 app.conf.beat_schedule = {
-    "heartbeat": {"task": "crm.tasks.heartbeat", "schedule": crontab(minute="*")},
+    "heartbeat": {"task": "kernel.tasks.heartbeat", "schedule": crontab(minute="*")},
     # Each sweep asks the database what is due in each studio's own timezone.
     "tier-recompute-sweep": {"task": "clients.tasks.sweep_tier_recompute", "schedule": crontab(minute="*/15")},
     # Sends due outbox emails; `expires` keeps ticks missed while no worker ran from piling up.
@@ -33,7 +33,7 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
     # Reminders, digests and surveys: each sweep writes what is due now as keyed outbox rows.
-    "sweeps": {"task": "crm.tasks.sweep", "schedule": crontab(minute="*/5"), "options": {"expires": 280}},
+    "sweeps": {"task": "kernel.tasks.sweep", "schedule": crontab(minute="*/5"), "options": {"expires": 280}},
     # Only UIDs above the last one seen are fetched, so a tick run twice files nothing twice.
     "imap-poll": {"task": "comms.tasks.poll_imap", "schedule": crontab(minute="*/2"), "options": {"expires": 110}},
 }
@@ -64,7 +64,7 @@ class HeartbeatScheduler(PersistentScheduler):
     def tick(self, *args: Any, **kwargs: Any) -> float:
         delay = super().tick(*args, **kwargs)
         if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY_SECONDS:
-            from crm.heartbeat import heartbeat_record
+            from kernel.heartbeat import heartbeat_record
 
             heartbeat_record(source="beat")
             self._last_heartbeat = time.monotonic()
@@ -77,7 +77,7 @@ _last_worker_heartbeat = 0.0
 @signals.worker_ready.connect
 def _worker_ready_heartbeat(**_: Any) -> None:
     """Say "alive" at start-up, not only after the first scheduled task a minute later."""
-    from crm.heartbeat import heartbeat_record
+    from kernel.heartbeat import heartbeat_record
 
     heartbeat_record(source="worker", detail="started")
 
@@ -104,7 +104,7 @@ def _worker_heartbeat(**_: Any) -> None:
     global _last_worker_heartbeat
     if time.monotonic() - _last_worker_heartbeat < HEARTBEAT_EVERY_SECONDS:
         return
-    from crm.heartbeat import heartbeat_record
+    from kernel.heartbeat import heartbeat_record
 
     heartbeat_record(source="worker")
     _last_worker_heartbeat = time.monotonic()

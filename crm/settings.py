@@ -57,27 +57,29 @@ INSTALLED_APPS = [
     "anymail",
     "axes",
     "csp",
-    "crm",
+    "kernel",
     "clients",
-    "projects",
     "comms",
+    "projects",
+    "guest",
+    "desk",
 ]
 
 MIDDLEWARE = [
     # REMOTE_ADDR from TRUSTED_PROXY_HEADER, before anything reads it (crm/edge.py).
-    "crm.edge.ClientAddressMiddleware",
+    "kernel.edge.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # A friendly 413 for a body over its URL's limit, before anything reads it (crm/edge.py).
-    "crm.edge.RequestSizeMiddleware",
-    "crm.edge.NullCharacterMiddleware",
+    "kernel.edge.RequestSizeMiddleware",
+    "kernel.edge.NullCharacterMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Django's CSRF middleware, which also accepts `Origin: null` on the secret-link pages (see its docstring).
-    "crm.middleware.CsrfViewMiddleware",
+    "kernel.middleware.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "crm.middleware.StudioMiddleware",
+    "kernel.middleware.StudioMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -101,7 +103,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "crm.context_processors.studio",
+                "kernel.context_processors.studio",
             ],
         },
     },
@@ -145,7 +147,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# The client's address is REMOTE_ADDR, which crm.edge sets from TRUSTED_PROXY_HEADER behind a proxy.
+# The client's address is REMOTE_ADDR, which kernel.edge sets from TRUSTED_PROXY_HEADER behind a proxy.
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 AXES_VERBOSE = False
 
@@ -295,7 +297,7 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "crm.cache.SharedFileCache",
+            "BACKEND": "kernel.cache.SharedFileCache",
             "LOCATION": str(CACHE_DIR),
             "OPTIONS": {"MAX_ENTRIES": 20_000},
         }
@@ -341,7 +343,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     # Portal, survey and password-reset tokens in a path are masked in every line (crm/logmask.py).
-    "filters": {"mask_secrets": {"()": "crm.logmask.SecretMask"}},
+    "filters": {"mask_secrets": {"()": "kernel.logmask.SecretMask"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["mask_secrets"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},

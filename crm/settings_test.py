@@ -8,6 +8,8 @@ os.environ.setdefault("SITE_URL", "http://127.0.0.1:8000")
 
 from crm.settings import *  # noqa: F403
 
+INSTALLED_APPS = [*INSTALLED_APPS, "devtools"]  # noqa: F405
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False

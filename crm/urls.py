@@ -2,13 +2,15 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from clients.urls import public_urlpatterns as public_inquiry_urls
-from crm import report_views, search_views, views
-from crm.forms import EmailLoginForm
+from desk import report_views, search_views
+from desk import views as desk_views
+from guest import inquiry_views
+from kernel import views
+from kernel.forms import EmailLoginForm
 
 urlpatterns = [
-    path("", views.today, name="today"),
-    path("today/counts/", views.today_counts, name="today_counts"),
+    path("", desk_views.today, name="today"),
+    path("today/counts/", desk_views.today_counts, name="today_counts"),
     path("signup/", views.signup, name="signup"),
     path("studio/new/", views.create_studio, name="studio_create"),
     path("reports/", report_views.reports_page, name="reports"),
@@ -27,10 +29,10 @@ urlpatterns = [
     ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("clients/", include("clients.urls")),
-    path("inquiry/", include((public_inquiry_urls, "inquiry"))),
-    path("survey/", include("projects.survey_urls")),
+    path("inquiry/", include((inquiry_views.urlpatterns, "inquiry"))),
+    path("survey/", include("guest.survey_urls")),
     path("projects/", include("projects.urls")),
-    path("portal/", include("projects.portal_urls")),
+    path("portal/", include("guest.portal_urls")),
     path("portal-access/", include("projects.portal_manage_urls")),
     path("calls/", include("projects.call_urls")),
     path("comms/", include("comms.urls")),

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from comms.models import Message
-from crm.access import get_for_member, safe_next, scoped, studio_required
+from kernel.access import get_for_member, safe_next, scoped, studio_required
 from projects import portal_activity
 from projects.call_forms import BookCallForm, CancelCallForm, MoveCallForm
 from projects.calls import (

@@ -3,7 +3,7 @@
 Three layers, top to bottom:
 
 * ``available_slots`` / ``slot_is_free``: pure slot logic over the studio's working calendar
-  (``crm.workhours``): no ORM, no clock; every datetime taken must be aware.
+  (``kernel.workhours``): no ORM, no clock; every datetime taken must be aware.
 * ``book_call`` / ``move_call`` / ``cancel_call``: services. Each locks the studio row, re-reads the
   booked calls around the chosen time and re-checks the slot with the pure function, so two
   clients racing for one slot cannot both get it (the lock serialises them; the second one sees
@@ -30,12 +30,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from crm import workhours
-from crm.dates import long_datetime
-from crm.mail import studio_email_send
-from crm.models import Studio
-from crm.signals import interaction_recorded
-from crm.sweeps import freelancer_addresses, next_working_time
+from comms.mail import studio_email_send
+from kernel import workhours
+from kernel.dates import long_datetime
+from kernel.models import Studio
+from kernel.signals import interaction_recorded
+from kernel.sweeps import freelancer_addresses, next_working_time
 from projects.models import Call
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def available_slots(
     * is on a local day that has fewer than ``max_per_day`` booked calls.
 
     ``booked`` holds the ``(start, end)`` of every booked call of the studio around the period
-    (aware datetimes). DST-safe: opening hours are local wall-clock times (``crm.workhours``), the
+    (aware datetimes). DST-safe: opening hours are local wall-clock times (``kernel.workhours``), the
     rest is elapsed-time arithmetic on instants.
     """
     rules = _SlotRules.build(
@@ -332,7 +332,7 @@ def book_call(
 
     Checks and booking happen under a lock on the studio row, so of two people booking the same
     slot at once exactly one gets it. The invitations are queued in the same transaction, and the
-    client's last contact (``crm.signals.interaction_recorded``) moves to ``now``.
+    client's last contact (``kernel.signals.interaction_recorded``) moves to ``now``.
     """
     now = now or timezone.now()
     topic = _valid_topic(topic)

@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from comms import drafts
 from comms.models import OutboxEmail
-from crm.i18n import supported_language
-from crm.models import Studio
+from kernel.i18n import supported_language
+from kernel.models import Studio
 from projects.models import DeadlineChange, Project
 from projects.services import maintenance_offer_sent, maintenance_offer_subject
 from projects.update_email import client_contacts, split_recipients

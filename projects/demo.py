@@ -3,7 +3,7 @@
 from datetime import date, datetime, time, timedelta
 
 from clients.models import Client, Contact, Payment
-from crm.models import Studio
+from kernel.models import Studio
 from projects.models import ActionItem, DeadlineChange, Milestone, Project, Resource
 from projects.services import deadline_notice
 

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from crm.dates import long_date, short_date
+from kernel.dates import long_date, short_date
 from projects.friday import WeekBounds, week_bounds
 from projects.models import ActionItem, Milestone, Project, StatusUpdate
 from projects.update_email import EDITABLE_FIELDS

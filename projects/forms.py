@@ -9,9 +9,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
-from crm.forms import CurrencyField
-from crm.models import Studio
-from crm.widgets import DateInput
+from kernel.forms import CurrencyField
+from kernel.models import Studio
+from kernel.widgets import DateInput
 from projects.models import ActionItem, ChangeRequest, MaintenancePlan, Milestone, Project, Resource
 
 

@@ -10,8 +10,8 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
-from crm.models import Studio, StudioScopedQuerySet
-from crm.tokens import hash_token, new_token
+from kernel.models import Studio, StudioScopedQuerySet
+from kernel.tokens import hash_token, new_token
 
 
 class Project(models.Model):
@@ -97,7 +97,7 @@ class Project(models.Model):
             models.Index(
                 F("studio"), F("status"), Coalesce("agreement_accepted_at", "created_at"), name="project_waiting_since"
             ),
-            # The reminder sweeps look across studios for what is due (crm.sweeps).
+            # The reminder sweeps look across studios for what is due (kernel.sweeps).
             models.Index(
                 fields=["deadline_on"],
                 name="project_deadline_active",

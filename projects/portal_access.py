@@ -23,14 +23,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone, translation
 
 from clients.models import Client, Contact
-from crm.models import Studio
-from crm.tokens import hash_token, new_token
+from kernel.models import Studio
+from kernel.tokens import hash_token, new_token
 from projects.models import PortalLink, Project
 
 SESSION_KEY = "rapport_portal_link"
 LAST_SEEN_EVERY = timedelta(minutes=5)
 # Pages reached by a secret URL: no Referer at all, no cache, no index. Their own forms then post
-# with `Origin: null`, which `crm.middleware.CsrfViewMiddleware` accepts on those paths only.
+# with `Origin: null`, which `kernel.middleware.CsrfViewMiddleware` accepts on those paths only.
 NO_STORE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store, private",

@@ -10,7 +10,7 @@ from projects.models import PortalActivity
 
 if TYPE_CHECKING:
     from clients.models import Client, Contact
-    from crm.models import Studio
+    from kernel.models import Studio
     from projects.models import Project
     from projects.portal_access import PortalVisitor
 

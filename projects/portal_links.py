@@ -20,9 +20,9 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 
 from clients.models import Contact
-from crm.i18n import supported_language
-from crm.mail import studio_email_send
-from crm.sweeps import freelancer_addresses, notify_freelancer
+from comms.mail import studio_email_send
+from kernel.i18n import supported_language
+from kernel.sweeps import freelancer_addresses, notify_freelancer
 from projects import portal_activity
 from projects.models import PortalLink
 from projects.portal_access import issue_link

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients.models import Contact
-from crm.access import get_for_member, safe_next, studio_required
+from kernel.access import get_for_member, safe_next, studio_required
 from projects import portal_activity, portal_links
 from projects.models import PortalActivity, PortalLink
 

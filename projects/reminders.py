@@ -1,4 +1,4 @@
-"""Scheduled project reminders (``crm.sweeps``): Friday updates, deadlines, deposits, surveys.
+"""Scheduled project reminders (``kernel.sweeps``): Friday updates, deadlines, deposits, surveys.
 
 Each sweep asks the database what is due now in each studio's local time and writes outbox rows
 keyed ``kind:object:period``, so running it twice, from two beats at once or after downtime writes
@@ -28,11 +28,11 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from clients.models import Contact
 from clients.selectors import first_contacts
-from crm.dates import long_date
-from crm.mail import studio_email_send
-from crm.models import Studio
-from crm.money import format_money
-from crm.sweeps import (
+from comms.mail import studio_email_send
+from kernel.dates import long_date
+from kernel.models import Studio
+from kernel.money import format_money
+from kernel.sweeps import (
     due_studios,
     freelancer_addresses,
     keys_already_used,
@@ -41,10 +41,10 @@ from crm.sweeps import (
     reschedule,
     sweep,
 )
+from projects.covered_week import refresh_covered_weeks
 from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds
-from projects.friday_cover import refresh_covered_weeks
-from projects.friday_db import projects_due_friday_update, week_outbound
+from projects.friday_query import projects_due_friday_update, week_outbound
 from projects.models import ActionItem, Milestone, Project, StatusUpdate, Survey
 from projects.update_email import TEMPLATE as FRIDAY_UPDATE_TEMPLATE
 from projects.update_email import client_contacts, saved_update_context, split_recipients, week_label
@@ -220,7 +220,7 @@ def friday_sweep(now: datetime) -> int:
     updates ``friday-update:{project id}:{week}``. Relevant only on the studio's local Friday from
     ``friday_update_hour`` until midnight: after downtime, a past Friday's reminder (and its
     auto-sends) is never sent. Nothing is written when no project is due. The studio schedule
-    (``crm.sweeps.due_studios``) hands a tick only the studios whose Friday hour has come since they
+    (``kernel.sweeps.due_studios``) hands a tick only the studios whose Friday hour has come since they
     were last looked at, so the other ticks of the week cost one indexed query.
     """
     checked = due_studios(FRIDAY_JOB, now)

@@ -12,13 +12,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clients.models import Payment
+from comms.mail import studio_email_send
 from comms.models import OutboxEmail
 from comms.scheduling import quiet_hours_send_after
-from crm.dates import long_date
-from crm.i18n import supported_language
-from crm.mail import studio_email_send
-from crm.models import Studio, User
-from crm.money import ZERO_DECIMAL_CURRENCIES, format_money
+from kernel.dates import long_date
+from kernel.i18n import supported_language
+from kernel.models import Studio, User
+from kernel.money import ZERO_DECIMAL_CURRENCIES, format_money
 from projects.models import ActionItem, ChangeRequest, DeadlineChange, Installment, Milestone, Project
 from projects.update_email import client_contacts, split_recipients
 from projects.workflow import transition_problem

@@ -30,7 +30,7 @@ from projects.portal_activity import record as record_activity
 
 if TYPE_CHECKING:
     from clients.models import Contact
-    from crm.models import Studio
+    from kernel.models import Studio
     from projects.models import Project
 
 MAX_QUESTIONS = 10

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from clients.models import Contact
-from crm.dates import long_date
+from kernel.dates import long_date
 from projects.models import Project, Resource, StatusUpdate
 
 TEMPLATE = "friday-update"  # templates/emails/friday-update-*

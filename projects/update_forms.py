@@ -6,8 +6,8 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from crm.forms import IdsMultipleChoiceField
-from crm.models import Studio
+from kernel.forms import IdsMultipleChoiceField
+from kernel.models import Studio
 from projects.models import Resource, StatusUpdate
 
 

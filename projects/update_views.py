@@ -13,13 +13,13 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from comms.mail import render_text, studio_email_send
 from comms.scheduling import quiet_hours_send_after
-from crm.access import get_for_member, studio_required
-from crm.dates import long_date
-from crm.mail import render_text, studio_email_send
-from crm.models import Studio
+from kernel.access import get_for_member, studio_required
+from kernel.dates import long_date
+from kernel.models import Studio
 from projects.drafts import status_update_get_or_draft, status_update_or_unsaved_draft
-from projects.friday_db import projects_due_friday_update
+from projects.friday_query import projects_due_friday_update
 from projects.models import Project, StatusUpdate
 from projects.update_email import (
     EDITABLE_FIELDS,

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from clients.models import Client
 from comms import drafts
-from crm.access import get_for_member, query_pk, scoped, studio_required
+from kernel.access import get_for_member, query_pk, scoped, studio_required
 from projects import client_drafts, services
 from projects.forms import (
     ActionItemForm,

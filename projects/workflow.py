@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from crm.money import format_money
+from kernel.money import format_money
 from projects.models import Project
 
 Status = Project.Status

@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
-from crm.i18n import compile_messages
-from crm.models import Membership, Studio, User
+from kernel.i18n import compile_messages
+from kernel.models import Membership, Studio, User
 from tests.clock_shift import SHIFT_ENV, shift_days
 from tests.factories import MembershipFactory, StudioFactory, UserFactory
 

@@ -8,8 +8,8 @@ from factory.django import DjangoModelFactory
 
 from clients.models import Client, Contact, Payment, Touchpoint
 from clients.touch_clock import refresh_next_touch
-from crm.models import Membership, Studio, User
-from projects.friday_cover import note_outbound
+from kernel.models import Membership, Studio, User
+from projects.covered_week import note_outbound
 
 
 class StudioFactory(DjangoModelFactory):
@@ -169,7 +169,7 @@ class MessageFactory(DjangoModelFactory):
 
     @factory.post_generation
     def friday_cover(message, create: bool, extracted: object, **kwargs: object) -> None:
-        """Sent mail covers its clients' week, as ``record_message`` notes it (``projects.friday_cover``)."""
+        """Sent mail covers its clients' week, as ``record_message`` notes it (``projects.covered_week``)."""
         if create:
             note_outbound(message)
 

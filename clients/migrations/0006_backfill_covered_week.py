@@ -1,4 +1,4 @@
-"""Fill ``Client.covered_week`` for the current week (see ``projects.friday_cover``), and index clients by name.
+"""Fill ``Client.covered_week`` for the current week (see ``projects.covered_week``), and index clients by name.
 
 Historical models, and the pure Friday rule (``projects.friday``) for the week's bounds and the
 addresses its sent mail reached, as the app stores it. Only the current week matters to readers;

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import ClientFactory, ProjectFactory
 
 

@@ -7,11 +7,11 @@ from django.core.cache import cache
 from django.test import Client as Browser
 from django.urls import reverse
 
-from clients.inquiry import lead_create_from_inquiry
 from clients.models import Client, Contact
 from comms.models import Message, OutboxEmail
 from comms.outbox import deliver_due
-from crm.models import Studio, User
+from guest.inquiry import lead_create_from_inquiry
+from kernel.models import Studio, User
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory
 
 # Monday 23 November 2026, 10:30 in Berlin: one business day (9 h on 09:00–18:00) later is Tuesday 10:30.
@@ -365,7 +365,7 @@ def test_an_email_that_cannot_be_queued_does_not_lose_the_lead(studio: Studio, o
     def refuse(**kwargs):
         raise ValueError("the outbox is unavailable")
 
-    monkeypatch.setattr("crm.mail.enqueue", refuse)
+    monkeypatch.setattr("comms.mail.enqueue", refuse)
 
     lead = lead_create_from_inquiry(
         studio=studio,

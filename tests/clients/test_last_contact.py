@@ -18,7 +18,6 @@ from django.core.cache import cache
 from django.test import Client as Browser
 from django.urls import reverse
 
-from clients.inquiry import lead_create_from_inquiry
 from clients.models import Client, Touchpoint
 from clients.services import touchpoint_create
 from comms import compose, outbox
@@ -26,6 +25,7 @@ from comms.compose import Draft
 from comms.conversation import AUTOMATED_KINDS, assign_client, record_message
 from comms.inbound import receive
 from comms.models import Message, OutboxEmail
+from guest.inquiry import lead_create_from_inquiry
 from projects.calls import book_call
 from projects.portal_access import SESSION_KEY
 from projects.portal_links import issue_link
@@ -219,7 +219,7 @@ def test_a_client_added_after_old_mail_is_filed_counts_from_the_day_it_was_added
 
 
 def test_another_studios_signal_moves_nothing(studio, other_studio, acme):
-    from crm.signals import interaction_recorded
+    from kernel.signals import interaction_recorded
 
     interaction_recorded.send(sender=None, studio=other_studio, client_id=acme.pk, at=NOW)
 

@@ -20,8 +20,8 @@ from clients.reminders import (
     years_together,
 )
 from comms.models import OutboxEmail
-from crm.models import SweepSchedule
-from crm.sweeps import SWEEPS, run_sweeps
+from kernel.models import SweepSchedule
+from kernel.sweeps import SWEEPS, run_sweeps
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory, StudioFactory, TouchpointFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

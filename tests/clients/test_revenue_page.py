@@ -21,7 +21,7 @@ from clients.services import (
     tiers_recompute,
 )
 from clients.tiering import trailing_net, window_start
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import ClientFactory, PaymentFactory
 
 NOW = datetime(2026, 10, 15, 10, 0, tzinfo=UTC)  # 12:00 in Berlin, the studio's zone

@@ -23,9 +23,9 @@ from clients.reminders import sweep_touchpoints_due
 from clients.selectors import IN_TOUCH_STATUSES, studio_cadence, touchpoints_due
 from clients.services import client_set_pin, client_touch, tiers_recompute, touchpoint_create
 from clients.touch_clock import refresh_next_touch
-from crm.bench_seed import seed
-from crm.models import Studio, SweepSchedule
-from crm.today import SHOWN, section_counts, today_board
+from desk.today import SHOWN, section_counts, today_board
+from devtools.bench_seed import seed
+from kernel.models import Studio, SweepSchedule
 from tests.factories import ClientFactory, PaymentFactory, TouchpointFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

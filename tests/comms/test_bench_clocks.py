@@ -1,5 +1,5 @@
-from comms.management.commands.bench_clocks import Seeder, time_open_clocks
 from comms.models import Message
+from devtools.management.commands.bench_clocks import Seeder, time_open_clocks
 
 
 def test_the_seeder_grows_history_without_adding_open_clocks(studio):

@@ -21,7 +21,7 @@ from comms import imap
 from comms.imap import _parse_internaldate, check_connection, poll_account, poll_all
 from comms.models import ImapAccount, Message, RawEmail
 from comms.secrets import SecretError, decrypt, encrypt
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import ClientFactory, ContactFactory, StudioFactory
 
 IMAP_USER = "rapport@imap.test"

@@ -261,7 +261,7 @@ def test_the_source_is_recorded(studio):
 
 
 def test_the_bench_mix_is_received_in_full(db):
-    from comms.bench_inbound import _bench
+    from devtools.bench_inbound import _bench
 
     result = _bench(10)
 

@@ -11,7 +11,7 @@ from comms.imap import ConnectionCheck
 from comms.models import ImapAccount
 from comms.routing import bcc_address, inbound_address
 from comms.secrets import decrypt, encrypt
-from crm.models import Studio, User
+from kernel.models import Studio, User
 
 URL = reverse("mailsources:index")
 

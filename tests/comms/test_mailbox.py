@@ -54,7 +54,7 @@ def test_the_outbox_page_shows_an_email_and_its_html_in_a_sandbox(owner_client: 
 
 
 def test_plain_text_parts_keep_what_was_typed_and_html_parts_escape_it(studio, mailoutbox, tmp_path, settings):
-    from crm.mail import studio_email_send
+    from comms.mail import studio_email_send
 
     (tmp_path / "emails").mkdir()
     for part, body in (

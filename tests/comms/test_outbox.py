@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from comms import outbox
+from comms.mail import studio_email_send
 from comms.mailbox import STUDIO_HEADER
 from comms.models import OutboxEmail
 from comms.tasks import deliver_outbox
-from crm.mail import studio_email_send
 from tests.factories import ClientFactory, MessageFactory, OutboxEmailFactory, StudioFactory
 
 ROOT = Path(__file__).resolve().parents[2]

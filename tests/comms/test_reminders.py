@@ -13,7 +13,7 @@ from comms import reminders
 from comms.conversation import record_message
 from comms.models import Commitment, OutboxEmail
 from comms.reminders import notice_due, sweep_reply_clocks
-from crm.sweeps import run_sweeps
+from kernel.sweeps import run_sweeps
 from tests.factories import (
     ClientFactory,
     MembershipFactory,

@@ -7,7 +7,7 @@ from comms.routing import (
     parse_inbound_address,
     studio_for_recipients,
 )
-from crm.models import Studio
+from kernel.models import Studio
 
 KEY = "0a1b2c3d4e"
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from comms.models import Message, RawEmail, WebhookPayload
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import ClientFactory, ContactFactory
 
 SECRET = "rapport:webhook-secret-0123456789"

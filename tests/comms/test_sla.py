@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from comms.sla import SlaMode, due_at
-from crm.workhours import is_working_time, typical_day_hours
+from kernel.workhours import is_working_time, typical_day_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LONDON = ZoneInfo("Europe/London")

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from comms import webhooks
 from comms.models import Message, WebhookPayload
-from crm.sweeps import run_sweeps
+from kernel.sweeps import run_sweeps
 from tests.comms.test_webhooks import PAYLOADS, alice, auth, hooks, post_postmark  # noqa: F401  fixtures
 
 NOW = datetime(2026, 11, 10, 10, 0, tzinfo=ZoneInfo("UTC"))

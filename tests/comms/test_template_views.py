@@ -88,7 +88,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 
 def test_a_member_who_is_not_an_owner_cannot_open_or_change_templates(member_client, own_check_in):
-    # crm.access.owner_required answers 404 to non-owners.
+    # kernel.access.owner_required answers 404 to non-owners.
     assert member_client.get(LIST_URL).status_code == 404
     assert member_client.get(edit_url()).status_code == 404
     assert member_client.post(edit_url("deposit_request"), form_data()).status_code == 404

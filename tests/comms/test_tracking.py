@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from comms.models import OutboxEmail, WebhookPayload
 from comms.tracking import tracking_event_apply
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import OutboxEmailFactory
 
 PAYLOADS = Path(__file__).parent / "webhook_payloads"

@@ -15,7 +15,7 @@ from django.urls import reverse
 from clients.models import Client as CrmClient
 from comms.models import Message, RawEmail, WebhookPayload
 from comms.webhooks import ESPS, replay_webhook_payload
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import ClientFactory, ContactFactory
 
 PAYLOADS = Path(__file__).parent / "webhook_payloads"

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from comms.models import MailboxEmail, OutboxEmail
-from crm.models import Membership, Studio
+from kernel.models import Membership, Studio
 from tests.factories import OutboxEmailFactory
 
 

@@ -14,8 +14,10 @@ from django.db import connection
 
 from clients.models import Client, Contact, Payment
 from comms.models import Message, OutboxEmail, Thread
-from crm.bench_seed import BASE, BUSY_PAYMENTS, BUSY_THREADS, MESSAGES_PER_THREAD, OPEN_SHARE, Plan, counts, seed
-from crm.management.commands.bench import (
+from devtools.bench_seed import BASE, BUSY_PAYMENTS, BUSY_THREADS, MESSAGES_PER_THREAD, OPEN_SHARE, Plan, counts, seed
+from devtools.loadtest import run
+from devtools.loadtest.config import LoadConfig, parse_args, parse_duration, report_lines
+from devtools.management.commands.bench import (
     FLOOR,
     Measurement,
     measure_pages,
@@ -24,8 +26,6 @@ from crm.management.commands.bench import (
     table_lines,
     target_failures,
 )
-from loadtest import run
-from loadtest.config import LoadConfig, parse_args, parse_duration, report_lines
 from projects.models import Milestone, PortalLink, Project
 
 NOW = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)

@@ -1,8 +1,8 @@
 """The sweep benchmark's seeding at tiny sizes: what is due stays the same while studios and history grow."""
 
 from comms.models import Commitment, Message, OutboxEmail
-from crm.management.commands.bench_sweeps import ALL, BENCH_NOW, HISTORY_OPEN_CLOCKS, SweepBench, time_sweeps
-from crm.models import Studio
+from devtools.management.commands.bench_sweeps import ALL, BENCH_NOW, HISTORY_OPEN_CLOCKS, SweepBench, time_sweeps
+from kernel.models import Studio
 
 
 def test_growing_studios_and_history_leaves_what_is_due_unchanged(db):

@@ -16,7 +16,7 @@ import pytest
 from crm.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_PACKAGES = ("crm", "comms", "clients", "projects")
+APP_PACKAGES = ("crm", "kernel", "clients", "comms", "projects", "guest", "desk")
 
 # The Celery app's own configuration (not just the settings module) with a Redis broker, read in a
 # fresh process, as a worker or web process would read it. Nothing connects to Redis here.
@@ -83,7 +83,7 @@ def test_the_beat_delivers_the_outbox_every_minute_and_runs_the_sweeps():
     assert deliver["task"] == "comms.tasks.deliver_outbox"
     assert deliver["schedule"].minute == set(range(60))
     assert deliver["options"]["expires"] < timedelta(minutes=1).total_seconds()  # missed ticks don't pile up
-    assert schedule["sweeps"]["task"] == "crm.tasks.sweep"
+    assert schedule["sweeps"]["task"] == "kernel.tasks.sweep"
 
 
 def scheduled_later_calls() -> list[str]:

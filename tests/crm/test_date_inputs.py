@@ -19,8 +19,8 @@ from django.utils import translation
 
 from clients.models import Client, Payment, Touchpoint
 from comms.models import Commitment, Message
-from crm import widgets
-from crm.models import Studio
+from kernel import widgets
+from kernel.models import Studio
 from projects.models import MaintenancePlan
 from tests.factories import ClientFactory, ContactFactory, MessageFactory, ProjectFactory
 
@@ -32,8 +32,8 @@ ISO = {
     "datetime-local": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"),
 }
 FORM_MODULES = [
-    "clients.forms", "clients.inquiry_forms", "comms.forms", "comms.source_forms", "comms.template_forms",
-    "crm.forms", "projects.forms", "projects.call_forms", "projects.portal_forms", "projects.survey_forms",
+    "clients.forms", "guest.inquiry_forms", "comms.forms", "comms.source_forms", "comms.template_forms",
+    "kernel.forms", "projects.forms", "projects.call_forms", "guest.portal_forms", "guest.survey_forms",
     "projects.update_forms",
 ]  # fmt: skip
 
@@ -294,7 +294,7 @@ def test_the_module_list_covers_every_forms_module():
     root = Path(settings.BASE_DIR)
     modules = {
         ".".join(path.relative_to(root).with_suffix("").parts)
-        for app in ("clients", "comms", "crm", "projects")
+        for app in ("kernel", "clients", "comms", "projects", "guest", "desk")
         for path in (root / app).glob("*forms.py")
     }
     assert modules == set(FORM_MODULES)

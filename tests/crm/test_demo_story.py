@@ -9,8 +9,8 @@ from django.core.management import call_command
 
 from clients.models import Client, Payment
 from comms.models import OutboxEmail
-from crm.demo import DEMO_STUDIO_SLUG
-from crm.models import Studio
+from kernel.demo import DEMO_STUDIO_SLUG
+from kernel.models import Studio
 from projects.demo import STARTED
 from projects.models import Milestone, Project
 from projects.services import deposit_received_minor

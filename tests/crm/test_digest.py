@@ -10,9 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from clients.models import Client
 from comms.models import Commitment, OutboxEmail
-from crm.digest import SECTION_LIMIT, sweep_daily_digest
-from crm.models import SweepSchedule
-from crm.sweeps import run_sweeps
+from desk.digest import SECTION_LIMIT, sweep_daily_digest
+from kernel.models import SweepSchedule
+from kernel.sweeps import run_sweeps
 from projects.models import Call
 from tests.factories import (
     ActionItemFactory,

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from comms.models import RawEmail
-from crm.first_steps import setup_steps
-from crm.models import Studio
+from desk.first_steps import setup_steps
+from kernel.models import Studio
 from projects.portal_access import issue_link
 from tests.crm.test_signup_and_settings import settings_post
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory

@@ -5,9 +5,9 @@ from django.test import Client
 from django.urls import reverse
 
 from crm.celery import HeartbeatScheduler, app
-from crm.heartbeat import heartbeat_record, scheduler_problems
-from crm.models import Heartbeat
-from crm.tasks import heartbeat
+from kernel.heartbeat import heartbeat_record, scheduler_problems
+from kernel.models import Heartbeat
+from kernel.tasks import heartbeat
 
 NOON = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

@@ -19,9 +19,9 @@ from django.utils import translation
 
 from clients.models import Client
 from comms.models import OutboxEmail
-from crm.dates import long_date, month_name, short_date
-from crm.i18n import LOCALE_DIR, compile_messages, stale_catalogs, supported_language
-from crm.models import Studio, SweepSchedule
+from kernel.dates import long_date, month_name, short_date
+from kernel.i18n import LOCALE_DIR, compile_messages, stale_catalogs, supported_language
+from kernel.models import Studio, SweepSchedule
 from projects import reminders
 from projects.services import deadline_change, maintenance_offer_text
 from tests.factories import ActionItemFactory, ClientFactory, ContactFactory, ProjectFactory

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from comms.models import OutboxEmail
 from comms.outbox import deliver_due
-from crm.invitations import hash_token
-from crm.models import Invitation, Membership, Studio, User
+from kernel.invitations import hash_token
+from kernel.models import Invitation, Membership, Studio, User
 from tests.factories import ClientFactory, UserFactory
 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)

@@ -23,8 +23,8 @@ from django.utils.datastructures import MultiValueDict
 
 from clients.models import Contact
 from comms.models import MailboxEmail, Message, OutboxEmail, Thread
-from crm.demo import demo_seed
-from crm.models import Membership, Studio, User
+from kernel.demo import demo_seed
+from kernel.models import Membership, Studio, User
 from projects.models import ActionItem, Call, ChangeRequest, Milestone, PortalActivity, PortalLink, Project
 from projects.portal_access import issue_link
 
@@ -72,7 +72,7 @@ def form_field_names() -> set[str]:
     while pending:
         cls = pending.pop()
         pending.extend(cls.__subclasses__())
-        if cls.__module__.split(".")[0] in {"clients", "comms", "crm", "projects"}:
+        if cls.__module__.split(".")[0] in {"kernel", "clients", "comms", "projects", "guest", "desk"}:
             names.update(getattr(cls, "base_fields", {}))
     return names
 

@@ -1,6 +1,6 @@
 import pytest
 
-from crm.money import format_money
+from kernel.money import format_money
 
 
 @pytest.mark.parametrize(

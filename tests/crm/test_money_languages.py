@@ -6,7 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
-from crm.money import format_money
+from kernel.money import format_money
 
 NBSP = "\xa0"
 

@@ -23,10 +23,10 @@ from django.utils import timezone
 
 from clients.models import Contact
 from comms.inbound import receive
+from comms.mail import render_text
 from comms.models import EmailTemplate, Message, OutboxEmail
-from crm.demo import demo_seed
-from crm.mail import render_text
-from crm.models import Membership, Studio
+from kernel.demo import demo_seed
+from kernel.models import Membership, Studio
 from projects.forms import ProjectForm
 from projects.models import Project, Survey
 from projects.portal_access import issue_link

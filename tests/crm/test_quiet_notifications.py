@@ -1,6 +1,6 @@
 """Every notification to the freelancer follows one rule (R5): it leaves in working hours.
 
-``crm.sweeps.next_working_time`` says when; Settings says what it does to a reminder hour outside
+``kernel.sweeps.next_working_time`` says when; Settings says what it does to a reminder hour outside
 the working hours.
 """
 
@@ -14,9 +14,9 @@ from django.urls import reverse
 
 from comms.models import OutboxEmail
 from comms.reminders import sweep_reply_clocks
-from crm.digest import sweep_daily_digest
-from crm.forms import reminder_hour_notes
-from crm.sweeps import may_notify_freelancer, next_working_time, notify_freelancer, schedules_reset
+from desk.digest import sweep_daily_digest
+from kernel.forms import reminder_hour_notes
+from kernel.sweeps import may_notify_freelancer, next_working_time, notify_freelancer, schedules_reset
 from tests.crm.test_signup_and_settings import settings_post
 from tests.factories import ClientFactory, MessageFactory, ThreadFactory
 

@@ -5,7 +5,7 @@ import logging
 import pytest
 from django.core.cache import cache
 
-from crm.ratelimit import address_key, any_exceeded, count_exceeds
+from kernel.ratelimit import address_key, any_exceeded, count_exceeds
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from clients.pareto import pareto
 from comms.sla import due_at
-from crm import reports
-from crm.report_queries import friday_inputs
-from crm.reports import (
+from desk import reports
+from desk.report_queries import friday_inputs
+from desk.reports import (
     DeadlineOutcome,
     ProjectDeadline,
     ReplyClock,
@@ -26,7 +26,7 @@ from crm.reports import (
     working_seconds_between,
 )
 from projects.friday import week_bounds
-from projects.friday_db import projects_due_friday_update
+from projects.friday_query import projects_due_friday_update
 from projects.models import DeadlineChange, Project, Survey
 from tests.factories import (
     ClientFactory,
@@ -101,7 +101,7 @@ def test_working_time_to_the_sla_due_time_is_the_sla_amount(received, hours, cal
 
 
 def test_inside_a_spring_forward_gap_working_time_is_wall_clock_time():
-    """A calendar open across the gap (00:00–06:00) counts wall-clock hours, as ``crm.workhours`` does.
+    """A calendar open across the gap (00:00–06:00) counts wall-clock hours, as ``kernel.workhours`` does.
 
     Two working hours from Sunday 00:00 land on 02:00, which does not exist, so the SLA due time is
     03:00 CEST: its wall clock reads three working hours, and three hours are due at the same instant.

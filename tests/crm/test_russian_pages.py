@@ -19,9 +19,9 @@ from django.test import Client as Browser
 from django.urls import reverse
 
 from comms.models import Message
-from crm.demo import DEMO_STUDIO_SLUG
-from crm.i18n import LOCALE_DIR
-from crm.models import Membership, Studio
+from kernel.demo import DEMO_STUDIO_SLUG
+from kernel.i18n import LOCALE_DIR
+from kernel.models import Membership, Studio
 from projects.models import Project
 from projects.portal_access import SESSION_KEY, issue_link
 from tests.factories import ClientFactory, ContactFactory, MilestoneFactory, PaymentFactory, ProjectFactory

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from crm import search
+from desk import search
 from tests.factories import ClientFactory, ContactFactory, MessageFactory, ProjectFactory
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)

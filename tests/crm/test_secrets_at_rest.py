@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from comms.models import OutboxEmail
 from comms.outbox import SEALED_MASK, deliver_due
-from crm.logmask import GunicornLogger, mask_secrets
-from projects import portal_access_views, portal_links
+from guest import portal_access_views
+from kernel.logmask import GunicornLogger, mask_secrets
+from projects import portal_links
 from projects.models import Survey
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
 

@@ -8,8 +8,8 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from crm.demo import DEMO_EMAIL, DEMO_STUDIO_SLUG
-from crm.models import Membership, Studio, User
+from kernel.demo import DEMO_EMAIL, DEMO_STUDIO_SLUG
+from kernel.models import Membership, Studio, User
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
@@ -95,4 +95,4 @@ def test_csrf_protection_is_on_through_our_subclass_of_djangos_middleware():
     from django.utils.module_loading import import_string
 
     csrf = [name for name in settings.MIDDLEWARE if issubclass(import_string(name), CsrfViewMiddleware)]
-    assert csrf == ["crm.middleware.CsrfViewMiddleware"]
+    assert csrf == ["kernel.middleware.CsrfViewMiddleware"]

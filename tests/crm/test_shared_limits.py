@@ -14,9 +14,9 @@ from django.core.cache import cache
 from django.test import Client as Browser
 from django.urls import reverse
 
-from crm.cache import SharedFileCache
-from crm.edge import trusted_client_address
-from projects import portal_access_views
+from guest import portal_access_views
+from kernel.cache import SharedFileCache
+from kernel.edge import trusted_client_address
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,7 @@ COUNTER_SCRIPT = """
 import sys
 import django
 django.setup()
-from crm.ratelimit import count_exceeds
+from kernel.ratelimit import count_exceeds
 key, events, limit = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 refused = sum(count_exceeds(key, limit=limit, window=600) for _ in range(events))
 print(refused)
@@ -66,7 +66,7 @@ def test_the_embedded_default_is_a_shared_cache_not_process_memory():
     if settings.REDIS_URL:
         assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     else:
-        assert settings.CACHES["default"]["BACKEND"] == "crm.cache.SharedFileCache"
+        assert settings.CACHES["default"]["BACKEND"] == "kernel.cache.SharedFileCache"
 
 
 def test_a_counter_keeps_its_window_when_counted(tmp_path, time_machine):
@@ -132,7 +132,7 @@ def test_an_anonymous_10_mb_inquiry_gets_a_friendly_413_unread(studio, client: B
     def never(*args, **kwargs):  # the form must not even be looked at
         raise AssertionError("the body was read")
 
-    monkeypatch.setattr("clients.inquiry_views.InquiryForm", never)
+    monkeypatch.setattr("guest.inquiry_views.InquiryForm", never)
     body = "message=" + "x" * (10 * 1024 * 1024)
     response = client.post(
         reverse("inquiry:form", kwargs={"slug": studio.slug}),

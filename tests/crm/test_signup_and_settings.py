@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from comms.models import OutboxEmail
-from crm.models import Membership, Studio, User
+from kernel.models import Membership, Studio, User
 from tests.factories import MembershipFactory, StudioFactory
 
 SIGNUP = {
@@ -251,7 +251,7 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client: Client, ow
 
 
 def test_the_studio_slug_stays_unique(db):
-    from crm.services import studio_create
+    from kernel.services import studio_create
 
     first = studio_create(name="Pixel & Co", timezone="UTC", owner=User.objects.create_user("a@example.com"))
     second = studio_create(name="Pixel & Co", timezone="UTC", owner=User.objects.create_user("b@example.com"))

@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from crm import sweeps
-from crm.models import SweepSchedule
-from crm.sweeps import KEY_CHUNK, due_studios, keys_already_used, next_check_at, reschedule, run_sweeps
+from kernel import sweeps
+from kernel.models import SweepSchedule
+from kernel.sweeps import KEY_CHUNK, due_studios, keys_already_used, next_check_at, reschedule, run_sweeps
 from tests.factories import OutboxEmailFactory, StudioFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

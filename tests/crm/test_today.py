@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from comms.models import Commitment, OutboxEmail
-from crm.today import COUNT_CAP, Section, section_counts
+from desk.today import COUNT_CAP, Section, section_counts
 from projects.models import Call, PortalActivity
 from tests.factories import (
     ActionItemFactory,

@@ -16,9 +16,9 @@ from clients.models import Client, Contact
 from comms.conversation import log_sent_email, record_message
 from comms.inbound import receive
 from comms.models import Message
-from crm.today import SHOWN, friday_updates, section_counts
-from projects.friday_cover import refresh_covered_weeks
-from projects.friday_db import projects_due_friday_update
+from desk.today import SHOWN, friday_updates, section_counts
+from projects.covered_week import refresh_covered_weeks
+from projects.friday_query import projects_due_friday_update
 from projects.models import StatusUpdate
 from tests.crm.test_signup_and_settings import settings_post
 from tests.factories import ClientFactory, ContactFactory, OutboxEmailFactory, ProjectFactory

@@ -4,8 +4,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm import workhours
-from crm.workhours import (
+from kernel import workhours
+from kernel.workhours import (
     add_working_time,
     holiday_calendar,
     is_holiday,

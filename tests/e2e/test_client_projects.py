@@ -4,7 +4,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from crm.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
+from kernel.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
 from tests.e2e.test_smoke import sign_in
 
 

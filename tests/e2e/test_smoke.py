@@ -5,7 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import MembershipFactory
 
 PASSWORD = "correct-horse-battery"  # UserFactory's

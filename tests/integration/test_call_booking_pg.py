@@ -15,7 +15,7 @@ from django.db import connection
 
 from clients.models import Contact
 from comms.models import OutboxEmail
-from crm.models import Studio
+from kernel.models import Studio
 from projects.calls import SlotTaken, book_call
 from projects.models import Call
 from tests.factories import ContactFactory, MembershipFactory, StudioFactory

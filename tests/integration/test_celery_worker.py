@@ -12,8 +12,8 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from crm.models import Heartbeat
-from crm.tasks import ping
+from kernel.models import Heartbeat
+from kernel.tasks import ping
 from tests.clock_shift import python_module
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from django.db import connection, transaction
 
 from comms import outbox
 from comms.models import OutboxEmail
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import StudioFactory
 
 pytestmark = [

@@ -13,7 +13,7 @@ import pytest
 import time_machine
 
 from comms.models import OutboxEmail
-from crm.sweeps import run_sweeps
+from kernel.sweeps import run_sweeps
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory, MilestoneFactory, ProjectFactory
 from tests.integration.test_outbox_postgres import in_threads
 

@@ -25,8 +25,8 @@ from comms.inbound import receive
 from comms.models import Message, OutboxEmail
 from comms.outbox import deliver_due
 from comms.routing import inbound_address
-from crm.models import Studio
-from crm.sweeps import run_sweeps, schedules_reset
+from kernel.models import Studio
+from kernel.sweeps import run_sweeps, schedules_reset
 from tests.factories import ClientFactory, ContactFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

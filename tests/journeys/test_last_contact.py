@@ -17,7 +17,7 @@ from django.utils import translation
 
 from clients.models import Client
 from comms.inbound import receive
-from crm import digest
+from desk import digest
 from tests.factories import ClientFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from comms import compose
 from comms.models import OutboxEmail
-from crm.models import Studio, SweepSchedule
+from kernel.models import Studio, SweepSchedule
 from projects import reminders
 from projects.drafts import status_update_get_or_draft
 from projects.models import DeadlineChange, Project

@@ -15,7 +15,7 @@ from icalendar import Calendar
 
 from clients.models import Client, Contact
 from comms.models import OutboxEmail
-from crm.models import Studio
+from kernel.models import Studio
 from projects import call_views
 from projects.calls import (
     CallError,

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from comms import drafts
 from comms.models import OutboxEmail
-from crm.models import Studio
+from kernel.models import Studio
 from projects.client_drafts import project_drafts
 from projects.models import DeadlineChange, PortalLink, Project, StatusUpdate
 from projects.services import ProjectError, deadline_change, project_start_work

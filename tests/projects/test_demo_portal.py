@@ -4,8 +4,8 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from crm.demo import DEMO_STUDIO_SLUG
-from crm.models import Studio
+from kernel.demo import DEMO_STUDIO_SLUG
+from kernel.models import Studio
 from projects.models import Call, ChangeRequest, PortalLink
 
 

@@ -3,8 +3,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.dates import long_date, short_date
-from crm.models import Studio
+from kernel.dates import long_date, short_date
+from kernel.models import Studio
 from projects.drafts import status_update_get_or_draft
 from projects.models import ActionItem, Project, Resource, StatusUpdate
 from tests.factories import ActionItemFactory, ClientFactory, MilestoneFactory, ProjectFactory

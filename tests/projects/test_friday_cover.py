@@ -9,7 +9,7 @@ from django.apps import apps
 
 from clients.models import Client
 from comms.models import Message
-from projects.friday_cover import clients_reached, note_outbound, refresh_covered_weeks
+from projects.covered_week import clients_reached, note_outbound, refresh_covered_weeks
 from tests.factories import ClientFactory, ContactFactory, MessageFactory, StudioFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

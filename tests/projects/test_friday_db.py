@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.models import Studio
+from kernel.models import Studio
 from projects.friday import WeekBounds, is_active_on, updates_due, week_bounds
-from projects.friday_db import friday_candidates, projects_due_friday_update
+from projects.friday_query import friday_candidates, projects_due_friday_update
 from tests.factories import ClientFactory, ContactFactory, MessageFactory, ProjectFactory, StudioFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

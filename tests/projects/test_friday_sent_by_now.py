@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crm.models import Studio
+from kernel.models import Studio
 from projects.friday import updates_due
-from projects.friday_db import projects_due_friday_update
+from projects.friday_query import projects_due_friday_update
 from tests.factories import ClientFactory, ContactFactory, MessageFactory, ProjectFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -5,7 +5,7 @@ import json
 from django.test import Client
 from django.urls import reverse
 
-from crm.models import Studio
+from kernel.models import Studio
 from tests.factories import ClientFactory
 
 

@@ -23,7 +23,8 @@ from django.urls import URLPattern, URLResolver, include, path, reverse
 import crm.urls
 from comms.models import OutboxEmail
 from comms.outbox import build_message
-from projects import portal_access_urls, portal_access_views, portal_links
+from guest import portal_access_urls, portal_access_views
+from projects import portal_links
 from projects.models import PortalActivity, PortalLink
 from projects.portal_access import current_visitor, hash_token, issue_link, portal_required
 from tests.factories import ClientFactory, ContactFactory

@@ -15,8 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clients.models import Client, Contact
 from comms.conversation import reply_due
 from comms.models import Message, OutboxEmail
-from crm.models import Studio
-from projects import call_urls, portal_page_urls, portal_views
+from guest import portal_page_urls, portal_views
+from kernel.models import Studio
+from projects import call_urls
 from projects.models import (
     ActionItem,
     Call,

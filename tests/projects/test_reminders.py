@@ -11,8 +11,8 @@ from django.test import Client as Browser
 from django.urls import reverse
 
 from comms.models import OutboxEmail
-from crm.models import SweepSchedule
-from crm.sweeps import run_sweeps
+from kernel.models import SweepSchedule
+from kernel.sweeps import run_sweeps
 from projects import reminders
 from projects.models import Project, StatusUpdate
 from projects.services import project_set_status

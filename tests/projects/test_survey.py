@@ -13,11 +13,11 @@ from django.urls import reverse
 from comms.conversation import reply_due
 from comms.models import Message, OutboxEmail
 from comms.outbox import build_message
+from guest.survey_forms import SurveyForm
 from projects import reminders
 from projects.models import PortalActivity, Survey
 from projects.portal_access import hash_token
 from projects.survey import csat_summary, issue_token, nps, open_follow_up, record_rating
-from projects.survey_forms import SurveyForm
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from comms.inbound import InboundError, receive, replay
 from comms.models import Message, RawEmail
-from crm.models import Studio
+from kernel.models import Studio
 
 EX_NOUSER = 67
 EX_TEMPFAIL = 75

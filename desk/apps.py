@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DeskConfig(AppConfig):
+    """The freelancer's desk: pages and emails that read from every domain app (Today, digest, reports, search)."""
+
+    name = "desk"
+    verbose_name = "Rapport desk"

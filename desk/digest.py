@@ -1,0 +1,443 @@
+"""The daily digest (job 3): on each working day, at the studio's digest hour, what needs the freelancer.
+
+Sweep ``daily-digest`` (every beat tick). A studio is due once its local clock has reached
+``digest_hour`` on a local working day (holidays and closed weekdays get none) and its digest for that
+local date has not been written yet (key ``digest:{studio_id}:{YYYY-MM-DD}``). The digest goes to the
+studio's owners like every notification to the freelancer (``kernel.sweeps.notify_freelancer``, R5): a
+digest hour outside working hours waits for the next opening (Settings says so when the hour is chosen).
+
+Sections: replies owed (open clocks, soonest first, breached flagged), promises due (open commitments
+promised by the end of the local day, overdue included), deadlines within ``DEADLINE_HORIZON_DAYS`` and
+overdue (active projects' deadlines, their open milestones), deposits awaited (amount outstanding, days
+waiting), the clients' overdue next steps, touchpoints due, and mail to clients leaving today. Calls
+today are left out: there is no call model yet. Each section lists at most ``SECTION_LIMIT`` items.
+
+Stale, hence never sent: a digest for a past day (after downtime only today's goes; a tick that finds
+the studio after its hour on the same day still sends it). Nothing to say (every section empty):
+nothing is queued.
+
+Cost: the studio schedule (``kernel.sweeps.due_studios``) hands each tick only the studios whose digest
+hour has come since they were last looked at; each is then checked again at its next local digest hour.
+One query for those studios, one for the keys already used, one for their owners, then a constant
+number of queries per studio due (about ten), whatever the data stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from clients.models import Client
+from clients.selectors import ClientTouches, clients_due
+from comms.compose import format_duration
+from comms.models import Commitment, Message, OutboxEmail
+from comms.outbox import FREELANCER_KINDS
+from kernel.dates import last_contact_day, long_date, short_date
+from kernel.models import Studio
+from kernel.money import format_money
+from kernel.sweeps import (
+    LocalMoment,
+    due_studios,
+    freelancer_addresses,
+    keys_already_used,
+    notify_freelancer,
+    reschedule,
+    sweep,
+)
+from projects.calls import calls_on_day
+from projects.models import ActionItem, Milestone, Project
+from projects.services import projects_awaiting_deposit
+
+DIGEST_KIND = "digest"
+SECTION_LIMIT = 20
+DEADLINE_HORIZON_DAYS = 7
+
+
+def digest_key(studio_id: int, day: date) -> str:
+    return f"digest:{studio_id}:{day.isoformat()}"
+
+
+# --- Which studios are due (one query each for studios, keys and owners) --------------------------
+
+
+def at_digest_hour(moments: Iterable[LocalMoment]) -> list[LocalMoment]:
+    """The studios whose local digest hour has come today, on a working day."""
+    return [moment for moment in moments if moment.reached(moment.studio.digest_hour) and moment.is_working_day]
+
+
+def without_digest(moments: list[LocalMoment]) -> list[LocalMoment]:
+    """Those whose digest for their local today was not written yet."""
+    if not moments:
+        return []
+    keys = {moment.studio.pk: digest_key(moment.studio.pk, moment.today) for moment in moments}
+    written = keys_already_used(keys.items())
+    return [moment for moment in moments if (moment.studio.pk, keys[moment.studio.pk]) not in written]
+
+
+DIGEST_JOB = "daily-digest"
+
+
+@sweep("daily-digest")
+def sweep_daily_digest(now: datetime) -> int:
+    """Queue today's digest for every studio at its hour that has something to say; see the module docstring."""
+    checked = due_studios(DIGEST_JOB, now)
+    due = without_digest(at_digest_hour(checked))
+    if not due:
+        reschedule(DIGEST_JOB, checked, now)
+        return 0
+    studios = {moment.studio.pk: moment.studio for moment in due}
+    addresses = freelancer_addresses(studios)
+    written = 0
+    for moment in due:
+        studio, to = studios[moment.studio.pk], addresses.get(moment.studio.pk, [])
+        if not to:
+            continue
+        sections = digest_sections(studio, today=moment.today, now=now)
+        if not sections:
+            continue
+        row = notify_freelancer(
+            studio,
+            to=to,
+            kind=DIGEST_KIND,
+            key=digest_key(studio.pk, moment.today),
+            template="digest",
+            context=digest_context(sections, today=moment.today),
+            now=now,
+        )
+        written += row is not None
+    reschedule(DIGEST_JOB, checked, now)
+    return written
+
+
+# --- What the digest says ---------------------------------------------------------------------
+
+
+def digest_sections(studio: Studio, *, today: date, now: datetime) -> list[dict[str, Any]]:
+    """The digest's non-empty sections, in reading order: a constant number of queries."""
+    sections = [
+        section(_("Calls today"), calls_today(studio, today=today), more_url=reverse("calls:index")),
+        section(_("Replies owed"), replies_owed(studio, now=now), more_url=reverse("comms:inbox")),
+        section(_("Promises due"), promises_due(studio, today=today, now=now), more_url=reverse("comms:inbox")),
+        section(_("Deadlines"), deadlines(studio, today=today), more_url=reverse("projects:index")),
+        section(_("Deposits awaited"), deposits_awaited(studio, today=today), more_url=reverse("projects:index")),
+        section(
+            _("Clients' overdue next steps"),
+            client_steps_overdue(studio, today=today),
+            more_url=reverse("projects:index"),
+        ),
+        section(_("Touchpoints due"), touchpoints(studio, today=today), more_url=reverse("clients:touchpoints")),
+        section(_("Mail leaving today"), mail_leaving_today(studio, today=today), more_url=reverse("comms:outbox")),
+    ]
+    return [entry for entry in sections if entry["items"]]
+
+
+def section(title: str, items: list[dict[str, Any]], *, more_url: str) -> dict[str, Any]:
+    shown = [{**entry, "url": absolute(entry["url"])} for entry in items[:SECTION_LIMIT]]
+    more = len(items) > SECTION_LIMIT
+    return {
+        "title": title,
+        "items": shown,
+        "count": f"{SECTION_LIMIT}+" if more else str(len(shown)),
+        "more": more,
+        "more_url": absolute(more_url),
+    }
+
+
+SUBJECT_SECTIONS = 3
+
+
+def digest_context(sections: list[dict[str, Any]], *, today: date) -> dict[str, Any]:
+    summary = " · ".join(f"{entry['title']}: {entry['count']}" for entry in sections[:SUBJECT_SECTIONS])
+    if len(sections) > SUBJECT_SECTIONS:
+        summary += " · …"
+    return {
+        "date_label": long_date(today, with_year=False),
+        "short_date_label": short_date(today),
+        "summary": summary,
+        "sections": sections,
+        "today_url": absolute(reverse("today")),
+    }
+
+
+def item(title: str, detail: str, url: str, *, flag: str = "", **extra: Any) -> dict[str, Any]:
+    """One line of a section: what, the detail under it, where to act (a path), an optional alarm word.
+
+    The section functions below are shared with the Today page (``desk.today``), which shows the same
+    lines with at most ``limit`` rows each; the digest makes the paths absolute in ``section``.
+    """
+    return {"title": title, "detail": detail, "url": url, "flag": flag, **ITEM_EXTRAS, **extra}
+
+
+# What the Today page may add to a line; every line carries them, so templates never miss a key.
+ITEM_EXTRAS: dict[str, Any] = {"urgent": False, "angel": False, "kind": "", "cancel_url": "", "seen_url": ""}
+
+
+def calls_today(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    """Calls booked for the studio's local ``today``, in order, with their topic (R8)."""
+    calls = (
+        calls_on_day(studio, today)
+        .select_related(None)
+        .select_related("client", "contact")
+        .only("starts_at", "ends_at", "topic", "client__name", "contact__name")[:limit]
+    )
+    zone = studio.zoneinfo
+    return [
+        item(
+            f"{call.starts_at.astimezone(zone):%H:%M}–{call.ends_at.astimezone(zone):%H:%M} {call.client.name}",
+            call.topic,
+            reverse("calls:index"),
+        )
+        for call in calls
+    ]
+
+
+def replies_owed(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    clocks = (
+        Message.objects.for_studio(studio)
+        .open_clocks()
+        .filter(reply_due_at__isnull=False)
+        .select_related("client")
+        .only("subject", "from_email", "reply_due_at", "is_urgent", "client__name")
+        .order_by("reply_due_at", "pk")[:limit]
+    )
+    return [
+        item(
+            f"{message.client.name if message.client else message.from_email}: "
+            f"“{message.subject or _('(no subject)')}”",
+            due_detail(message.reply_due_at, studio=studio, now=now),
+            reverse("comms:message", kwargs={"pk": message.pk}),
+            flag=_("overdue") if message.reply_due_at <= now else "",
+            urgent=message.is_urgent,
+        )
+        for message in clocks
+    ]
+
+
+def promises_due(studio: Studio, *, today: date, now: datetime, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    commitments = (
+        promises_due_rows(studio, today=today)
+        .select_related("client")
+        .only("message", "description", "promised_by", "client__name")
+        .order_by("promised_by", "pk")[:limit]
+    )
+    return [
+        item(
+            f"{commitment.client.name}: {commitment.description}",
+            due_detail(commitment.promised_by, studio=studio, now=now),
+            reverse("comms:message", kwargs={"pk": commitment.message_id})
+            if commitment.message_id
+            else reverse("clients:detail", kwargs={"pk": commitment.client_id}),
+            flag=_("overdue") if commitment.promised_by <= now else "",
+        )
+        for commitment in commitments
+    ]
+
+
+def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    """Active projects' deadlines and their open milestones, overdue or within the horizon, soonest first."""
+    project_rows, milestone_rows = deadline_rows(studio, today=today)
+    projects = (
+        project_rows.select_related("client")
+        .only("title", "deadline_on", "client__name")
+        .order_by("deadline_on", "pk")[:limit]
+    )
+    milestones = (
+        milestone_rows.select_related("project__client")
+        .only("title", "due_on", "project__title", "project__client__name")
+        .order_by("due_on", "pk")[:limit]
+    )
+    dated = [
+        (project.deadline_on, 0, project.pk, f"{project.title} ({project.client.name})", _("deadline"), project.pk)
+        for project in projects
+    ] + [
+        (
+            milestone.due_on,
+            1,
+            milestone.pk,
+            f"{milestone.title} — {milestone.project.title} ({milestone.project.client.name})",
+            _("milestone"),
+            milestone.project_id,
+        )
+        for milestone in milestones
+    ]
+    dated.sort()
+    return [
+        item(
+            title,
+            f"{what} {short_date(day)}, {relative_day(day, today)}",
+            reverse("projects:detail", kwargs={"pk": project_id}),
+            flag=_("overdue") if day < today else "",
+        )
+        for day, _order, _pk, title, what, project_id in dated[:limit]
+    ]
+
+
+def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today, limit=limit):
+        due_minor = project.deposit_due_minor
+        if due_minor:
+            amount = _("%(amount)s outstanding") % {
+                "amount": format_money(max(due_minor - received_minor, 0), project.currency)
+            }
+        else:
+            amount = _("amount not set")
+        waiting = ngettext("waiting %(days)d day", "waiting %(days)d days", days_waiting) % {"days": days_waiting}
+        rows.append(
+            item(
+                f"{project.title} ({project.client.name})",
+                f"{amount}, {waiting}",
+                reverse("projects:detail", kwargs={"pk": project.pk}),
+            )
+        )
+    return rows
+
+
+def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    """The clients' own open action items past their date, on projects not completed or cancelled."""
+    items = (
+        client_steps_overdue_rows(studio, today=today)
+        .select_related("project__client")
+        .only("text", "due_on", "project__title", "project__client__name")
+        .order_by("due_on", "pk")[:limit]
+    )
+    return [
+        item(
+            f"{action.project.client.name}: {action.text}",
+            f"{_('due')} {short_date(action.due_on)}, {relative_day(action.due_on, today)} · {action.project.title}",
+            reverse("projects:detail", kwargs={"pk": action.project_id}),
+            flag=_("overdue"),
+        )
+        for action in items
+    ]
+
+
+def touchpoints(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    return touchpoint_items(clients_due(studio=studio, today=today, limit=limit), zone=studio.zoneinfo)
+
+
+def touchpoint_items(lines: Iterable[ClientTouches], *, zone: tzinfo) -> list[dict[str, Any]]:
+    """One line per client due a touch (``clients.selectors.clients_due``): its reasons and last contact."""
+    return [
+        item(
+            line.client.name,
+            touch_detail(line, zone=zone),
+            reverse("clients:detail", kwargs={"pk": line.client.pk}),
+            angel=line.client.is_angel,
+        )
+        for line in lines
+    ]
+
+
+def touch_detail(line: ClientTouches, *, zone: tzinfo) -> str:
+    """The line under the client: every reason, how overdue the first is, then the last contact."""
+    parts = [touch.reason for touch in line.touches]
+    if days := line.days_overdue:
+        parts.append(ngettext("(%(days)d day overdue)", "(%(days)d days overdue)", days) % {"days": days})
+    parts.append(last_contact_words(line.client, zone=zone))
+    return " ".join(parts)
+
+
+def last_contact_words(client: Client, *, zone: tzinfo) -> str:
+    if day := last_contact_day(client.last_interaction_at, zone):
+        return _("Last contact: %(day)s.") % {"day": day}
+    return _("Last contact: never.")
+
+
+def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
+    """Mail to clients still queued to leave during the local day (cool-off, send later, reminders)."""
+    emails = (
+        OutboxEmail.objects.for_studio(studio)
+        .filter(
+            status=OutboxEmail.Status.QUEUED,
+            send_after__gte=local_midnight(today, studio),
+            send_after__lt=local_midnight(today + timedelta(days=1), studio),
+        )
+        .exclude(kind__in=FREELANCER_KINDS)
+        .only("subject", "to", "send_after", "confirm_before_sending")
+        .order_by("send_after", "pk")[: SECTION_LIMIT + 1]
+    )
+    rows = []
+    for email in emails:
+        detail = _("to %(to)s at %(time)s") % {
+            "to": ", ".join(email.to),
+            "time": f"{email.send_after.astimezone(studio.zoneinfo):%H:%M}",
+        }
+        if email.confirm_before_sending:
+            detail += " · " + _("waits for your confirmation")
+        rows.append(item(email.subject, detail, reverse("comms:outbox_email", kwargs={"pk": email.pk})))
+    return rows
+
+
+# --- The rows behind the sections, also counted by the Today page --------------------------------
+
+
+def promises_due_rows(studio: Studio, *, today: date) -> QuerySet[Commitment]:
+    """Open commitments promised by the end of the local ``today``, overdue ones included."""
+    return Commitment.objects.for_studio(studio).filter(
+        fulfilled_at__isnull=True, promised_by__lt=local_midnight(today + timedelta(days=1), studio)
+    )
+
+
+def deadline_rows(studio: Studio, *, today: date) -> tuple[QuerySet[Project], QuerySet[Milestone]]:
+    """Active projects due within the horizon (or overdue), and their open milestones likewise."""
+    horizon = today + timedelta(days=DEADLINE_HORIZON_DAYS)
+    projects = Project.objects.for_studio(studio).filter(status__in=Project.ACTIVE_STATUSES, deadline_on__lte=horizon)
+    milestones = Milestone.objects.filter(
+        project__studio=studio,
+        project__status__in=Project.ACTIVE_STATUSES,
+        done_at__isnull=True,
+        due_on__lte=horizon,
+    )
+    return projects, milestones
+
+
+def client_steps_overdue_rows(studio: Studio, *, today: date) -> QuerySet[ActionItem]:
+    """The clients' open action items past their date, on projects neither completed nor cancelled."""
+    return ActionItem.objects.filter(
+        project__studio=studio, owner=ActionItem.Owner.CLIENT, done_at__isnull=True, due_on__lt=today
+    ).exclude(project__status__in=[Project.Status.COMPLETED, Project.Status.CANCELLED])
+
+
+# --- Small helpers ------------------------------------------------------------------------------
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def local_midnight(day: date, studio: Studio) -> datetime:
+    return datetime.combine(day, time()).replace(tzinfo=studio.zoneinfo)
+
+
+def relative_day(day: date, today: date) -> str:
+    """ "today", "tomorrow", "in 3 days", "yesterday", "4 days ago"."""
+    delta = (day - today).days
+    if delta == 0:
+        return _("today")
+    if delta == 1:
+        return _("tomorrow")
+    if delta == -1:
+        return _("yesterday")
+    if delta > 0:
+        return ngettext("in %(days)d day", "in %(days)d days", delta) % {"days": delta}
+    return ngettext("%(days)d day ago", "%(days)d days ago", -delta) % {"days": -delta}
+
+
+def due_detail(due_at: datetime, *, studio: Studio, now: datetime) -> str:
+    """ "due Wed 4 Mar, 17:00 (in 2 h 10 min)" or "was due Mon 2 Mar, 18:00 (overdue by 1 d 16 h)"."""
+    local = due_at.astimezone(studio.zoneinfo)
+    when = f"{short_date(local.date())}, {local:%H:%M}"
+    if due_at <= now:
+        return _("was due %(when)s (overdue by %(duration)s)") % {
+            "when": when,
+            "duration": format_duration(now - due_at),
+        }
+    return _("due %(when)s (in %(duration)s)") % {"when": when, "duration": format_duration(due_at - now)}

@@ -1,0 +1,372 @@
+"""What the Today page shows, gathered in a fixed number of queries whatever the studio's size.
+
+Each section lists at most ``SHOWN`` lines, most urgent first, with its full count in the header
+and a link to the page that lists them all. The lines are the daily digest's (``desk.digest``), so
+the page and the email say the same thing; the counts of every section come from one query
+(``section_counts``), which the page's light endpoint polls to keep the headers and countdowns fresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from clients.selectors import clients_due, due_clients, touch_rows
+from comms.compose import format_duration, inbox_rows
+from comms.models import Message, OutboxEmail
+from comms.outbox import FREELANCER_KINDS
+from desk import digest
+from kernel.dates import short_date
+from kernel.models import Studio
+from kernel.queries import RowCount
+from projects import portal_activity
+from projects.calls import booked_calls, day_bounds
+from projects.covered_week import due_rows as friday_due_rows
+from projects.friday import week_bounds
+from projects.models import PortalActivity, Project, StatusUpdate
+
+SHOWN = 8
+COUNT_CAP = 99
+
+# key → (title, the short line when nothing is due). The order is the page's reading order.
+SECTIONS: dict[str, tuple[Any, Any]] = {
+    "replies": (gettext_lazy("Replies owed"), gettext_lazy("No client is waiting for an answer.")),
+    "promises": (gettext_lazy("Promises due"), gettext_lazy("No promise falls due today.")),
+    "calls": (gettext_lazy("Calls today"), gettext_lazy("No calls booked today.")),
+    "mail": (gettext_lazy("Mail waiting to leave"), gettext_lazy("No mail is waiting to leave.")),
+    "friday": (gettext_lazy("Friday updates due"), gettext_lazy("Every active client has heard from you this week.")),
+    "deadlines": (gettext_lazy("Deadlines"), gettext_lazy("Nothing overdue or due in the next 7 days.")),
+    "steps": (gettext_lazy("Clients' overdue next steps"), gettext_lazy("No client is late with a next step.")),
+    "deposits": (gettext_lazy("Deposits awaited"), gettext_lazy("No deposit is awaited.")),
+    "unmatched": (gettext_lazy("Mail from unknown senders"), gettext_lazy("Every email is matched to a client.")),
+    "activity": (gettext_lazy("From your clients' portal"), gettext_lazy("Nothing new from the portal.")),
+    "touchpoints": (gettext_lazy("Stay in touch"), gettext_lazy("Everyone has heard from you recently.")),
+}
+# Test ids kept from the page's first version (the end-to-end tests look for them).
+TEST_IDS = {
+    "replies": "replies-owed",
+    "calls": "calls-today",
+    "activity": "client-activity",
+    "touchpoints": "stay-in-touch",
+}
+# The sections whose lines change with the clock: the light endpoint renders them again.
+LIVE = ("replies", "promises", "mail")
+
+
+@dataclass
+class Section:
+    key: str
+    items: list[dict[str, Any]]
+    count: int
+    alarm: int = 0  # how many are overdue or breached
+    more_url: str = ""
+
+    @property
+    def title(self) -> str:
+        return str(SECTIONS[self.key][0])
+
+    @property
+    def empty_text(self) -> str:
+        return str(SECTIONS[self.key][1])
+
+    @property
+    def testid(self) -> str:
+        return TEST_IDS.get(self.key, self.key)
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.items)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
+    def badge(self) -> str:
+        """ "3", "2 overdue" (all of them), "5 · 2 overdue", or "99+ · 99+ overdue" past the cap."""
+        if not self.alarm:
+            return capped_number(self.count)
+        if self.alarm > COUNT_CAP:
+            overdue = _("%(count)s overdue") % {"count": capped_number(self.alarm)}
+        else:
+            overdue = ngettext("%(count)d overdue", "%(count)d overdue", self.alarm) % {"count": self.alarm}
+        return overdue if self.alarm == self.count else f"{capped_number(self.count)} · {overdue}"
+
+
+def capped_number(count: int) -> str:
+    return f"{COUNT_CAP}+" if count > COUNT_CAP else str(count)
+
+
+@dataclass
+class TodayBoard:
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def busy(self) -> list[Section]:
+        """The sections with something in them, overdue or breached ones first, then in reading order."""
+        return sorted((section for section in self.sections if section.count), key=lambda section: not section.alarm)
+
+    @property
+    def clear(self) -> list[Section]:
+        return [section for section in self.sections if not section.count]
+
+
+# --- Counts: one query for every section that SQL can count ---------------------------------------
+
+
+def counted(rows: QuerySet, *, capped: bool = True) -> RowCount:
+    """The number of ``rows`` as a column of ``section_counts``' one query, stopping one past ``COUNT_CAP``.
+
+    Past the cap the page says "99+" (``Section.badge``), so a studio ten times busier costs no more
+    to count. ``capped=False`` for the few sets that are usually empty: told that a hundred rows will
+    do, PostgreSQL's planner picks a scan it expects to stop early, and when almost nothing matches
+    that scan reads the whole table.
+    """
+    return RowCount(rows, at_most=COUNT_CAP + 1 if capped else None)
+
+
+def waiting_mail_rows(studio: Studio, *, now: datetime) -> QuerySet[OutboxEmail]:
+    """Mail to clients still queued: due later (undo, quiet hours, send later) or cooling off for a confirmation."""
+    return (
+        OutboxEmail.objects.for_studio(studio)
+        .filter(status=OutboxEmail.Status.QUEUED)
+        .filter(Q(send_after__gt=now) | Q(confirm_before_sending=True))
+        .exclude(kind__in=FREELANCER_KINDS)
+    )
+
+
+def unseen_activity_rows(studio: Studio) -> QuerySet[PortalActivity]:
+    return PortalActivity.objects.filter(studio=studio, seen_at__isnull=True)
+
+
+def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
+    """The count of each section (and its overdue part, ``<key>_alarm``), in one query."""
+    today = studio.local_now(now).date()
+    # "Due time set" lets every planner walk the partial index of open clocks, not the studio's whole mail.
+    open_clocks = Message.objects.for_studio(studio).open_clocks().filter(reply_due_at__isnull=False)
+    promised = digest.promises_due_rows(studio, today=today)
+    projects, milestones = digest.deadline_rows(studio, today=today)
+    start, end = day_bounds(today, studio.zoneinfo)
+    week = week_bounds(now, studio.zoneinfo)
+    row = (
+        Studio.objects.filter(pk=studio.pk)
+        .values(
+            replies=counted(open_clocks),
+            replies_alarm=counted(open_clocks.filter(reply_due_at__lte=now)),
+            promises=counted(promised),
+            promises_alarm=counted(promised.filter(promised_by__lte=now)),
+            calls=counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
+            mail=counted(waiting_mail_rows(studio, now=now)),
+            friday=counted(friday_due_rows(studio, week)),
+            project_deadlines=counted(projects),
+            project_deadlines_alarm=counted(projects.filter(deadline_on__lt=today), capped=False),
+            milestones=counted(milestones),
+            milestones_alarm=counted(milestones.filter(due_on__lt=today), capped=False),
+            steps=counted(digest.client_steps_overdue_rows(studio, today=today)),
+            deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
+            unmatched=counted(inbox_rows(studio, "unmatched")),
+            activity=counted(unseen_activity_rows(studio), capped=False),
+            touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
+        )
+        .get()
+    )
+    row["deadlines"] = row.pop("project_deadlines") + row.pop("milestones")
+    row["deadlines_alarm"] = row.pop("project_deadlines_alarm") + row.pop("milestones_alarm")
+    row["steps_alarm"] = row["steps"]  # every one of them is late
+    row["friday_alarm"] = row["friday"] if today > week.friday else 0  # Friday is over: every one is late
+    return row
+
+
+# --- The lines of the sections that only Today shows ----------------------------------------------
+
+
+def waiting_mail(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+    """Mail waiting to leave, soonest first, each with its Undo (the outbox's cancel)."""
+    emails = (
+        waiting_mail_rows(studio, now=now)
+        .order_by("send_after", "pk")
+        .values("pk", "subject", "to", "send_after", "confirm_before_sending")[:SHOWN]
+    )
+    zone = studio.zoneinfo
+    rows = []
+    for email in emails:
+        if email["confirm_before_sending"]:
+            when = _("waits for your confirmation")
+        else:
+            local = email["send_after"].astimezone(zone)
+            when = _("leaves %(when)s (in %(duration)s)") % {
+                "when": f"{short_date(local.date())}, {local:%H:%M}",
+                "duration": format_duration(email["send_after"] - now),
+            }
+        rows.append(
+            digest.item(
+                email["subject"] or _("(no subject)"),
+                _("to %(to)s") % {"to": ", ".join(email["to"])} + f" · {when}",
+                reverse("comms:outbox_email", kwargs={"pk": email["pk"]}),
+                cancel_url=reverse("comms:outbox_cancel", kwargs={"pk": email["pk"]}),
+            )
+        )
+    return rows
+
+
+def friday_updates(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+    """The first ``SHOWN`` projects due a Friday update this week (R2), each linked to its draft.
+
+    By client name then title, as on the Friday page. Read through the clients' stored cover
+    (``projects.covered_week``): two queries, whatever the studio's size.
+    """
+    bounds = week_bounds(now, studio.zoneinfo)
+    shown = list(
+        friday_due_rows(studio, bounds)
+        .order_by("client__name", "title", "pk")
+        .values("pk", "title", "client__name")[:SHOWN]
+    )
+    if not shown:
+        return []
+    sent = dict(
+        StatusUpdate.objects.filter(project__in=[project["pk"] for project in shown], week=bounds.key)
+        .order_by()
+        .values_list("project_id", "sent_at")
+    )
+    late = studio.local_now(now).date() > bounds.friday
+    rows = []
+    for project in shown:
+        if project["pk"] not in sent:
+            state = _("no draft yet")
+        elif sent[project["pk"]] is None:
+            state = _("draft saved")
+        else:
+            state = _("sent: waiting in the outbox")
+        rows.append(
+            digest.item(
+                f"{project['title']} ({project['client__name']})",
+                state,
+                reverse("projects:update", kwargs={"pk": project["pk"]}),
+                flag=_("overdue") if late else "",
+            )
+        )
+    return rows
+
+
+def unmatched_mail(studio: Studio) -> list[dict[str, Any]]:
+    """The latest inbound mail from senders no client knows (the inbox's "unmatched" tab)."""
+    messages = inbox_rows(studio, "unmatched").values("pk", "subject", "from_email", "from_name", "sent_at")[:SHOWN]
+    return [
+        digest.item(
+            f"{message['from_name'] or message['from_email']}: “{message['subject'] or _('(no subject)')}”",
+            _("%(sender)s · received %(when)s") % {
+                "sender": message["from_email"],
+                "when": short_date(message["sent_at"].astimezone(studio.zoneinfo).date()),
+            },
+            reverse("comms:message", kwargs={"pk": message["pk"]}),
+        )
+        for message in messages
+    ]  # fmt: skip
+
+
+def portal_news(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
+    """What clients did in the portal and the freelancer hasn't seen, newest first, each with "seen"."""
+    rows = portal_activity.unseen(studio, limit=SHOWN).values(
+        "pk", "kind", "summary", "url", "created_at", "client_id", "client__name", "contact__name", "project__title"
+    )
+    lines = []
+    for row in rows:
+        who = row["contact__name"] or row["client__name"]
+        what = PortalActivity.Kind(row["kind"]).label if row["kind"] in PortalActivity.Kind.values else row["kind"]
+        title = f"{who} {what}" + (f": {row['summary']}" if row["summary"] else "")
+        detail = " · ".join(
+            part
+            for part in (
+                row["client__name"],
+                row["project__title"] or "",
+                _("%(since)s ago") % {"since": timesince(row["created_at"], now)},
+            )
+            if part
+        )
+        url = row["url"] or reverse("clients:detail", kwargs={"pk": row["client_id"]})
+        lines.append(
+            digest.item(
+                title,
+                detail,
+                url,
+                kind=row["kind"],
+                seen_url=reverse("portal_access:activity_seen", kwargs={"pk": row["pk"]}),
+            )
+        )
+    return lines
+
+
+# --- The board -------------------------------------------------------------------------------------
+
+
+MORE_URLS = {
+    "replies": ("comms:inbox", ""),
+    "promises": ("comms:inbox", "?tab=promised"),
+    "calls": ("calls:index", ""),
+    "mail": ("comms:outbox", ""),
+    "friday": ("projects:friday", ""),
+    "deadlines": ("projects:index", ""),
+    "steps": ("projects:index", ""),
+    "deposits": ("projects:index", ""),
+    "unmatched": ("comms:inbox", "?tab=unmatched"),
+    "activity": ("", ""),  # no list page: "Mark all as seen" instead
+    "touchpoints": ("clients:touchpoints", ""),
+}
+
+
+def more_url(key: str) -> str:
+    name, query = MORE_URLS[key]
+    return reverse(name) + query if name else ""
+
+
+def live_sections(studio: Studio, *, now: datetime, counts: dict[str, int]) -> list[Section]:
+    """The sections whose lines carry countdowns: replies owed, promises due, mail waiting to leave."""
+    today = studio.local_now(now).date()
+    lines = {
+        "replies": digest.replies_owed(studio, now=now, limit=SHOWN),
+        "promises": digest.promises_due(studio, today=today, now=now, limit=SHOWN),
+        "mail": waiting_mail(studio, now=now),
+    }
+    return [section(key, lines[key], counts) for key in LIVE]
+
+
+def counted_sections(counts: dict[str, int]) -> list[Section]:
+    """The other sections, without lines: what the light endpoint needs to refresh their headers' counts."""
+    return [section(key, [], counts) for key in SECTIONS if key not in LIVE and key in counts]
+
+
+def section(key: str, items: list[dict[str, Any]], counts: dict[str, int]) -> Section:
+    return Section(
+        key=key,
+        items=items,
+        count=counts.get(key, len(items)),
+        alarm=counts.get(f"{key}_alarm", 0),
+        more_url=more_url(key),
+    )
+
+
+def today_board(studio: Studio, now: datetime) -> TodayBoard:
+    """Every section of the page, in fifteen queries (sixteen in the yearly card's month) whatever the studio's size."""
+    today: date = studio.local_now(now).date()
+    counts = section_counts(studio, now=now)
+    live = {entry.key: entry for entry in live_sections(studio, now=now, counts=counts)}
+    lines = {
+        "calls": digest.calls_today(studio, today=today, limit=SHOWN),
+        "friday": friday_updates(studio, now=now),
+        "deadlines": digest.deadlines(studio, today=today, limit=SHOWN),
+        "steps": digest.client_steps_overdue(studio, today=today, limit=SHOWN),
+        "deposits": digest.deposits_awaited(studio, today=today, limit=SHOWN),
+        "unmatched": unmatched_mail(studio),
+        "activity": portal_news(studio, now=now),
+        "touchpoints": digest.touchpoint_items(
+            clients_due(studio=studio, today=today, limit=SHOWN), zone=studio.zoneinfo
+        ),
+    }
+    return TodayBoard(sections=[live[key] if key in live else section(key, lines[key], counts) for key in SECTIONS])

@@ -1,0 +1,17 @@
+"""The portal's pages for a signed-in visitor: projects, agreement, payments, contact, messages."""
+
+from django.urls import path
+
+from guest import portal_views
+
+urlpatterns: list = [
+    path("", portal_views.home, name="home"),
+    path("projects/<int:pk>/", portal_views.project, name="project"),
+    path("projects/<int:pk>/steps/<int:item_pk>/toggle/", portal_views.step_toggle, name="step_toggle"),
+    path("projects/<int:pk>/agreement/", portal_views.agreement, name="agreement"),
+    path("projects/<int:pk>/agreement/accept/", portal_views.accept, name="accept"),
+    path("projects/<int:pk>/changes/<int:change_pk>/", portal_views.change_decide, name="change_decide"),
+    path("projects/<int:pk>/payments/", portal_views.payments, name="payments"),
+    path("contact/", portal_views.contact, name="contact"),
+    path("messages/", portal_views.conversation, name="messages"),
+]

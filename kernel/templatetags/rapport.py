@@ -1,0 +1,69 @@
+from datetime import date, datetime
+from typing import Any
+
+from django import template
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+from kernel.dates import last_contact_day, long_date, long_datetime
+from kernel.money import format_money
+
+register = template.Library()
+
+
+@register.filter
+def money(minor: int | None, currency: str) -> str:
+    """`{{ payment.amount_minor|money:payment.currency }}`."""
+    return "" if minor is None else format_money(minor, currency)
+
+
+@register.filter
+def money_round(minor: int | None, currency: str) -> str:
+    return "" if minor is None else format_money(minor, currency, cents=False)
+
+
+@register.simple_tag
+def site_url() -> str:
+    """``SITE_URL``, the address Rapport is served from: the base of every absolute link in an email."""
+    return settings.SITE_URL
+
+
+def _local(value: date | datetime) -> date | datetime:
+    return timezone.localtime(value) if isinstance(value, datetime) and timezone.is_aware(value) else value
+
+
+@register.filter(name="long_date")
+def long_date_filter(value: date | datetime | None, arg: str = "") -> str:
+    """`{{ project.deadline_on|long_date }}` → "Friday 26 February 2027" / "пятница, 26 февраля 2027";
+    `|long_date:"no_year"` leaves the year out. Datetimes are read in the active time zone."""
+    if value is None or value == "":
+        return ""
+    local = _local(value)
+    day = local.date() if isinstance(local, datetime) else local
+    return long_date(day, with_year=arg != "no_year")
+
+
+@register.filter(name="long_datetime")
+def long_datetime_filter(value: datetime | None, arg: str = "") -> str:
+    """`{{ call.starts_at|long_datetime }}` → "Tuesday 8 December 2026, 14:00" in the active zone and language."""
+    if value is None or value == "":
+        return ""
+    return long_datetime(_local(value), with_year=arg != "no_year")
+
+
+@register.filter
+def last_contact(client: Any, studio: Any) -> str:
+    """`{{ client|last_contact:studio }}`: the client's stored last contact, as its local day or "never".
+
+    Every page that shows it goes through here, so they all say the same thing.
+    """
+    at = client.last_interaction_at
+    if at is None:
+        return format_html('<span class="last-contact text-body-secondary">{}</span>', _("never"))
+    zone = studio.zoneinfo
+    return format_html(
+        '<time class="last-contact" datetime="{}">{}</time>', at.astimezone(zone).date().isoformat(),
+        last_contact_day(at, zone),
+    )  # fmt: skip
