@@ -4,19 +4,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clients import selectors, services
-from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, TouchpointForm
+from clients.forms import ClientForm, ContactForm, PinForm, TouchpointForm
 from clients.models import Client, Contact, Tag
-from comms.compose import recent_mail
-from kernel.access import get_for_member, safe_next, scoped, studio_required
-from kernel.dates import day_date, month_name
-from projects import portal_links
-from projects.models import Project
-from projects.services import deposit_complete
+from kernel.access import get_for_member, scoped, studio_required
+from kernel.dates import month_name
 
 
 def _local_today(request: HttpRequest) -> date:
@@ -78,32 +73,6 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @studio_required
-def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_for_member(request, Client.objects.select_related("referred_by"), pk=pk)
-    today = _local_today(request)
-    in_touch = client.archived_at is None and client.status in selectors.IN_TOUCH_STATUSES
-    next_touch = client.next_touch_on if in_touch else None
-    return render(
-        request,
-        "clients/detail.html",
-        {
-            "client": client,
-            "next_touch_day": day_date(next_touch) if next_touch else "",
-            "touch_due": next_touch is not None and next_touch <= today,
-            "contacts": portal_links.with_live_links(client.contacts.all()),
-            "tags": client.tags.all(),
-            "projects": client.projects.order_by("-created_at", "-pk"),
-            "totals": selectors.client_totals(client=client, as_of=today),
-            "timeline": selectors.client_timeline(client=client),
-            "recent_mail": recent_mail(client),
-            "markup": request.studio.markup_percent(client.difficulty),
-            "touchpoint_form": TouchpointForm(studio=request.studio),
-            "pin_form": PinForm(initial={"tier_pin": client.tier_pin}),
-        },
-    )
-
-
-@studio_required
 @require_POST
 def archive(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_member(request, Client, pk=pk)
@@ -153,37 +122,6 @@ def _contact_form(request: HttpRequest, client: Client, contact: Contact) -> Htt
         return redirect("clients:detail", pk=client.pk)
     title = contact.name if contact.pk else _("New contact for %(client)s") % {"client": client}
     return render(request, "clients/form.html", {"form": form, "client": client, "title": title})
-
-
-@studio_required
-def payment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    client = get_for_member(request, Client, pk=pk)
-    form = PaymentForm(request.POST or None, studio=request.studio, client=client, initial=request.GET.dict())
-    back = safe_next(request, reverse("clients:detail", args=[client.pk]))
-    if request.method == "POST" and form.is_valid():
-        fields = form.payment_fields()
-        project = fields["project"]
-        waiting = project is not None and project.status == Project.Status.AWAITING_DEPOSIT
-        services.payment_record(client=client, by=request.user, **fields)
-        messages.success(request, _("Payment recorded. Tiers update tonight."))
-        if waiting:
-            project.refresh_from_db(fields=["status"])
-            if project.status == Project.Status.IN_PROGRESS:
-                messages.success(
-                    request,
-                    _("The deposit for %(project)s is complete: work has started and %(client)s is told by email.")
-                    % {"project": project.title, "client": client.name},
-                )
-            elif deposit_complete(project):
-                messages.info(
-                    request,
-                    _("The deposit for %(project)s is paid in full: start the work from the project page.")
-                    % {"project": project.title},
-                )
-        return redirect(back)
-    return render(
-        request, "clients/form.html", {"form": form, "client": client, "back": back, "title": _("Record a payment")}
-    )
 
 
 @studio_required

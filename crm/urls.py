@@ -28,7 +28,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("clients/", include("clients.urls")),
+    path("clients/", include("desk.client_urls")),
     path("inquiry/", include((inquiry_views.urlpatterns, "inquiry"))),
     path("survey/", include("guest.survey_urls")),
     path("projects/", include("projects.urls")),

@@ -2,13 +2,12 @@
 
 from django.urls import include, path
 
-from guest import portal_access_urls, portal_page_urls
-from projects import call_urls
+from guest import call_urls, portal_access_urls, portal_page_urls
 
 app_name = "portal"
 
 urlpatterns = [
     path("", include(portal_access_urls.urlpatterns)),
     path("", include(portal_page_urls.urlpatterns)),
-    path("calls/", include(call_urls.portal_urlpatterns)),
+    path("calls/", include(call_urls.urlpatterns)),
 ]

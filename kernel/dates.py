@@ -3,6 +3,7 @@
 English is written here word by word ("Friday 4 December 2026"); other languages come from
 Babel's CLDR data in their own order and grammar ("пятница, 4 декабря 2026"). Pass
 ``language=`` (e.g. the client's) to write in a language other than the active one.
+``iso_week_key`` names a week the same way in every language, for keys and stored weeks.
 """
 
 from datetime import date, datetime, tzinfo
@@ -75,3 +76,12 @@ def month_name(month: int, *, language: str | None = None) -> str:
     if locale := babel_locale(language):
         return format_date(date(2000, month, 1), "LLLL", locale=locale)
     return MONTH_NAMES[month - 1]
+
+
+def iso_week_key(local: date | datetime) -> str:
+    """Return the ISO week key ``YYYY-Www`` (ISO week-numbering year) of a local date.
+
+    A datetime is read by its wall-clock date as given; convert it to local time first.
+    """
+    iso_year, iso_week, _ = local.isocalendar()
+    return f"{iso_year:04d}-W{iso_week:02d}"

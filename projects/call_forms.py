@@ -1,15 +1,19 @@
-"""Forms for booking and moving calls (R8). Whether a time is free is the service's check, not the form's."""
+"""Picking a call's time (R8): the offered slots, the field that reads one back, moving and cancelling.
+
+Whether a time is free is the service's check, not the form's.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from projects.calls import TOPIC_MAX_LENGTH
-from projects.models import Project
+from projects.calls import slots_by_day
 
 
 class SlotField(forms.CharField):
@@ -33,37 +37,6 @@ class SlotField(forms.CharField):
         return start
 
 
-class BookCallForm(forms.Form):
-    duration = forms.TypedChoiceField(label=_("Length"), coerce=int)
-    topic = forms.CharField(
-        label=_("What would you like to talk about?"),
-        max_length=TOPIC_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
-        error_messages={"required": _("Please say in a few words what the call is about.")},
-    )
-    project = forms.ModelChoiceField(
-        label=_("Project"),
-        queryset=Project.objects.none(),
-        required=False,
-        empty_label=_("No particular project"),
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
-    start = SlotField(label=_("Time"))
-
-    def __init__(self, *args, durations: list[int], projects: QuerySet[Project], **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["duration"].choices = [
-            (minutes, _("%(minutes)d minutes") % {"minutes": minutes}) for minutes in durations
-        ]
-        self.fields["project"].queryset = projects
-
-    def clean_topic(self) -> str:
-        topic = " ".join(self.cleaned_data["topic"].split())
-        if not topic:
-            raise forms.ValidationError(_("Please say in a few words what the call is about."))
-        return topic
-
-
 class MoveCallForm(forms.Form):
     start = SlotField(label=_("New time"))
 
@@ -75,3 +48,24 @@ class CancelCallForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
     )
+
+
+def slot_days(slots: list[datetime], zone: ZoneInfo, *, chosen: str = "") -> list[dict[str, Any]]:
+    """Slots grouped by local day for the page, each with the value ``SlotField`` reads back (UTC ISO).
+
+    The day holding ``chosen`` (else the first day) is shown open.
+    """
+    days = [
+        {"day": day, "slots": [{"value": slot.astimezone(UTC).isoformat(), "at": slot} for slot in day_slots]}
+        for day, day_slots in slots_by_day(slots, zone)
+    ]
+    for group in days:
+        group["open"] = any(slot["value"] == chosen for slot in group["slots"])
+    if days and not any(group["open"] for group in days):
+        days[0]["open"] = True
+    return days
+
+
+def chosen_start(request: HttpRequest, form: forms.Form) -> str:
+    """The start the visitor picked, to keep it selected on a re-render, unless it was the problem."""
+    return "" if form.has_error("start") else request.POST.get("start", "")

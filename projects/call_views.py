@@ -1,275 +1,38 @@
-"""Call pages (R8): clients book, move and cancel in the portal; the freelancer lists, moves, cancels, proposes.
+"""The freelancer's call pages (R8): list, move, cancel, and propose a call to a client.
 
-The rules live in ``projects.calls``; these views only ask and answer.
+The rules live in ``projects.calls``; these views only ask and answer. Clients book, move and
+cancel in the portal (``guest.call_views``).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from comms.models import Message
 from kernel.access import get_for_member, safe_next, scoped, studio_required
-from projects import portal_activity
-from projects.call_forms import BookCallForm, CancelCallForm, MoveCallForm
-from projects.calls import (
-    CallError,
-    SlotTaken,
-    book_call,
-    call_minutes,
-    cancel_call,
-    client_contact,
-    format_when,
-    move_call,
-    open_slots,
-    reader_zone,
-    slots_by_day,
-)
+from projects.call_forms import CancelCallForm, MoveCallForm, chosen_start, slot_days
+from projects.calls import CallError, call_minutes, cancel_call, client_contact, format_when, move_call, open_slots
 from projects.models import Call
-from projects.portal_access import PortalVisitor, portal_required, visitor_projects
+from projects.portal_links import send_call_proposal
 
 RECENT_DAYS = 30
 RECENT_LIMIT = 20
 LANDING_MAX_LENGTH = 200
 _DOTS = re.compile(r"\.{2,}")
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|fw|aw|wg|ответ|отв|пересл)\s*:\s*)+", re.IGNORECASE)
-
-
-# --- Shared -----------------------------------------------------------------------------------
-
-
-def _slot_days(slots: list[datetime], zone: ZoneInfo, *, chosen: str = "") -> list[dict[str, Any]]:
-    """Slots grouped by local day for the page, each with the value the form posts back (UTC ISO).
-
-    The day holding ``chosen`` (else the first day) is shown open.
-    """
-    days = [
-        {"day": day, "slots": [{"value": slot.astimezone(UTC).isoformat(), "at": slot} for slot in day_slots]}
-        for day, day_slots in slots_by_day(slots, zone)
-    ]
-    for group in days:
-        group["open"] = any(slot["value"] == chosen for slot in group["slots"])
-    if days and not any(group["open"] for group in days):
-        days[0]["open"] = True
-    return days
-
-
-def _zone_context(zone: ZoneInfo, *, own: bool) -> dict[str, Any]:
-    return {"zone": zone.key, "zone_is_own": own}
-
-
-def _for_studio(at: datetime, studio: Any) -> str:
-    """A time for the freelancer's activity list: their zone and language, whatever the visitor's."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return format_when(at, studio.zoneinfo)
-
-
-def _chosen_start(request: HttpRequest, form: Any) -> str:
-    """The start the visitor picked, to keep it selected on a re-render, unless it was the problem."""
-    return "" if form.has_error("start") else request.POST.get("start", "")
-
-
-def _chosen_duration(raw: str | None, durations: list[int]) -> int:
-    return int(raw) if raw and raw.isdigit() and int(raw) in durations else durations[0]
-
-
-# --- Portal -----------------------------------------------------------------------------------
-
-
-def _visitor_calls(visitor: PortalVisitor) -> QuerySet[Call]:
-    """The calls of the visitor's client (another client's call is a 404 through this)."""
-    return Call.objects.filter(studio=visitor.studio, client=visitor.client)
-
-
-def _visitor_zone(visitor: PortalVisitor) -> tuple[ZoneInfo, bool]:
-    """The zone the visitor reads times in, and whether it is their own (else the studio's)."""
-    zone = reader_zone(visitor.studio, visitor.client)
-    return zone, bool(visitor.client.timezone) and zone.key == visitor.client.timezone
-
-
-@portal_required
-def portal_list(request: HttpRequest) -> HttpResponse:
-    visitor: PortalVisitor = request.portal
-    now = timezone.now()
-    calls = _visitor_calls(visitor).select_related("project")
-    upcoming = calls.filter(status=Call.Status.BOOKED, ends_at__gt=now).order_by("starts_at", "pk")
-    past = calls.filter(Q(status=Call.Status.CANCELLED) | Q(ends_at__lte=now)).order_by("-starts_at", "-pk")
-    zone, own = _visitor_zone(visitor)
-    return render(
-        request,
-        "portal/calls.html",
-        {
-            "upcoming": list(upcoming),
-            "past": list(past[:RECENT_LIMIT]),
-            "now": now,
-            **_zone_context(zone, own=own),
-        },
-    )
-
-
-def _proposal(visitor: PortalVisitor, raw: str | None) -> Message | None:
-    """The studio's message a "let's talk" link came from, when it is about this client."""
-    if not raw or not raw.isdigit():
-        return None
-    return Message.objects.filter(studio=visitor.studio, client=visitor.client, pk=int(raw)).first()
-
-
-@portal_required
-def portal_book(request: HttpRequest) -> HttpResponse:
-    visitor: PortalVisitor = request.portal
-    studio = visitor.studio
-    durations = studio.call_duration_choices
-    projects = visitor_projects(visitor)
-    now = timezone.now()
-    if request.method == "POST":
-        form = BookCallForm(request.POST, durations=durations, projects=projects)
-        duration = _chosen_duration(request.POST.get("duration"), durations)
-        proposal = request.POST.get("proposal", "")
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                call = book_call(
-                    studio=studio,
-                    client=visitor.client,
-                    contact=visitor.contact,
-                    starts_at=data["start"],
-                    duration_minutes=data["duration"],
-                    topic=data["topic"],
-                    project=data["project"],
-                    booked_by=Call.Side.CLIENT,
-                    proposed_from=_proposal(visitor, proposal),
-                    now=now,
-                )
-            except CallError as error:
-                form.add_error("start" if isinstance(error, SlotTaken) else None, str(error))
-            else:
-                zone, _own = _visitor_zone(visitor)
-                portal_activity.record(
-                    visitor,
-                    kind=portal_activity.Kind.CALL_BOOKED,
-                    summary=f"{_for_studio(call.starts_at, studio)}: {call.topic}",
-                    project=call.project,
-                    url=reverse("calls:index"),
-                )
-                messages.success(
-                    request,
-                    _("Your call is booked for %(when)s. The invitation is on its way to %(email)s.")
-                    % {"when": format_when(call.starts_at, zone), "email": visitor.contact.email},
-                )
-                return redirect("portal:calls")
-    else:
-        duration = _chosen_duration(request.GET.get("duration"), durations)
-        proposal = request.GET.get("proposal", "")
-        form = BookCallForm(
-            initial={
-                "duration": duration,
-                "topic": request.GET.get("topic", "")[:300],
-                "project": request.GET.get("project", ""),
-            },
-            durations=durations,
-            projects=projects,
-        )
-    zone, own = _visitor_zone(visitor)
-    slots = open_slots(studio, duration_minutes=duration, now=now)
-    return render(
-        request,
-        "portal/call_book.html",
-        {
-            "form": form,
-            "durations": durations,
-            "duration": duration,
-            "days": _slot_days(slots, zone, chosen=_chosen_start(request, form)),
-            "chosen": _chosen_start(request, form),
-            "proposal": proposal if proposal.isdigit() else "",
-            "location": studio.call_location,
-            **_zone_context(zone, own=own),
-        },
-    )
-
-
-@portal_required
-@require_POST
-def portal_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    visitor: PortalVisitor = request.portal
-    call = get_object_or_404(_visitor_calls(visitor).select_related("studio", "client", "contact", "project"), pk=pk)
-    form = CancelCallForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
-        cancel_call(call, by=Call.Side.CLIENT, reason=reason)
-    except CallError as error:
-        messages.error(request, str(error))
-    else:
-        portal_activity.record(
-            visitor,
-            kind=portal_activity.Kind.CALL_CANCELLED,
-            summary=f"{_for_studio(call.starts_at, call.studio)}: {call.topic}" + (f" ({reason})" if reason else ""),
-            project=call.project,
-            url=reverse("calls:index"),
-        )
-        messages.success(request, _("The call is cancelled. We have let them know."))
-    return redirect("portal:calls")
-
-
-@portal_required
-def portal_move(request: HttpRequest, pk: int) -> HttpResponse:
-    visitor: PortalVisitor = request.portal
-    call = get_object_or_404(
-        _visitor_calls(visitor)
-        .filter(status=Call.Status.BOOKED)
-        .select_related("studio", "client", "contact", "project"),
-        pk=pk,
-    )
-    zone, own = _visitor_zone(visitor)
-    form = MoveCallForm(request.POST or None)
-    now = timezone.now()
-    if request.method == "POST" and form.is_valid():
-        previous = call.starts_at
-        try:
-            move_call(call, starts_at=form.cleaned_data["start"], by=Call.Side.CLIENT, now=now)
-        except CallError as error:
-            form.add_error("start", str(error))
-        else:
-            moved = f"{_for_studio(previous, call.studio)} → {_for_studio(call.starts_at, call.studio)}"
-            portal_activity.record(
-                visitor,
-                kind=portal_activity.Kind.CALL_MOVED,
-                summary=f"{moved}: {call.topic}",
-                project=call.project,
-                url=reverse("calls:index"),
-            )
-            messages.success(
-                request, _("Your call is moved to %(when)s.") % {"when": format_when(call.starts_at, zone)}
-            )
-            return redirect("portal:calls")
-    slots = open_slots(call.studio, duration_minutes=call_minutes(call), now=now, exclude=call)
-    return render(
-        request,
-        "portal/call_move.html",
-        {
-            "call": call,
-            "form": form,
-            "days": _slot_days(slots, zone, chosen=_chosen_start(request, form)),
-            "chosen": _chosen_start(request, form),
-            "now": now,
-            **_zone_context(zone, own=own),
-        },
-    )
-
-
-# --- The freelancer's side --------------------------------------------------------------------
 
 
 def _studio_calls(request: HttpRequest) -> QuerySet[Call]:
@@ -351,8 +114,8 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             **_list_context(request, now),
             "moving": call,
             "form": form,
-            "slot_days": _slot_days(slots, zone, chosen=_chosen_start(request, form)),
-            "chosen": _chosen_start(request, form),
+            "slot_days": slot_days(slots, zone, chosen=chosen_start(request, form)),
+            "chosen": chosen_start(request, form),
         },
     )
 
@@ -381,8 +144,6 @@ def proposal_landing(message: Message, topic: str | None = None) -> str:
 @require_POST
 def propose(request: HttpRequest, message_pk: int) -> HttpResponse:
     """Email the client a call proposal: the topic, and a portal link that opens on the slot picker."""
-    from projects.portal_links import send_call_proposal  # written alongside; imported late on purpose
-
     message = get_for_member(request, Message.objects.select_related("client"), pk=message_pk, client__isnull=False)
     sender = message.from_email if message.direction == Message.Direction.INBOUND else ""
     contact = client_contact(message.client, email=sender)

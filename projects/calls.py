@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from email.utils import parseaddr
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,18 +29,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from clients.models import Client, Contact
 from comms.mail import studio_email_send
+from comms.models import Message
 from kernel import workhours
 from kernel.dates import long_datetime
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
 from kernel.sweeps import freelancer_addresses, next_working_time
-from projects.models import Call
-
-if TYPE_CHECKING:
-    from clients.models import Client, Contact
-    from comms.models import Message
-    from projects.models import Project
+from projects.models import Call, Project
 
 Interval = tuple[datetime, datetime]
 

@@ -2,9 +2,13 @@
 
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.urls import reverse
+
 from clients.models import Client, Contact, Payment
 from kernel.models import Studio
-from projects.models import ActionItem, DeadlineChange, Milestone, Project, Resource
+from projects.models import ActionItem, Call, ChangeRequest, DeadlineChange, Milestone, Project, Resource
+from projects.portal_access import issue_link
 from projects.services import deadline_notice
 
 # (client name, title, status, price in euros, start offset days, deadline offset days)
@@ -114,13 +118,6 @@ def demo_portal_seed(studio: Studio, *, now: datetime) -> str:
     Returns the link's URL (a new one each run; older links keep working until they expire) so that
     `make run` can print how to open the portal as the demo's client.
     """
-    from django.conf import settings
-    from django.urls import reverse
-
-    from clients.models import Contact
-    from projects.models import Call, ChangeRequest
-    from projects.portal_access import issue_link
-
     harbor = Project.objects.filter(studio=studio, title="Portfolio relaunch").select_related("client").first()
     if harbor is None:
         return ""

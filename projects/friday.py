@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kernel.dates import iso_week_key
+
 FRIDAY_OFFSET = timedelta(days=4)
 SATURDAY_OFFSET = timedelta(days=5)
 
@@ -32,15 +34,6 @@ class WeekBounds:
     friday: date
     starts_at: datetime
     covered_until: datetime
-
-
-def iso_week_key(local: date | datetime) -> str:
-    """Return the ISO week key ``YYYY-Www`` (ISO week-numbering year) of a local date.
-
-    A datetime is read by its wall-clock date as given; convert it to local time first.
-    """
-    iso_year, iso_week, _ = local.isocalendar()
-    return f"{iso_year:04d}-W{iso_week:02d}"
 
 
 def normalize_email(address: str) -> str:

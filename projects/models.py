@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -454,8 +456,6 @@ class PortalActivity(models.Model):
 
 
 def new_call_uid() -> str:
-    import uuid
-
     return f"{uuid.uuid4()}@rapport"
 
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.utils import timezone
 
-from projects.models import PortalActivity
-
-if TYPE_CHECKING:
-    from clients.models import Client, Contact
-    from kernel.models import Studio
-    from projects.models import Project
-    from projects.portal_access import PortalVisitor
+from clients.models import Client, Contact
+from kernel.models import Studio
+from projects.models import PortalActivity, Project
+from projects.portal_access import PortalVisitor
 
 Kind = PortalActivity.Kind
 

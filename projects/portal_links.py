@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -21,15 +21,13 @@ from django.utils.formats import date_format
 
 from clients.models import Contact
 from comms.mail import studio_email_send
+from comms.models import OutboxEmail
 from kernel.i18n import supported_language
 from kernel.sweeps import freelancer_addresses, notify_freelancer
 from projects import portal_activity
 from projects.models import PortalLink
 from projects.portal_access import issue_link
 from projects.reminders import first_name
-
-if TYPE_CHECKING:
-    from comms.models import OutboxEmail
 
 logger = logging.getLogger("rapport.portal")
 

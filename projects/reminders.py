@@ -46,6 +46,7 @@ from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds
 from projects.friday_query import projects_due_friday_update, week_outbound
 from projects.models import ActionItem, Milestone, Project, StatusUpdate, Survey
+from projects.survey import invitation_context, issue_token, survey_for_invitation
 from projects.update_email import TEMPLATE as FRIDAY_UPDATE_TEMPLATE
 from projects.update_email import client_contacts, saved_update_context, split_recipients, week_label
 
@@ -564,8 +565,6 @@ def survey_invite(project: Project, *, studio: Studio, contact: Contact, now: da
 
     The invitation is in the client's language and carries one rating link per score 1–10.
     """
-    from projects.survey import invitation_context, issue_token, survey_for_invitation
-
     with transaction.atomic():
         survey = survey_for_invitation(project, studio=studio, contact=contact)
         token = issue_token(survey)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -22,16 +22,13 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from clients.models import Contact
 from comms.conversation import record_message
 from comms.models import Message
-from projects.models import PortalActivity, Survey, new_survey_token
+from kernel.models import Studio
+from projects.models import PortalActivity, Project, Survey, new_survey_token
 from projects.portal_access import hash_token
 from projects.portal_activity import record as record_activity
-
-if TYPE_CHECKING:
-    from clients.models import Contact
-    from kernel.models import Studio
-    from projects.models import Project
 
 MAX_QUESTIONS = 10
 ANSWER_MAX_LENGTH = 2000

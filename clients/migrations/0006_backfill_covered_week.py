@@ -1,16 +1,53 @@
 """Fill ``Client.covered_week`` for the current week (see ``projects.covered_week``), and index clients by name.
 
-Historical models, and the pure Friday rule (``projects.friday``) for the week's bounds and the
-addresses its sent mail reached, as the app stores it. Only the current week matters to readers;
-earlier weeks stay empty. Today lists the projects due an update by client name: the index lets it
-read the first few clients in that order instead of sorting them all.
+Historical models, and a frozen copy of the Friday rule (``projects.friday``) for the week's bounds
+and the addresses its sent mail reached, as the app stores it. Only the current week matters to
+readers; earlier weeks stay empty. Today lists the projects due an update by client name: the index
+lets it read the first few clients in that order instead of sorting them all.
 """
 
+from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import migrations, models
+from django.utils import timezone
 
 BATCH = 500
+
+
+class WeekBounds(NamedTuple):
+    key: str
+    starts_at: datetime
+    covered_until: datetime
+
+
+def week_bounds(now, tz):
+    """The local ISO week holding ``now``: its key, local Monday 00:00 and local Saturday 00:00."""
+    local_day = now.astimezone(tz).date()
+    monday = local_day - timedelta(days=local_day.weekday())
+    iso_year, iso_week, _ = monday.isocalendar()
+    return WeekBounds(
+        key=f"{iso_year:04d}-W{iso_week:02d}",
+        starts_at=datetime.combine(monday, time(0), tzinfo=tz),
+        covered_until=datetime.combine(monday + timedelta(days=5), time(0), tzinfo=tz),
+    )
+
+
+def normalize_email(address):
+    return address.strip().lower()
+
+
+def covered_addresses(bounds, outbound):
+    """The normalized recipients of mail sent from ``bounds.starts_at`` up to ``bounds.covered_until``."""
+    starts_at = bounds.starts_at.astimezone(UTC)
+    covered_until = bounds.covered_until.astimezone(UTC)
+    addresses = set()
+    for sent_at, recipients in outbound:
+        if starts_at <= sent_at.astimezone(UTC) < covered_until:
+            addresses.update(normalize_email(recipient) for recipient in recipients)
+    addresses.discard("")
+    return addresses
 
 
 def studio_zone(name):
@@ -27,10 +64,6 @@ def contact_addresses(email, other_emails):
 
 
 def fill_covered_week(apps, schema_editor):
-    from django.utils import timezone
-
-    from projects.friday import covered_addresses, normalize_email, week_bounds
-
     Studio = apps.get_model("crm", "Studio")
     Client = apps.get_model("clients", "Client")
     Contact = apps.get_model("clients", "Contact")

@@ -15,9 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clients.models import Client, Contact
 from comms.conversation import reply_due
 from comms.models import Message, OutboxEmail
-from guest import portal_page_urls, portal_views
+from guest import call_urls, portal_page_urls, portal_views
 from kernel.models import Studio
-from projects import call_urls
 from projects.models import (
     ActionItem,
     Call,
@@ -566,7 +565,7 @@ def test_pages_take_a_fixed_number_of_queries(
 
 def portal_patterns() -> list[tuple[str, URLPattern]]:
     """The portal's pages and calls (not the public access pages), as they are wired at runtime."""
-    wired = {id(pattern) for pattern in [*portal_page_urls.urlpatterns, *call_urls.portal_urlpatterns]}
+    wired = {id(pattern) for pattern in [*portal_page_urls.urlpatterns, *call_urls.urlpatterns]}
     _prefix, resolver = get_resolver().namespace_dict["portal"]
     found: list[tuple[str, URLPattern]] = []
 
