@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Exists, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -27,13 +26,9 @@ from comms import coach, drafts, email_templates, outbox, scheduling
 from comms.conversation import assign_client, client_for_address, record_message, reply_due
 from comms.models import Commitment, Message, OutboxEmail, Thread
 from kernel.dates import long_date
-from kernel.models import Studio
+from kernel.models import Studio, User
 from kernel.queries import RowCount
 from projects.covered_week import refresh_covered_weeks
-
-if TYPE_CHECKING:
-    from kernel.models import User
-    from projects.models import Project
 
 # Every composed email waits this long before the worker may send it, so "Undo" can stop it.
 UNDO_SECONDS = 30
@@ -217,7 +212,7 @@ def template_variables(
     *,
     client: Client | None,
     to: list[str],
-    project: Project | None = None,
+    project: models.Model | None = None,
     sender: User | None = None,
     promised_by: datetime | None = None,
     now: datetime | None = None,
@@ -251,7 +246,7 @@ def apply_template(
     *,
     client: Client | None,
     to: list[str],
-    project: Project | None = None,
+    project: models.Model | None = None,
     sender: User | None = None,
     promised_by: datetime | None = None,
 ) -> tuple[str, str]:
@@ -289,15 +284,17 @@ def unfilled_placeholders(text: str) -> list[str]:
     return list(dict.fromkeys(name for name in names if name in email_templates.ALLOWED_VARIABLES))
 
 
-def default_project(client: Client | None, reply_to: Message | None) -> Project | None:
-    """The project a new email is about: the replied mail's, else the client's one active project."""
+def default_project(client: Client | None, reply_to: Message | None) -> models.Model | None:
+    """The project a new email is about: the replied mail's, else the client's one active project.
+
+    Projects sit above comms, so their model is reached through the client's relation, not imported.
+    """
     if reply_to is not None and reply_to.project_id:
         return reply_to.project
     if client is None:
         return None
-    from projects.models import Project
-
-    active = list(client.projects.filter(status__in=Project.ACTIVE_STATUSES)[:2])
+    projects = client.projects
+    active = list(projects.filter(status__in=projects.model.ACTIVE_STATUSES)[:2])
     return active[0] if len(active) == 1 else None
 
 
@@ -309,7 +306,7 @@ def templated_text(
     client: Client | None,
     to: list[str],
     reply_to: Message | None = None,
-    project: Project | None = None,
+    project: models.Model | None = None,
     sender: User | None = None,
     promised_by: datetime | None = None,
 ) -> tuple[str, str]:
@@ -330,7 +327,7 @@ def initial_values(
     reply_to: Message | None,
     template: str = "",
     language: str = "",
-    project: Project | None = None,
+    project: models.Model | None = None,
     sender: User | None = None,
     now: datetime | None = None,
 ) -> dict:
@@ -500,7 +497,7 @@ class Draft:
     body: str
     cc: list[str] = field(default_factory=list)
     client: Client | None = None
-    project: Project | None = None
+    project: models.Model | None = None
     reply_to: Message | None = None
     template: str = ""
     language: str = "en"
