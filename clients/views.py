@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from clients import selectors, services
 from clients.forms import ClientForm, ContactForm, PaymentForm, PinForm, TouchpointForm
 from clients.models import Client, Contact, Tag
-from comms.compose import recent_mail
+from comms.inbox import recent_mail
 from kernel.access import get_for_member, safe_next, scoped, studio_required
 from kernel.dates import day_date, month_name
 from projects import portal_links
