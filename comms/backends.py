@@ -9,6 +9,9 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 
 from comms.mailbox import STUDIO_HEADER
+from comms.outbox import enqueue
+from kernel.logmask import secret_segments
+from kernel.models import Studio
 
 logger = logging.getLogger("rapport.outbox")
 
@@ -39,10 +42,6 @@ def outbox_row_for(message: EmailMessage):
 
     A secret path segment in it (a password-reset token) is sealed, never stored in clear.
     """
-    from comms.outbox import enqueue
-    from kernel.logmask import secret_segments
-    from kernel.models import Studio
-
     if message.attachments:
         raise ValueError("The outbox does not carry attachments.")
     headers = {name: str(value) for name, value in message.extra_headers.items()}

@@ -12,14 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from django.db import models
+
+from clients.models import Client
 from comms.models import OutboxEmail
-
-if TYPE_CHECKING:
-    from clients.models import Client
-    from kernel.models import Studio
-    from projects.models import Project
+from kernel.models import Studio
 
 KEY_PREFIX = "draft:"
 _REF = re.compile(r"^([a-z][a-z0-9-]{0,39}):([1-9][0-9]{0,17})$")
@@ -44,12 +42,12 @@ class ClientDraft:
     language: str
     back_url: str
     cc: list[str] = field(default_factory=list)
-    project: Project | None = None
+    project: models.Model | None = None
     # Called once Compose has queued the email (not for a form sent again after an undo).
     on_queued: Callable[[OutboxEmail], None] | None = None
 
 
-Loader = Callable[["Studio", int], ClientDraft | None]
+Loader = Callable[[Studio, int], ClientDraft | None]
 _loaders: dict[str, Loader] = {}
 
 
@@ -94,7 +92,7 @@ def reference_of(email: OutboxEmail) -> str:
     return reference if _REF.match(reference) else ""
 
 
-def draft_emails(studio: Studio, *, project: Project, references: Iterable[str]) -> dict[str, OutboxEmail | None]:
+def draft_emails(studio: Studio, *, project: models.Model, references: Iterable[str]) -> dict[str, OutboxEmail | None]:
     """For each reference, the email that best tells what became of the draft, or None (never sent, or undone).
 
     Sent beats queued, which beats needs-attention and failed; the latest wins among equals. One query,

@@ -27,16 +27,15 @@ import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from comms.coach import has_next_steps, is_next_steps_heading
-
-if TYPE_CHECKING:
-    from kernel.models import Studio
+from comms.models import EmailTemplate
+from kernel.models import Studio
 
 ALLOWED_VARIABLES: dict[str, str | Promise] = {
     "client_name": gettext_lazy("The client's company or name"),
@@ -646,8 +645,6 @@ def template_for(studio: Studio | None, key: str, language: str) -> tuple[str, s
 
     Raises ``UnknownTemplate`` when neither exists.
     """
-    from comms.models import EmailTemplate
-
     if studio is not None:
         row = (
             EmailTemplate.objects.filter(studio=studio, key=key, language=language)
@@ -664,8 +661,6 @@ def template_for(studio: Studio | None, key: str, language: str) -> tuple[str, s
 
 def available_templates(studio: Studio | None, language: str | None = None) -> list[TemplateChoice]:
     """The built-ins merged with the studio's own rows (one query): built-in order first, then the rest by key."""
-    from comms.models import EmailTemplate
-
     rows = {}
     if studio is not None:
         queryset = EmailTemplate.objects.filter(studio=studio)

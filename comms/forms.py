@@ -76,12 +76,10 @@ class ComposeForm(forms.Form):
     def __init__(self, *args: Any, studio: Studio, acknowledgment: bool = False, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
-        from projects.models import Project
-
         self.studio = studio
         self.acknowledgment = acknowledgment
         self.fields["client"].queryset = Client.objects.filter(studio=studio, archived_at__isnull=True)
-        self.fields["project"].queryset = Project.objects.filter(studio=studio).select_related("client")
+        self.fields["project"].queryset = studio.projects.select_related("client")
         self.fields["template"].choices = [("", _("No template")), *compose.template_choices(studio)]
         self.fields["promised_by"].required = acknowledgment
         self.fields["subject"].widget.attrs.update(_coach_attrs("keyup changed delay:700ms"))

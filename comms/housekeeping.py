@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from comms.models import WebhookPayload
+from comms.webhooks import replay_stranded
 from kernel.sweeps import sweep
 
 # Rows deleted per tick at most, so one tick stays short even after a long outage.
@@ -30,6 +31,4 @@ def prune_webhook_payloads(now: datetime) -> int:
 @sweep("stranded-webhook-payloads")
 def stranded_webhook_payloads(now: datetime) -> int:
     """File webhook bodies stored but never processed (the database dropped mid-request), or fail them with why."""
-    from comms.webhooks import replay_stranded
-
     return replay_stranded(now)

@@ -39,6 +39,7 @@ from django.utils.translation import ngettext
 from imap_tools import A, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessage, U
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
+from comms import inbound
 from comms.models import ImapAccount, RawEmail
 from comms.secrets import SecretError, decrypt
 
@@ -246,8 +247,6 @@ def _rebaseline(account: ImapAccount, mailbox: BaseMailBox, *, validity: int | N
 
 def _file(account: ImapAccount, *, uid: int, raw: bytes, received_at: datetime) -> bool:
     """Claim ``uid`` and file its message in one transaction; False when another poll had it."""
-    from comms.inbound import InboundError, receive
-
     with transaction.atomic():
         claimed = ImapAccount.objects.filter(pk=account.pk, uid_validity=account.uid_validity, last_uid__lt=uid).update(
             last_uid=uid
@@ -255,8 +254,8 @@ def _file(account: ImapAccount, *, uid: int, raw: bytes, received_at: datetime) 
         if not claimed:
             return False
         try:
-            receive(account.studio, raw, received_at=received_at, source=RawEmail.Source.IMAP)
-        except InboundError as exc:  # the raw mail is kept, marked failed, for replay
+            inbound.receive(account.studio, raw, received_at=received_at, source=RawEmail.Source.IMAP)
+        except inbound.InboundError as exc:  # the raw mail is kept, marked failed, for replay
             logger.warning("IMAP account #%s, UID %s: %s (raw email #%s)", account.pk, uid, exc, exc.raw_email_id)
     account.last_uid = uid
     return True

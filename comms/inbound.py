@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.db import transaction
 
@@ -16,9 +15,7 @@ from comms import conversation, urgency
 from comms.models import Message, RawEmail
 from comms.parsing import ParsedEmail, ParseError, latest_reply, parse_email
 from comms.sanitize import safe_html
-
-if TYPE_CHECKING:
-    from kernel.models import Studio
+from kernel.models import Membership, Studio
 
 logger = logging.getLogger("rapport.inbound")
 
@@ -90,8 +87,6 @@ def _mark(raw_email: RawEmail, status: str, error: str) -> None:
 
 def own_addresses(studio: Studio) -> set[str]:
     """The studio's sender address and its members' addresses, lower-cased."""
-    from kernel.models import Membership
-
     addresses = {
         email.lower() for email in Membership.objects.filter(studio=studio).values_list("user__email", flat=True)
     }

@@ -19,6 +19,16 @@ from django.views.decorators.http import require_POST
 from comms import compose
 from comms.conversation import assign_client, bare_subject
 from comms.forms import AssignForm
+from comms.inbox import (
+    INBOX_TABS,
+    client_choices,
+    clock_for,
+    inbox_counts,
+    inbox_rows,
+    scheduled_answers,
+    with_clocks,
+    with_promise_countdowns,
+)
 from comms.models import Message, OutboxEmail, Thread
 from comms.sanitize import safe_html
 from kernel.access import get_for_member, safe_next, studio_required
@@ -58,30 +68,30 @@ def in_studio_time(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 def inbox(request: HttpRequest) -> HttpResponse:
     studio, now = request.studio, timezone.now()
     tab = request.GET.get("tab", "owed")
-    if tab not in compose.INBOX_TABS:
+    if tab not in INBOX_TABS:
         tab = "owed"
-    counts = compose.inbox_counts(studio, now)
-    paginator = CountedPaginator(compose.inbox_rows(studio, tab), PER_PAGE, count=counts.get(tab))
+    counts = inbox_counts(studio, now)
+    paginator = CountedPaginator(inbox_rows(studio, tab), PER_PAGE, count=counts.get(tab))
     page = paginator.get_page(request.GET.get("page"))
     context: dict[str, Any] = {
         "tab": tab,
-        "tabs": [(key, TAB_LABELS[key]) for key in compose.INBOX_TABS],
+        "tabs": [(key, TAB_LABELS[key]) for key in INBOX_TABS],
         "page": page,
         "counts": counts,
         "now": now,
     }
     if tab == "owed":
-        rows = compose.with_clocks(page.object_list, now)
-        answers = compose.scheduled_answers(studio, [row.pk for row in rows])
+        rows = with_clocks(page.object_list, now)
+        answers = scheduled_answers(studio, [row.pk for row in rows])
         for row in rows:
             row.scheduled = answers.get(row.pk)
         context["rows"] = rows
     elif tab == "promised":
-        context["rows"] = compose.with_promise_countdowns(page.object_list, now)
+        context["rows"] = with_promise_countdowns(page.object_list, now)
     else:
         context["rows"] = list(page.object_list)
     if tab == "unmatched" and context["rows"]:
-        context["client_choices"] = compose.client_choices(studio)
+        context["client_choices"] = client_choices(studio)
     return render(request, "comms/inbox.html", context)
 
 
@@ -92,7 +102,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     context = {
         "message": message,
-        "clock": compose.clock_for(message, now),
+        "clock": clock_for(message, now),
         # Stored sanitized; sanitized again on the way out, in case a row was written by another path.
         "body_html": safe_html(message.safe_html),
         "shows_quote": message.text.strip() != (message.text_new or message.text).strip(),
@@ -104,7 +114,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "call_topic": bare_subject(message.subject),
     }
     if message.client_id is None and message.direction == Message.Direction.INBOUND:
-        context["client_choices"] = compose.client_choices(request.studio)
+        context["client_choices"] = client_choices(request.studio)
         context["assign_form"] = AssignForm(
             studio=request.studio, initial={"contact_name": message.from_name, "client_name": message.from_name}
         )
@@ -116,9 +126,7 @@ def message_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
     thread = get_for_member(request, Thread.objects.select_related("client", "project"), pk=pk)
     now = timezone.now()
-    entries = compose.with_clocks(
-        thread.messages.defer("safe_html").select_related("logged_by").order_by("sent_at", "pk"), now
-    )
+    entries = with_clocks(thread.messages.defer("safe_html").select_related("logged_by").order_by("sent_at", "pk"), now)
     return render(request, "comms/thread.html", {"thread": thread, "entries": entries})
 
 

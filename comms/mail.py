@@ -10,19 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from django.db import models
 from django.template import Context
 from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
+from clients.models import Client
+from comms.models import OutboxEmail
 from comms.outbox import enqueue
 from kernel.models import Studio
-
-if TYPE_CHECKING:
-    from clients.models import Client
-    from comms.models import OutboxEmail
-    from projects.models import Project
 
 _ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 
@@ -53,7 +51,7 @@ def studio_email_send(
     idempotency_key: str | None = None,
     send_after: datetime | None = None,
     client: Client | None = None,
-    project: Project | None = None,
+    project: models.Model | None = None,
     kind: str | None = None,
     language: str | None = None,
     attachments: Sequence[Mapping[str, str]] = (),

@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 
+from comms.models import MailboxEmail
+from kernel.models import Membership
+
 logger = logging.getLogger("rapport.mailbox")
 
 STUDIO_HEADER = "X-Rapport-Studio"
@@ -13,8 +16,6 @@ STUDIO_HEADER = "X-Rapport-Studio"
 
 def _studio_id_for(message: EmailMessage) -> int | None:
     """The studio the email belongs to: its header, else the studio of a recipient who is a member."""
-    from kernel.models import Membership
-
     if header := message.extra_headers.get(STUDIO_HEADER):
         return int(header)
     recipients = [address.lower() for address in message.recipients()]
@@ -32,8 +33,6 @@ def _html_of(message: EmailMessage) -> str:
 
 class MailboxBackend(BaseEmailBackend):
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
-        from comms.models import MailboxEmail
-
         for message in email_messages:
             html = _html_of(message)
             MailboxEmail.objects.create(

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from comms.kinds import kind_label
 from kernel.models import Studio, StudioScopedQuerySet
 
 
@@ -337,8 +338,6 @@ class OutboxEmail(models.Model):
     @property
     def kind_label(self) -> str:
         """The kind in words, translated (``comms.kinds``)."""
-        from comms.kinds import kind_label
-
         return kind_label(self.kind)
 
 

@@ -22,27 +22,29 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email.utils import getaddresses, make_msgid, parseaddr
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db import connection as db_connection
 from django.db.models import DateTimeField, F, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
+from requests.exceptions import ConnectionError as RequestsConnectionError
+from requests.exceptions import ReadTimeout
 
+from clients.models import Client
+from comms import conversation
 from comms.mailbox import STUDIO_HEADER
 from comms.models import Message, OutboxEmail
-
-if TYPE_CHECKING:
-    from clients.models import Client
-    from kernel.models import Studio, User
-    from projects.models import Project
+from comms.secrets import decrypt, encrypt
+from kernel.models import Studio, User
 
 logger = logging.getLogger("rapport.outbox")
 
@@ -56,6 +58,9 @@ MAX_ERROR_LENGTH = 2000
 MAX_REFERENCES = 20
 HEADER_NAME = re.compile(r"[!-9;-~]+")
 SEALED_MASK = "••••••••"
+# The task that delivers due rows (``comms.tasks``), found in Celery's registry by name: the task calls
+# this module, so this module does not import it back.
+DELIVER_OUTBOX_TASK = "comms.tasks.deliver_outbox"
 
 FREELANCER_KINDS = frozenset(
     {
@@ -90,7 +95,7 @@ def enqueue(
     reply_to: Sequence[str] = (),
     template: str = "",
     client: Client | None = None,
-    project: Project | None = None,
+    project: models.Model | None = None,
     reply_to_message: Message | None = None,
     confirm_before_sending: bool = False,
     created_by: User | None = None,
@@ -170,8 +175,6 @@ def sealed_mask(index: int) -> str:
 
 def seal(secrets: Sequence[str], *, subject: str, text: str, html: str) -> dict[str, str]:
     """The row's subject, text and HTML with each secret masked, and ``sealed``: the secrets, encrypted."""
-    from comms.secrets import encrypt
-
     secrets = [secret for secret in dict.fromkeys(secrets) if secret]
     if not secrets:
         return {"subject": subject, "text": text, "html": html, "sealed": ""}
@@ -182,8 +185,6 @@ def seal(secrets: Sequence[str], *, subject: str, text: str, html: str) -> dict[
 
 def unseal(email: OutboxEmail, value: str) -> str:
     """``value`` (a part of the row) with its masks replaced by the sealed secrets, as it leaves."""
-    from comms.secrets import decrypt
-
     if not email.sealed or SEALED_MASK not in value:
         return value
     for index, secret in enumerate(json.loads(decrypt(email.sealed))):
@@ -286,9 +287,7 @@ def is_due(email: OutboxEmail, now: datetime | None = None) -> bool:
 def kick_delivery() -> None:
     """Ask a worker to deliver now instead of at the next beat tick; beat catches whatever this misses."""
     try:
-        from comms.tasks import deliver_outbox
-
-        deliver_outbox.apply_async(retry=False)
+        current_app.tasks[DELIVER_OUTBOX_TASK].apply_async(retry=False)
     except Exception as error:  # the broker is down: the email waits for the next tick, nothing is lost
         logger.warning("Could not reach the task broker (%s); the outbox sends at the next beat tick.", error)
 
@@ -404,11 +403,9 @@ def _esp_message_id(message: EmailMultiAlternatives) -> str:
 
 def _log_in_conversation(email: OutboxEmail) -> None:
     """File the sent email in its client's thread. A failure here is logged: the email already left."""
-    from comms.conversation import log_sent_email
-
     try:
         with transaction.atomic():
-            log_sent_email(email)
+            conversation.log_sent_email(email)
     except Exception:
         logger.exception("Outbox email %s was sent but could not be logged in its conversation.", email.pk)
 
@@ -428,9 +425,6 @@ def outcome_unknown(error: BaseException) -> bool:
     A read timeout, not a refused or timed-out connection (nothing was sent then). Client mail in
     that state waits for the freelancer, like an interrupted send (see ``reclaim_stuck``).
     """
-    from requests.exceptions import ConnectionError as RequestsConnectionError
-    from requests.exceptions import ReadTimeout
-
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:

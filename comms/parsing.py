@@ -14,9 +14,12 @@ import email.policy
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+
+from mailparser_reply import EmailReplyParser
 
 # Headers that, when present, prove the bytes are an email and not some other text.
 _EMAIL_HEADERS = {
@@ -199,8 +202,6 @@ def _header_text(message: Message, raw_headers: dict[str, str], name: str, fallb
 
 
 def _decode_words(value: str) -> str:
-    from email.header import decode_header, make_header
-
     try:
         return str(make_header(decode_header(value)))
     except Exception:
@@ -538,8 +539,6 @@ def latest_reply(text: str) -> str:
 
     Falls back to the whole text when nothing new is left (a bare forward, say).
     """
-    from mailparser_reply import EmailReplyParser
-
     full = text.strip()
     if not full:
         return ""

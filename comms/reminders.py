@@ -34,7 +34,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from comms.compose import ACKNOWLEDGMENT_TEMPLATE, format_duration
+from comms.compose import ACKNOWLEDGMENT_TEMPLATE
+from comms.inbox import format_duration
 from comms.models import Commitment, Message
 from kernel.dates import short_date
 from kernel.models import Studio

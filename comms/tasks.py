@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from comms.imap import poll_all
 from comms.outbox import deliver_due
 
 # Stop taking new batches after this long, well inside CELERY_TASK_SOFT_TIME_LIMIT.
@@ -21,6 +22,4 @@ def deliver_outbox() -> int:
 @shared_task(ignore_result=True)
 def poll_imap() -> dict[str, int]:
     """Fetch new mail from every enabled studio mailbox. Errors are recorded on the account, never raised."""
-    from comms.imap import poll_all
-
     return poll_all()

@@ -14,6 +14,7 @@ from anymail.signals import AnymailTrackingEvent, EventType
 from django.db import transaction
 
 from comms.models import OutboxEmail
+from comms.webhooks import current_outcome
 
 logger = logging.getLogger("rapport.tracking")
 
@@ -90,8 +91,6 @@ def describe(event: AnymailTrackingEvent) -> str:
 
 def on_tracking(sender: Any, event: AnymailTrackingEvent, esp_name: str, **kwargs: Any) -> None:
     """Receiver for ``anymail.signals.tracking`` (connected in ``CommsConfig.ready``)."""
-    from comms.webhooks import current_outcome
-
     result = tracking_event_apply(event, esp_name=esp_name)
     outcome = current_outcome()
     if outcome is None:

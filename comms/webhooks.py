@@ -80,6 +80,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+import comms.inbound
 from comms.models import RawEmail, WebhookPayload
 from comms.routing import studio_for_recipients
 
@@ -436,8 +437,6 @@ def posted_raw_mime(event: AnymailInboundEvent) -> bytes | None:
 
 def on_inbound(sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs: Any) -> None:
     """Receiver for ``anymail.signals.inbound`` (connected in ``CommsConfig.ready``)."""
-    from comms.inbound import InboundError, receive
-
     outcome = current_outcome()
     message = event.message
     recipients = inbound_recipients(message)
@@ -452,13 +451,13 @@ def on_inbound(sender: Any, event: AnymailInboundEvent, esp_name: str, **kwargs:
         outcome.studio_id = studio.pk
     try:
         raw = posted_raw_mime(event) or message.as_bytes()
-        receive(
+        comms.inbound.receive(
             studio,
             raw,
             received_at=event.timestamp or timezone.now(),
             source=RawEmail.Source.WEBHOOK,
         )
-    except InboundError as exc:
+    except comms.inbound.InboundError as exc:
         if outcome is None:
             raise
         outcome.errors.append(f"{exc} (raw email #{exc.raw_email_id})")

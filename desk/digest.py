@@ -36,7 +36,7 @@ from django.utils.translation import ngettext
 
 from clients.models import Client
 from clients.selectors import ClientTouches, clients_due
-from comms.compose import format_duration
+from comms.inbox import format_duration
 from comms.models import Commitment, Message, OutboxEmail
 from comms.outbox import FREELANCER_KINDS
 from kernel.dates import last_contact_day, long_date, short_date

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from clients import selectors
 from clients.forms import PinForm, TouchpointForm
 from clients.models import Client
-from comms.compose import recent_mail
+from comms.inbox import recent_mail
 from kernel.access import get_for_member, studio_required
 from kernel.dates import day_date
 from projects import portal_links

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from clients.selectors import clients_due, due_clients, touch_rows
-from comms.compose import format_duration, inbox_rows
+from comms.inbox import format_duration, inbox_rows
 from comms.models import Message, OutboxEmail
 from comms.outbox import FREELANCER_KINDS
 from desk import digest

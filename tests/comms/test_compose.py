@@ -7,8 +7,9 @@ import pytest
 import time_machine
 
 from clients.models import Client, Contact
-from comms import compose
-from comms.compose import Draft, HeatChoice, Timing, countdown
+from comms import compose, inbox
+from comms.compose import Draft, HeatChoice, Timing
+from comms.inbox import countdown
 from comms.models import Commitment, Message, OutboxEmail
 from tests.factories import ClientFactory, ContactFactory, MessageFactory, ThreadFactory
 
@@ -270,7 +271,7 @@ def test_inbox_owed_rows_are_the_open_clocks_oldest_due_first(studio, acme, othe
         thread=ThreadFactory(client=ClientFactory(studio=other_studio)), needs_reply=True, reply_due_at=WEDNESDAY
     )
 
-    assert list(compose.inbox_rows(studio, "owed")) == [soon, late]
+    assert list(inbox.inbox_rows(studio, "owed")) == [soon, late]
 
 
 def test_clock_for_describes_each_state(studio, acme):
@@ -281,8 +282,8 @@ def test_clock_for_describes_each_state(studio, acme):
     automatic = MessageFactory(thread=ThreadFactory(client=acme), is_automatic=True)
     stranger = unmatched(studio)
 
-    assert compose.clock_for(open_message, now) == compose.Clock(
+    assert inbox.clock_for(open_message, now) == inbox.Clock(
         "breached", text="overdue by 2 h", breached=True, due=now - timedelta(hours=2)
     )
-    assert compose.clock_for(automatic, now).state == "automatic"
-    assert compose.clock_for(stranger, now).state == "unmatched"
+    assert inbox.clock_for(automatic, now).state == "automatic"
+    assert inbox.clock_for(stranger, now).state == "unmatched"

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from comms import compose
+from comms import inbox
 from comms.models import Commitment, Message, Thread
 from tests.factories import ClientFactory, MessageFactory, ThreadFactory
 
@@ -62,7 +62,7 @@ def test_the_counts_are_one_query_and_exact(studio, other_studio, django_assert_
     MessageFactory(thread=ThreadFactory(client=ClientFactory(studio=studio)), needs_reply=True, reply_due_at=NOW)
 
     with django_assert_num_queries(1):
-        counts = compose.inbox_counts(studio, NOW)
+        counts = inbox.inbox_counts(studio, NOW)
 
     assert counts == {"owed": 7, "any_breached": True, "promised": 6, "unmatched": 6}
 
@@ -71,18 +71,18 @@ def test_a_clock_due_exactly_now_is_not_breached_yet(studio):
     # As on the clock's own countdown.
     MessageFactory(thread=ThreadFactory(client=ClientFactory(studio=studio)), needs_reply=True, reply_due_at=NOW)
 
-    assert compose.inbox_counts(studio, NOW)["any_breached"] is False
-    assert compose.inbox_counts(studio, NOW + timedelta(seconds=1))["any_breached"] is True
+    assert inbox.inbox_counts(studio, NOW)["any_breached"] is False
+    assert inbox.inbox_counts(studio, NOW + timedelta(seconds=1))["any_breached"] is True
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query planner")
 def test_open_clocks_and_automatic_mail_are_read_through_their_partial_indexes(studio):
-    assert "message_open_clock" in compose.owed_rows(studio).explain()
-    assert "message_open_clock" in compose.inbox_rows(studio, "owed").explain()
-    assert "message_automatic" in compose.inbox_rows(studio, "automatic").explain()
+    assert "message_open_clock" in inbox.owed_rows(studio).explain()
+    assert "message_open_clock" in inbox.inbox_rows(studio, "owed").explain()
+    assert "message_automatic" in inbox.inbox_rows(studio, "automatic").explain()
 
 
-@pytest.mark.parametrize("tab", compose.INBOX_TABS)
+@pytest.mark.parametrize("tab", inbox.INBOX_TABS)
 def test_each_tab_runs_the_same_queries_with_30_or_300_of_everything(owner_client, studio, tab,
                                                                        django_assert_num_queries):  # fmt: skip
     url = reverse("comms:inbox")

@@ -1,0 +1,177 @@
+"""What the Inbox shows: its tabs' rows and counts, reply clocks and promise countdowns, the client's latest mail.
+
+Selectors only: they read, and the pages (``comms.inbox_views``, Today, the digest, the client page)
+render what they return. Clocks are computed once, server-side, against the ``now`` the caller passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Exists, QuerySet
+from django.utils.translation import gettext as _
+
+from clients.models import Client
+from comms.models import Commitment, Message, OutboxEmail, Thread
+from kernel.models import Studio
+from kernel.queries import RowCount
+
+# --- Clocks (pure) ------------------------------------------------------------------------
+
+
+def format_duration(delta: timedelta) -> str:
+    """``3 h 20 min``, ``2 d 5 h``, ``45 min``; under a minute is ``< 1 min``. Sign ignored."""
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = {"d": days, "h": hours, "min": minutes}
+    if days:
+        return (_("%(d)s d %(h)s h") if hours else _("%(d)s d")) % units
+    if hours:
+        return (_("%(h)s h %(min)s min") if minutes else _("%(h)s h")) % units
+    return _("%(min)s min") % units if minutes else _("< 1 min")
+
+
+def countdown(due: datetime, now: datetime) -> tuple[str, bool]:
+    """("due in 3 h 20 min", False) or ("overdue by 2 h", True). Due exactly now is not yet breached."""
+    if now > due:
+        return _("overdue by %(duration)s") % {"duration": format_duration(now - due)}, True
+    return _("due in %(duration)s") % {"duration": format_duration(due - now)}, False
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What the inbox and the message page show about one reply clock or promise."""
+
+    state: str  # open, breached, replied, automatic, unmatched, none
+    text: str = ""
+    breached: bool = False
+    due: datetime | None = None
+    urgent: bool = False
+
+
+def clock_for(message: Message, now: datetime) -> Clock:
+    """The clock state of a message, for display."""
+    if message.needs_reply and message.reply_due_at is not None:
+        if message.replied_at is not None:
+            late = message.replied_at > message.reply_due_at
+            return Clock("replied", breached=late, due=message.reply_due_at, urgent=message.is_urgent)
+        text, breached = countdown(message.reply_due_at, now)
+        state = "breached" if breached else "open"
+        return Clock(state, text=text, breached=breached, due=message.reply_due_at, urgent=message.is_urgent)
+    if message.direction != Message.Direction.INBOUND:
+        return Clock("none")
+    if message.is_automatic:
+        return Clock("automatic")
+    if message.client_id is None:
+        return Clock("unmatched")
+    return Clock("none")
+
+
+def with_clocks(messages, now: datetime) -> list[Message]:
+    """The messages, each with a ``clock`` attribute: the countdowns are computed once, server-side."""
+    rows = list(messages)
+    for message in rows:
+        message.clock = clock_for(message, now)
+    return rows
+
+
+def with_promise_countdowns(commitments, now: datetime) -> list[Commitment]:
+    rows = list(commitments)
+    for commitment in rows:
+        text, breached = countdown(commitment.promised_by, now)
+        commitment.clock = Clock("breached" if breached else "open", text=text, breached=breached)
+    return rows
+
+
+# --- The inbox ---------------------------------------------------------------------------------
+
+INBOX_TABS = ("owed", "promised", "unmatched", "automatic", "all")
+_LIST_DEFERRED = ("text", "safe_html", "references", "in_reply_to", "to", "cc", "bcc", "attachments")
+
+
+def owed_rows(studio: Studio) -> QuerySet[Message]:
+    """The open reply clocks, read through the partial index ``message_open_clock``.
+
+    "Due time set" holds for every clock; saying it makes SQLite's planner pick that index even for a
+    bare COUNT, instead of reading the studio's whole mail.
+    """
+    return Message.objects.open_clocks().filter(studio=studio, reply_due_at__isnull=False)
+
+
+def inbox_rows(studio: Studio, tab: str):
+    """The rows of one inbox tab, in display order; each query reads one page, whatever the data size."""
+    if tab == "owed":
+        return owed_rows(studio).select_related("client").defer(*_LIST_DEFERRED).order_by("reply_due_at", "pk")
+    if tab == "promised":
+        return (
+            Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True)
+            .select_related("client", "message")
+            .defer(*(f"message__{name}" for name in _LIST_DEFERRED), "message__text_new")
+            .order_by("promised_by", "pk")
+        )
+    if tab == "unmatched":
+        return (
+            Message.objects.filter(
+                studio=studio, client__isnull=True, direction=Message.Direction.INBOUND, is_automatic=False
+            )
+            .defer(*_LIST_DEFERRED)
+            .order_by("-sent_at", "-pk")
+        )
+    if tab == "automatic":
+        return (
+            # The partial index ``message_automatic`` serves the page and its count.
+            Message.objects.filter(studio=studio, is_automatic=True)
+            .select_related("client")
+            .defer(*_LIST_DEFERRED)
+            .order_by("-sent_at", "-pk")
+        )
+    return Thread.objects.filter(studio=studio).select_related("client").order_by("-last_message_at", "-pk")
+
+
+def inbox_counts(studio: Studio, now: datetime) -> dict[str, int]:
+    """The numbers on the tabs: replies owed (and whether any is breached), promises open, unmatched mail.
+
+    One query, each number a COUNT over its own index: no row reaches Python, whatever the studio's size.
+    Breached clocks are only asked for their existence (the badge turns red): counting them would read
+    the index a second time.
+    """
+    owed = owed_rows(studio)
+    return (
+        Studio.objects.filter(pk=studio.pk)
+        .values(
+            owed=RowCount(owed),
+            any_breached=Exists(owed.filter(reply_due_at__lt=now)),
+            promised=RowCount(Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True)),
+            unmatched=RowCount(inbox_rows(studio, "unmatched")),
+        )
+        .get()
+    )
+
+
+def scheduled_answers(studio: Studio, message_ids) -> dict[int, OutboxEmail]:
+    """The queued reply or acknowledgment to each message, by message id (the earliest if several)."""
+    emails = (
+        OutboxEmail.objects.filter(
+            studio=studio, status=OutboxEmail.Status.QUEUED, reply_to_message_id__in=list(message_ids)
+        )
+        .only("pk", "kind", "send_after", "confirm_before_sending", "reply_to_message_id")
+        .order_by("-send_after", "-pk")
+    )
+    return {email.reply_to_message_id: email for email in emails}
+
+
+def client_choices(studio: Studio) -> list[tuple[int, str]]:
+    return list(
+        Client.objects.filter(studio=studio, archived_at__isnull=True).order_by("name", "pk").values_list("pk", "name")
+    )
+
+
+def recent_mail(client: Client, limit: int = 5) -> list[Message]:
+    """The client's latest messages, in and out, for the client page: one query, served by an index."""
+    return list(
+        Message.objects.filter(studio_id=client.studio_id, client=client)
+        .defer(*_LIST_DEFERRED, "text_new")
+        .order_by("-sent_at", "-pk")[:limit]
+    )
