@@ -7,6 +7,9 @@ import pytest
 
 from clients.models import Client
 from clients.signals import contacts_changed
+from comms.conversation import record_message
+from comms.models import Message
+from comms.signals import message_recorded
 from kernel.signals import studio_calendar_changed
 from tests.factories import ClientFactory, ContactFactory, MessageFactory
 
@@ -31,6 +34,31 @@ def mail_to_ann_missed_by_the_cover(studio, ann) -> None:
     """Mail that covers Ann this week, with the stored cover as if it had not been noted."""
     MessageFactory(studio=studio, thread__client=ann, direction="out", to=["ann@bakery.example"], sent_at=WEDNESDAY)
     Client.objects.filter(pk=ann.pk).update(covered_week="")
+
+
+def test_filing_a_message_sends_message_recorded_and_sent_mail_covers_its_client(studio, ann):
+    received = []
+
+    def listener(sender, *, message, **kwargs):
+        received.append((message.pk, message.direction, week_of(ann)))
+
+    message_recorded.connect(listener)
+    try:
+        message = record_message(
+            studio,
+            direction=Message.Direction.OUTBOUND,
+            client=ann,
+            sent_at=WEDNESDAY,
+            subject="The homepage",
+            from_email="hello@northlight.example",
+            to=["Ann@Bakery.example"],
+            text="Here it is.",
+        )
+    finally:
+        message_recorded.disconnect(listener)
+
+    assert received == [(message.pk, Message.Direction.OUTBOUND, WEEK)]  # noted before the listener ran
+    assert week_of(ann) == WEEK
 
 
 def test_contacts_changed_recomputes_the_cover_of_the_clients_named(studio, ann):
