@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
@@ -17,9 +17,6 @@ from clients.signals import contacts_changed, payment_recorded
 from clients.tiering import angel_summary, apply_pins, window_start
 from clients.touch_clock import next_touch_after_interaction, refresh_next_touch
 from kernel.models import Studio, User
-
-if TYPE_CHECKING:
-    from projects.models import Project
 
 
 def net_revenue_by_client(*, studio: Studio, as_of: date) -> dict[int, int]:
@@ -265,7 +262,7 @@ def payment_record(
     paid_on: date,
     method: str,
     note: str = "",
-    project: Project | None = None,
+    project: models.Model | None = None,
     by: User | None = None,
 ) -> Payment:
     """Record money received (or refunded); linked to a project, it counts towards its deposit.
