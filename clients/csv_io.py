@@ -54,9 +54,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from clients.models import Client, Contact, Tag
+from clients.signals import contacts_changed
 from clients.touch_clock import refresh_next_touch
 from kernel.models import Studio
-from projects.covered_week import refresh_covered_weeks
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5_000
@@ -884,7 +884,13 @@ def _write(plan: ImportPlan, studio: Studio) -> tuple[int, int]:
         for contact in draft.contacts
     ]
     _bulk_create(Contact, contacts)
-    refresh_covered_weeks(studio, now=timezone.now(), client_ids={contact.client_id for contact in contacts})
+    if contacts:
+        contacts_changed.send(
+            sender=Contact,
+            studio=studio,
+            client_ids=frozenset(contact.client_id for contact in contacts),
+            now=timezone.now(),
+        )
     return len(clients), len(contacts)
 
 

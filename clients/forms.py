@@ -5,16 +5,13 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client, Contact, Payment, Tag, Touchpoint
-from clients.touch_clock import refresh_next_touch
+from clients.models import Client, Contact, Payment, Touchpoint
 from kernel.forms import CurrencyField, LongSelect, timezone_choices
 from kernel.models import Studio
 from kernel.widgets import DateInput
-from projects.covered_week import refresh_covered_weeks
 
 
 def _helper(submit_label: str) -> FormHelper:
@@ -77,17 +74,9 @@ class ClientForm(forms.ModelForm):
         )
         self.helper.add_input(Submit("submit", _("Save client")))
 
-    def save(self, commit: bool = True) -> Client:
-        client = super().save(commit=False)
-        client.studio = self.studio
-        client.save()
-        tags = []
-        for name in dict.fromkeys(tag[:40] for tag in split_list(self.cleaned_data["tags_text"])):
-            tag = Tag.objects.filter(studio=self.studio, name__iexact=name).first()
-            tags.append(tag or Tag.objects.create(studio=self.studio, name=name))
-        client.tags.set(tags)
-        refresh_next_touch(self.studio, [client.pk])  # client_since may have moved the cadence clock
-        return client
+    def clean_tags_text(self) -> list[str]:
+        """The tag names, each at most 40 characters, in order, without repeats."""
+        return list(dict.fromkeys(tag[:40] for tag in split_list(self.cleaned_data["tags_text"])))
 
 
 class ContactForm(forms.ModelForm):
@@ -146,19 +135,6 @@ class ContactForm(forms.ModelForm):
                     existing.client.name,
                 )
             )
-
-    def save(self, commit: bool = True) -> Contact:
-        contact = super().save(commit=False)
-        moved_from = contact.client_id if contact.pk else None
-        contact.client = self.client
-        contact.studio = self.client.studio
-        contact.other_emails = self.cleaned_data["other_emails_text"]
-        if contact.is_primary:
-            Contact.objects.filter(client=self.client, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
-        contact.save()
-        # Mail already sent this week to an address added here covers the client (R2).
-        refresh_covered_weeks(contact.studio, now=timezone.now(), client_ids={contact.client_id, moved_from} - {None})
-        return contact
 
 
 class PaymentForm(forms.Form):

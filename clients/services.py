@@ -1,24 +1,22 @@
-"""Writes for clients: tiers, archive, interactions, touchpoints, payments."""
+"""Writes for clients: clients and contacts, tiers, archive, interactions, touchpoints, payments."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from clients.models import Client, Payment, Touchpoint
-from clients.signals import payment_recorded
+from clients.models import Client, Contact, Payment, Tag, Touchpoint
+from clients.signals import contacts_changed, payment_recorded
 from clients.tiering import angel_summary, apply_pins, window_start
 from clients.touch_clock import next_touch_after_interaction, refresh_next_touch
 from kernel.models import Studio, User
-
-if TYPE_CHECKING:
-    from projects.models import Project
 
 
 def net_revenue_by_client(*, studio: Studio, as_of: date) -> dict[int, int]:
@@ -136,6 +134,77 @@ def client_set_pin(*, client: Client, pin: str, now: datetime | None = None) -> 
     client.refresh_from_db(fields=["tier", "tier_reason"])
 
 
+def client_save(*, client: Client, studio: Studio, tags: Iterable[str]) -> Client:
+    """Save a new or edited client of ``studio`` with exactly the tags named (found case-insensitively, else added).
+
+    Stores its cadence clock again: ``client_since`` may have moved it.
+    """
+    with transaction.atomic():
+        client.studio = studio
+        client.save()
+        client.tags.set(
+            [
+                Tag.objects.filter(studio=studio, name__iexact=name).first()
+                or Tag.objects.create(studio=studio, name=name)
+                for name in tags
+            ]
+        )
+        refresh_next_touch(studio, [client.pk])
+    return client
+
+
+def client_create(
+    *,
+    studio: Studio,
+    name: str,
+    contact_name: str = "",
+    email: str = "",
+    phone: str = "",
+    now: datetime | None = None,
+    **fields: Any,
+) -> tuple[Client, Contact | None]:
+    """Add a client (``fields`` are other ``Client`` fields) and, when ``email`` is given, its primary contact.
+
+    Stores its cadence clock; a contact sends ``contacts_changed``. Raises ``IntegrityError`` when the
+    address already belongs to a contact of the studio.
+    """
+    with transaction.atomic():
+        client = Client.objects.create(studio=studio, name=name, **fields)
+        refresh_next_touch(studio, [client.pk])
+        contact = None
+        if email:
+            contact = Contact.objects.create(
+                studio=studio, client=client, name=contact_name, email=email, phone=phone, is_primary=True
+            )
+            contacts_changed.send(
+                sender=Contact, studio=studio, client_ids=frozenset({client.pk}), now=now or timezone.now()
+            )
+    return client, contact
+
+
+def contact_save(*, contact: Contact, client: Client, other_emails: list[str], now: datetime | None = None) -> Contact:
+    """Save a new or edited contact under ``client`` (which may move it from another client of the studio).
+
+    A primary contact takes the mark from the client's other contacts. Sends ``contacts_changed`` for
+    the client and, for a moved contact, the client it left: the addresses that reach both changed.
+    """
+    moved_from = contact.client_id if contact.pk else None
+    with transaction.atomic():
+        contact.client = client
+        contact.studio = client.studio
+        contact.other_emails = other_emails
+        if contact.is_primary:
+            Contact.objects.filter(client=client, is_primary=True).exclude(pk=contact.pk).update(is_primary=False)
+        contact.save()
+        contacts_changed.send(
+            sender=Contact,
+            studio=client.studio,
+            client_ids=frozenset({client.pk, moved_from} - {None}),
+            now=now or timezone.now(),
+        )
+    return contact
+
+
 def client_archive(*, client: Client, now: datetime | None = None) -> None:
     client.archived_at = now or timezone.now()
     client.save(update_fields=["archived_at"])
@@ -193,7 +262,7 @@ def payment_record(
     paid_on: date,
     method: str,
     note: str = "",
-    project: Project | None = None,
+    project: models.Model | None = None,
     by: User | None = None,
 ) -> Payment:
     """Record money received (or refunded); linked to a project, it counts towards its deposit.

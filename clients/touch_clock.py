@@ -4,8 +4,9 @@ Today and the sweeps read who is due a personal touch or a check-in through the 
 next_touch_on) index instead of running the rule over every client. The pure rule stays the
 authority: this module only stores its answer. It depends on the client's tier, latest interaction,
 when the client was created (as a local date) and on the studio's cadences
-and time zone, so every write of one of those calls ``refresh_next_touch``; the nightly tier
-recompute and the weekly touchpoints sweep refresh the whole studio, which heals anything missed.
+and time zone, so every write of one of those calls ``refresh_next_touch`` (the studio's settings
+through ``kernel.signals.studio_calendar_changed``); the nightly tier recompute and the weekly
+touchpoints sweep refresh the whole studio, which heals anything missed.
 """
 
 from __future__ import annotations
@@ -111,3 +112,9 @@ def refresh_next_touch(studio: Studio, client_ids: Collection[int] | None = None
     if changed:
         Client.objects.bulk_update(changed, ["next_touch_on"], batch_size=UPDATE_BATCH)
     return len(changed)
+
+
+def on_studio_calendar_changed(sender: object, *, studio: Studio, changed: Collection[str], **kwargs: object) -> None:
+    """Receiver for ``kernel.signals.studio_calendar_changed``: a new cadence or time zone moves every clock."""
+    if CLOCK_SETTINGS.intersection(changed):
+        refresh_next_touch(studio)

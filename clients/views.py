@@ -55,7 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def create(request: HttpRequest) -> HttpResponse:
     form = ClientForm(request.POST or None, studio=request.studio)
     if request.method == "POST" and form.is_valid():
-        client = form.save()
+        client = services.client_save(client=form.instance, studio=request.studio, tags=form.cleaned_data["tags_text"])
         messages.success(request, _("Client added. Add their contact person next."))
         return redirect("clients:contact_add", pk=client.pk)
     return render(request, "clients/form.html", {"form": form, "title": _("New client")})
@@ -66,7 +66,7 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
     client = get_for_member(request, Client, pk=pk)
     form = ClientForm(request.POST or None, instance=client, studio=request.studio)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.client_save(client=form.instance, studio=request.studio, tags=form.cleaned_data["tags_text"])
         messages.success(request, _("Client saved."))
         return redirect("clients:detail", pk=client.pk)
     return render(request, "clients/form.html", {"form": form, "client": client, "title": client.name})
@@ -117,7 +117,7 @@ def contact_edit(request: HttpRequest, pk: int, contact_pk: int) -> HttpResponse
 def _contact_form(request: HttpRequest, client: Client, contact: Contact) -> HttpResponse:
     form = ContactForm(request.POST or None, instance=contact, client=client)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.contact_save(contact=form.instance, client=client, other_emails=form.cleaned_data["other_emails_text"])
         messages.success(request, _("Contact saved."))
         return redirect("clients:detail", pk=client.pk)
     title = contact.name if contact.pk else _("New contact for %(client)s") % {"client": client}

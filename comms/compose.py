@@ -19,14 +19,13 @@ from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from clients.models import Client, Contact
-from clients.touch_clock import refresh_next_touch
+from clients.models import Client
+from clients.services import client_create
 from comms import coach, drafts, email_templates, outbox, scheduling
 from comms.conversation import assign_client, client_for_address, record_message, reply_due
 from comms.models import Commitment, Message, OutboxEmail
 from kernel.dates import long_date
 from kernel.models import Studio, User
-from projects.covered_week import refresh_covered_weeks
 
 # Every composed email waits this long before the worker may send it, so "Undo" can stop it.
 UNDO_SECONDS = 30
@@ -564,11 +563,13 @@ def client_from_sender(
         return existing
     name = contact_name.strip() or message.from_name.strip() or address.split("@")[0] or _("Unknown sender")
     with transaction.atomic():
-        client = Client.objects.create(studio=studio, name=(client_name.strip() or name)[:200], status=status)
-        refresh_next_touch(studio, [client.pk])
-        if address:
-            Contact.objects.create(studio=studio, client=client, name=name[:200], email=address, is_primary=True)
-            refresh_covered_weeks(studio, now=timezone.now(), client_ids=[client.pk])
+        client, _contact = client_create(
+            studio=studio,
+            name=(client_name.strip() or name)[:200],
+            contact_name=name[:200],
+            email=address,
+            status=status,
+        )
         assign_client(message, client)
     return client
 

@@ -10,21 +10,17 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 
-from clients.models import Contact
-from comms.models import Commitment, Message, Thread
+from clients.models import Client, Contact
+from comms import sanitize
+from comms.models import Commitment, Message, OutboxEmail, Thread
+from comms.signals import message_recorded
 from comms.sla import due_at
+from kernel.models import Studio
 from kernel.signals import interaction_recorded
-from projects.covered_week import note_outbound
-
-if TYPE_CHECKING:
-    from clients.models import Client
-    from comms.models import OutboxEmail
-    from kernel.models import Studio
 
 # Outbox kinds written by Rapport on its own, not by the freelancer: they are logged (the Friday rule
 # counts any mail sent to the client) but they answer nobody, so they stop no clock, and they are no
@@ -214,7 +210,8 @@ def record_message(
     ``reply_due_at`` from the studio's SLA policy; the urgent policy when ``is_urgent``). Outbound
     messages to a client stop that client's open clocks received before ``sent_at`` (unless
     ``stops_clock`` is False) and fulfil open commitments (unless ``fulfils_commitments`` is False).
-    Outbound email covers its recipients' clients for the Friday rule (``projects.covered_week``).
+    Sends ``comms.signals.message_recorded`` once the message is saved, in the filing transaction
+    (outbound email covers its recipients' clients for the Friday rule).
     A message that counts as contact (``counts_as_contact``; ``personal`` False for mail Rapport wrote
     on its own) sends ``kernel.signals.interaction_recorded``. Idempotent on (studio, message_id) when a
     Message-ID is given: the existing message is returned.
@@ -258,7 +255,7 @@ def record_message(
             if _starts_clock(message):
                 _start_clock(message)
             message.save()
-            note_outbound(message)
+            message_recorded.send(sender=Message, message=message)
             if message.direction == Message.Direction.OUTBOUND and message.client is not None:
                 if stops_clock:
                     stop_clocks(studio, message.client, at=sent_at, by=message)
@@ -357,9 +354,7 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
 def _sanitized(html: str) -> str:
     if not html:
         return ""
-    from comms.sanitize import safe_html
-
-    return safe_html(html)
+    return sanitize.safe_html(html)
 
 
 def assign_client(message: Message, client: Client) -> Message:

@@ -9,10 +9,11 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from clients.models import Client, Contact
+from clients.services import client_create
 from comms.conversation import record_message
 from comms.mail import studio_email_send
 from comms.models import Message
@@ -20,7 +21,6 @@ from kernel.dates import long_date
 from kernel.i18n import supported_language
 from kernel.models import Membership, Studio
 from kernel.sweeps import next_working_time
-from projects.covered_week import refresh_covered_weeks
 
 logger = logging.getLogger("rapport.inquiry")
 
@@ -62,8 +62,6 @@ def lead_create_from_inquiry(
         client, contact, is_new = _client_for(
             studio=studio, name=name, email=email, company=company, phone=phone, language=page_language
         )
-        if is_new:
-            refresh_covered_weeks(studio, now=timezone.now(), client_ids=[client.pk])
         client = Client.objects.select_for_update().get(pk=client.pk)
         if not is_new and client.is_archived:
             client.archived_at = None
@@ -141,18 +139,17 @@ def _client_for(
     if existing := _contact_with(studio=studio, email=email):
         return existing.client, existing, False
     try:
-        with transaction.atomic():
-            client = Client.objects.create(
-                studio=studio,
-                name=company or name,
-                kind=Client.Kind.COMPANY if company else Client.Kind.PERSON,
-                status=Client.Status.LEAD,
-                source=Client.Source.WEBSITE,
-                language=language,
-            )
-            contact = Contact.objects.create(
-                studio=studio, client=client, name=name, email=email, phone=phone, is_primary=True
-            )
+        client, contact = client_create(
+            studio=studio,
+            name=company or name,
+            contact_name=name,
+            email=email,
+            phone=phone,
+            kind=Client.Kind.COMPANY if company else Client.Kind.PERSON,
+            status=Client.Status.LEAD,
+            source=Client.Source.WEBSITE,
+            language=language,
+        )
     except IntegrityError:
         # The same address sent twice at once and the other request created the contact first.
         existing = _contact_with(studio=studio, email=email)

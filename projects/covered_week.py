@@ -4,10 +4,11 @@ Today counts and lists the projects due a Friday update (R2) by comparing each c
 ``covered_week`` with the current week's key instead of running ``projects.friday.updates_due``
 over the week's mail. The pure rule stays the authority; this module only stores its answer:
 
-- every outbound email the app records goes through ``note_outbound`` (``comms.conversation.
-  record_message``), which raises the week of the clients it reached;
-- the other inputs of the rule (a client's contact addresses, the studio's time zone) call
-  ``refresh_covered_weeks`` when they change, which recomputes the current week exactly;
+- every message the app records (``comms.signals.message_recorded``, sent by ``comms.conversation.
+  record_message``) reaches ``note_outbound``, which raises the week of the clients outbound email reached;
+- the other inputs of the rule change with a signal too (``clients.signals.contacts_changed``,
+  ``kernel.signals.studio_calendar_changed`` for the time zone), whose receivers here call
+  ``refresh_covered_weeks``, which recomputes the current week exactly;
 - the Friday reminder sweep refreshes the whole studio, which heals anything missed.
 
 Readers only ask whether ``covered_week`` equals the current key, so older weeks may stay stale.
@@ -180,3 +181,24 @@ def refresh_covered_weeks(
         for start in range(0, len(ids), UPDATE_BATCH):
             written += rows.filter(pk__in=ids[start : start + UPDATE_BATCH]).update(covered_week=week)
     return written
+
+
+def on_message_recorded(sender: object, *, message: Message, **kwargs: object) -> None:
+    """Receiver for ``comms.signals.message_recorded``: sent email covers the clients it reached."""
+    note_outbound(message)
+
+
+def on_contacts_changed(
+    sender: object, *, studio: Studio, client_ids: Collection[int], now: datetime, **kwargs: object
+) -> None:
+    """Receiver for ``clients.signals.contacts_changed``: mail already sent this week to an address
+    added to a client covers it, and a client whose address went away may no longer be covered."""
+    refresh_covered_weeks(studio, now=now, client_ids=client_ids)
+
+
+def on_studio_calendar_changed(
+    sender: object, *, studio: Studio, changed: Collection[str], now: datetime, **kwargs: object
+) -> None:
+    """Receiver for ``kernel.signals.studio_calendar_changed``: a new time zone moves the week's bounds."""
+    if "timezone" in changed:
+        refresh_covered_weeks(studio, now=now)

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from clients.forms import ContactForm
 from clients.models import Client, Contact
+from clients.services import contact_save
 from comms.conversation import log_sent_email, record_message
 from comms.inbound import receive
 from comms.models import Message
@@ -162,7 +163,7 @@ def test_a_contact_moved_to_another_client_takes_the_cover_with_it(studio, baker
             client=bloom,
         )
         assert form.is_valid(), form.errors
-        form.save()
+        contact_save(contact=form.instance, client=bloom, other_emails=form.cleaned_data["other_emails_text"])
         assert due_titles(studio, WEDNESDAY) == [SHOP]
 
 
