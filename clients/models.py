@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.timezone import now  # a bare name: Client's `timezone` field hides the module in its class body
 from django.utils.translation import gettext_lazy as _
 
 from kernel.models import Studio, StudioScopedQuerySet
@@ -98,7 +99,7 @@ class Client(models.Model):
     covered_week = models.CharField(max_length=8, blank=True, editable=False)
 
     archived_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     objects = ClientQuerySet.as_manager()
 
@@ -154,7 +155,7 @@ class Contact(models.Model):
     preferred_channel = models.CharField(_("prefers"), max_length=10, choices=Channel, default=Channel.EMAIL)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     portal_last_seen_at = models.DateTimeField(_("last seen in the portal"), null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     objects = StudioScopedQuerySet.as_manager()
 
@@ -196,7 +197,7 @@ class Payment(models.Model):
         related_name="payments",
     )  # fmt: skip
     note = models.CharField(_("note"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     objects = StudioScopedQuerySet.as_manager()
 
@@ -236,7 +237,7 @@ class Touchpoint(models.Model):
     happened_on = models.DateField(_("date"))
     note = models.TextField(_("note"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     objects = StudioScopedQuerySet.as_manager()
 

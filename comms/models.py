@@ -29,7 +29,7 @@ class MailboxEmail(models.Model):
     text_body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
-    captured_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    captured_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     objects = StudioScopedQuerySet.as_manager()
 
@@ -61,7 +61,7 @@ class RawEmail(models.Model):
     received_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status, default=Status.RECEIVED)
     error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = StudioScopedQuerySet.as_manager()
 
@@ -92,7 +92,7 @@ class WebhookPayload(models.Model):
     body = models.BinaryField()
     status = models.CharField(max_length=10, choices=Status, default=Status.RECEIVED)
     error = models.TextField(blank=True)
-    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    received_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     studio = models.ForeignKey(
         Studio,
         null=True,
@@ -122,7 +122,7 @@ class Thread(models.Model):
     subject = models.CharField(max_length=998, blank=True)
     subject_key = models.CharField(max_length=200, blank=True, help_text="Normalized subject used to join replies.")
     last_message_at = models.DateTimeField(default=timezone.now)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = StudioScopedQuerySet.as_manager()
 
@@ -205,7 +205,7 @@ class Message(models.Model):
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = MessageQuerySet.as_manager()
 
@@ -309,7 +309,7 @@ class OutboxEmail(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = StudioScopedQuerySet.as_manager()
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator, validate_comma_separated_integer_list
 from django.db import models
 from django.utils import timezone
+from django.utils.timezone import now  # a bare name: Studio's `timezone` field hides the module in its class body
 from django.utils.translation import gettext_lazy as _
 
 from kernel import workhours
@@ -179,7 +180,7 @@ class Studio(models.Model):
         help_text=_("A video-call link or a phone number; it goes into every invitation."),
     )
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -264,7 +265,7 @@ class Membership(models.Model):
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role, default=Role.MEMBER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["studio", "user"], name="membership_unique_user_per_studio")]
@@ -284,7 +285,7 @@ class Invitation(models.Model):
     email = models.EmailField(_("email"))
     token_hash = models.CharField(max_length=64, unique=True)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=now)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
 

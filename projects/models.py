@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
@@ -84,7 +85,7 @@ class Project(models.Model):
         help_text=_("At the Friday reminder hour, the week's draft goes out unless you already wrote that week."),
     )
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StudioScopedQuerySet.as_manager()
@@ -171,7 +172,7 @@ class ActionItem(models.Model):
     text = models.CharField(_("what"), max_length=300)
     due_on = models.DateField(_("due"), null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         # Open items first on every database (SQLite and PostgreSQL sort NULLs differently).
@@ -199,7 +200,7 @@ class DeadlineChange(models.Model):
     new_date = models.DateField()
     reason = models.TextField()
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    changed_at = models.DateTimeField(auto_now_add=True)
+    changed_at = models.DateTimeField(default=timezone.now, editable=False)
     notice_subject = models.CharField(max_length=200, blank=True)
     notice_text = models.TextField(blank=True, help_text=_("The drafted notice to the client."))
 
@@ -269,7 +270,7 @@ class StatusUpdate(models.Model):
     blockers = models.TextField(blank=True)
     client_next_steps = models.TextField(blank=True)
     resources = models.ManyToManyField(Resource, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -295,7 +296,7 @@ class ChangeRequest(models.Model):
     status = models.CharField(max_length=10, choices=Status, default=Status.PROPOSED)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by_name = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -367,7 +368,7 @@ class Survey(models.Model):
     follow_up = models.ForeignKey(
         "comms.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = StudioScopedQuerySet.as_manager()
 
@@ -394,7 +395,7 @@ class PortalLink(models.Model):
     contact = models.ForeignKey("clients.Contact", on_delete=models.CASCADE, related_name="portal_links")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     landing = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -438,7 +439,7 @@ class PortalActivity(models.Model):
     kind = models.CharField(max_length=12, choices=Kind)
     summary = models.CharField(max_length=300, blank=True)
     url = models.CharField(max_length=200, blank=True, help_text="Where the freelancer acts on it.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = StudioScopedQuerySet.as_manager()
@@ -491,7 +492,7 @@ class Call(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=10, choices=Side, blank=True)
     cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = StudioScopedQuerySet.as_manager()

@@ -1,9 +1,9 @@
 """factory-boy factories: one per model, `SubFactory` up to the studio."""
 
-import datetime
-from datetime import time
+from datetime import datetime, time
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from clients.models import Client, Contact, Payment, Touchpoint
@@ -46,6 +46,15 @@ class MembershipFactory(DjangoModelFactory):
 NINE_TO_SIX = {day: (time(9), time(18)) for day in range(5)}
 
 
+def _added_by_first_contact(client: factory.builder.Resolver) -> datetime:
+    """A client contacted before the test's clock was added by that contact at the latest, as in life:
+    the stay-in-touch clock never counts from before the client was added."""
+    now = timezone.now()
+    if client.last_interaction_at is not None and client.last_interaction_at < now:
+        return client.last_interaction_at
+    return now
+
+
 class ClientFactory(DjangoModelFactory):
     class Meta:
         model = Client
@@ -55,21 +64,11 @@ class ClientFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Client {n}")
     status = Client.Status.ACTIVE
 
-    @factory.post_generation
-    def added_at(client: Client, create: bool, extracted: object, **kwargs: object) -> None:
-        """``ClientFactory(added_at=…)``: when the client was added (``created_at`` is set on insert).
+    last_interaction_at = None
+    created_at = factory.LazyAttribute(lambda client: client.added_at or _added_by_first_contact(client))
 
-        By default a client contacted before the test's clock was added by that contact at the latest,
-        as in life: the stay-in-touch clock never counts from before the client was added.
-        """
-        if not create:
-            return
-        added = extracted
-        if added is None and client.last_interaction_at is not None and client.last_interaction_at < client.created_at:
-            added = client.last_interaction_at
-        if added is not None:
-            Client.objects.filter(pk=client.pk).update(created_at=added)
-            client.created_at = added
+    class Params:
+        added_at = None  # ``ClientFactory(added_at=…)``: when the client was added, its ``created_at``
 
     @factory.post_generation
     def stored_clock(client: Client, create: bool, extracted: object, **kwargs: object) -> None:
@@ -97,7 +96,7 @@ class PaymentFactory(DjangoModelFactory):
     studio = factory.SelfAttribute("client.studio")
     amount_minor = 100_000
     currency = "EUR"
-    paid_on = datetime.date(2026, 10, 1)
+    paid_on = factory.LazyAttribute(lambda payment: payment.studio.local_now().date())
 
 
 class TouchpointFactory(DjangoModelFactory):
@@ -107,7 +106,7 @@ class TouchpointFactory(DjangoModelFactory):
     client = factory.SubFactory(ClientFactory)
     studio = factory.SelfAttribute("client.studio")
     kind = Touchpoint.Kind.CALL
-    happened_on = datetime.date(2026, 10, 1)
+    happened_on = factory.LazyAttribute(lambda touchpoint: touchpoint.studio.local_now().date())
 
 
 class ProjectFactory(DjangoModelFactory):
@@ -165,7 +164,7 @@ class MessageFactory(DjangoModelFactory):
     subject = factory.SelfAttribute("thread.subject")
     text = "Hello, could you look at this?"
     text_new = factory.SelfAttribute("text")
-    sent_at = factory.LazyFunction(lambda: datetime.datetime.now(tz=datetime.UTC))
+    sent_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
     def friday_cover(message, create: bool, extracted: object, **kwargs: object) -> None:

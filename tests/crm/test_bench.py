@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -50,6 +51,13 @@ def test_the_plan_is_deterministic():
     assert first != rows(Plan(TINY, now=NOW.replace(day=5)))
 
 
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.mark.usefixtures("frozen")
 def test_seeding_a_tiny_scale_writes_the_right_proportions(db):
     seeded = seed(TINY, now=NOW)
     tiny = counts(TINY)
@@ -78,6 +86,7 @@ def test_seeding_a_tiny_scale_writes_the_right_proportions(db):
     connection.check_constraints()  # every foreign key points at a row
 
 
+@pytest.mark.usefixtures("frozen")
 def test_every_page_answers_on_seeded_data(db):
     seeded = seed(TINY, now=NOW)
 

@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.test import Client as Browser
 from django.urls import reverse
 
@@ -9,6 +10,15 @@ from projects.services import ProjectError, agreement_accept, installment_add
 from tests.factories import ClientFactory, MilestoneFactory, ProjectFactory
 
 NOW = datetime(2026, 11, 20, 14, 0, tzinfo=UTC)
+
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
 
 
 @pytest.fixture

@@ -12,6 +12,15 @@ from tests.factories import ActionItemFactory, ClientFactory, MilestoneFactory, 
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)  # a Wednesday
 
 
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
 @pytest.fixture
 def acme(studio):
     return ClientFactory(studio=studio, name="Acme Bakery", difficulty=2)
@@ -160,7 +169,6 @@ def test_the_library_refuses_an_faq_without_its_answer(owner_client: Browser, st
     assert Resource.objects.get().studio == studio
 
 
-@time_machine.travel(NOW, tick=False)
 def test_the_list_filters_by_status_and_deadline(owner_client: Browser, acme, site):
     late = ProjectFactory(
         client=acme, title="Late one", status=Project.Status.IN_PROGRESS, deadline_on=date(2026, 11, 10)

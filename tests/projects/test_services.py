@@ -2,6 +2,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from projects.models import ActionItem, ChangeRequest, DeadlineChange, Project
 from projects.services import (
@@ -22,6 +23,15 @@ BERLIN = ZoneInfo("Europe/Berlin")
 # Thursday 3 December 2026, 23:30 UTC is already Friday 4 December, 00:30 in Berlin.
 THURSDAY_LATE_UTC = datetime(2026, 12, 3, 23, 30, tzinfo=UTC)
 FRIDAY = date(2026, 12, 4)
+
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(THURSDAY_LATE_UTC, tick=False):
+        yield
 
 
 @pytest.fixture
