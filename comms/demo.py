@@ -110,9 +110,8 @@ def _acknowledge_intake(studio: Studio, *, now: datetime) -> None:
         message=question,
         description="File uploads in the intake form: feasibility and price",
         promised_by=promised_by,
+        created_at=sent_at,  # the promise dates from the acknowledgment, not from the seed run
     )
-    # The promise dates from the acknowledgment, not from the seed run (created_at is auto_now_add).
-    Commitment.objects.filter(studio=studio, message=question).update(created_at=sent_at)
 
 
 def _schedule_check_in(studio: Studio, *, now: datetime) -> None:
