@@ -7,6 +7,7 @@ class CommsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import inbound, tracking
 
+        from comms import housekeeping, reminders  # noqa: F401 - register their sweeps
         from comms.tracking import on_tracking
         from comms.webhooks import on_inbound
 

@@ -387,7 +387,7 @@ class StudioSettingsForm(forms.ModelForm):
 def reminder_hour_notes(studio: Studio) -> dict[str, str]:
     """What quiet hours do to the reminder hours the studio chose, per field, when they fall outside working hours.
 
-    Every notification to the freelancer waits for working hours (R5, ``kernel.sweeps.next_working_time``).
+    Every notification to the freelancer waits for working hours (R5, ``comms.notify.next_working_time``).
     """
     notes: dict[str, str] = {}
     hours = studio.working_hours

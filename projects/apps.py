@@ -5,6 +5,7 @@ class ProjectsConfig(AppConfig):
     name = "projects"
 
     def ready(self) -> None:
+        import projects.reminders  # noqa: F401 - registers its sweeps
         from clients.signals import payment_recorded
         from projects import client_drafts, services
 

@@ -31,11 +31,12 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from comms.mail import studio_email_send
+from comms.notify import next_working_time
 from kernel import workhours
 from kernel.dates import long_datetime
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
-from kernel.sweeps import freelancer_addresses, next_working_time
+from kernel.sweeps import freelancer_addresses
 from projects.models import Call
 
 if TYPE_CHECKING:

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from comms.notify import KEY_CHUNK, keys_already_used
 from kernel import sweeps
 from kernel.models import SweepSchedule
-from kernel.sweeps import KEY_CHUNK, due_studios, keys_already_used, next_check_at, reschedule, run_sweeps
+from kernel.sweeps import due_studios, next_check_at, reschedule, run_sweeps
 from tests.factories import OutboxEmailFactory, StudioFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
