@@ -5,6 +5,7 @@ from datetime import time
 from django.db import transaction
 
 from kernel.models import Membership, Studio, User
+from kernel.sweeps import schedules_reset
 
 DEMO_EMAIL = "demo@rapport.local"
 DEMO_PASSWORD = "rapport-demo-2026"  # noqa: S105 - a documented demo login, refused outside DEBUG
@@ -37,6 +38,7 @@ def demo_seed() -> Studio:
     if studio.settings_saved_at is None:  # the demo's hours were chosen, not left at signup's defaults
         studio.settings_saved_at = studio.local_now()
         studio.save(update_fields=["settings_saved_at"])
+    schedules_reset(studio)  # its zone and hours were just (re)set: every scheduled job is due at once
     user = User.objects.filter(email=DEMO_EMAIL).first()
     if user is None:
         user = User.objects.create_user(email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Mira Lindqvist")

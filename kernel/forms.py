@@ -378,6 +378,12 @@ class StudioSettingsForm(forms.ModelForm):
         cleaned["holiday_subdivision"] = subdivision
         return cleaned
 
+    def changed_studio_fields(self) -> set[str]:
+        """The ``Studio`` fields this edit changes (the weekday times all land in ``working_hours_json``)."""
+        hour_fields = {f"{key}_{end}" for _day, key, _label in WEEKDAYS for end in ("open", "close")}
+        renamed = {"difficulty_markups_text": "difficulty_markups"}
+        return {"working_hours_json" if name in hour_fields else renamed.get(name, name) for name in self.changed_data}
+
     def save(self, commit: bool = True) -> Studio:
         self.instance.working_hours = self.cleaned_data["working_hours"]
         self.instance.difficulty_markups = self.cleaned_data["difficulty_markups_text"]

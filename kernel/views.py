@@ -21,7 +21,7 @@ from kernel.forms import (
 from kernel.invitations import find_invitation, invitation_accept, invitation_cancel, invitation_send
 from kernel.middleware import SESSION_STUDIO_KEY
 from kernel.models import Invitation, Membership, User
-from kernel.services import MembershipError, member_remove, studio_create, user_signup
+from kernel.services import MembershipError, member_remove, studio_create, studio_settings_save, user_signup
 from projects.covered_week import refresh_covered_weeks
 
 # Saving one of these says what quiet hours will do to the reminder hours (so do the working hours).
@@ -66,8 +66,7 @@ def studio_settings(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Only the studio's owners can change its settings."))
             return redirect("settings")
         if form.is_valid():
-            form.instance.settings_saved_at = timezone.now()
-            form.save()
+            studio_settings_save(form.save(commit=False), changed=form.changed_studio_fields(), now=timezone.now())
             if CLOCK_SETTINGS.intersection(form.changed_data):
                 refresh_next_touch(request.studio)
             if "timezone" in form.changed_data:  # the week's bounds moved (R2)
