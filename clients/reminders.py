@@ -51,9 +51,10 @@ from clients.cadence import DueKind, anniversary_on
 from clients.models import Client, Contact
 from clients.selectors import first_contacts, past_clients_to_call, touchpoints_due
 from clients.touch_clock import refresh_next_touch
+from comms.notify import keys_already_used, notify_freelancer
 from kernel import workhours
 from kernel.dates import MONTH_NAMES, iso_week_key, long_date
-from kernel.sweeps import LocalMoment, freelancer_addresses, keys_already_used, notify_freelancer, scheduled, sweep
+from kernel.sweeps import LocalMoment, freelancer_addresses, scheduled, sweep
 
 CADENCE_KINDS = frozenset({DueKind.PERSONAL, DueKind.CHECK_IN})
 # How far back a note looks for anniversaries on non-working days before it (a long holiday).

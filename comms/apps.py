@@ -7,7 +7,11 @@ class CommsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import inbound, tracking
 
-        from comms import tasks  # noqa: F401  registers the tasks ``comms.outbox.kick_delivery`` asks for by name
+        from comms import (  # noqa: F401 - register their sweeps
+            housekeeping,
+            reminders,
+            tasks,
+        )
         from comms.tracking import on_tracking
         from comms.webhooks import on_inbound
 

@@ -9,7 +9,7 @@ commitment (an acknowledgment's promise):
 
 Each goes once (keys ``clock-warning:{message_id}``, ``clock-breach:{message_id}``,
 ``commitment-warning:{id}``, ``commitment-breach:{id}``) and only inside the studio's working hours
-(R5, ``kernel.sweeps.may_notify_freelancer``). Nothing is queued for later: the decision is taken at the
+(R5, ``comms.notify.may_notify_freelancer``). Nothing is queued for later: the decision is taken at the
 tick that finds the studio open, so what goes out is what is still relevant then. Stale, hence never sent:
 
 * anything for a clock answered (or marked "no reply needed") / a promise fulfilled before the tick;
@@ -37,9 +37,10 @@ from django.utils.translation import gettext as _
 from comms.compose import ACKNOWLEDGMENT_TEMPLATE
 from comms.inbox import format_duration
 from comms.models import Commitment, Message
+from comms.notify import keys_already_used, may_notify_freelancer, notify_freelancer
 from kernel.dates import short_date
 from kernel.models import Studio
-from kernel.sweeps import freelancer_addresses, keys_already_used, may_notify_freelancer, notify_freelancer, sweep
+from kernel.sweeps import freelancer_addresses, sweep
 
 BREACH_NOTICE_WINDOW = timedelta(days=7)
 SNIPPET_LENGTH = 300

@@ -6,6 +6,7 @@ work from request code with `task.delay_on_commit(...)`, never plain `.delay`
 inside a transaction.
 """
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from celery import Celery, signals
 from celery.beat import PersistentScheduler
 from celery.schedules import crontab
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "crm.settings")
 
@@ -42,8 +44,6 @@ HEARTBEAT_EVERY_SECONDS = 30
 
 
 def _ensure_filesystem_broker_folders() -> None:
-    from django.conf import settings
-
     options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
     for key in ("data_folder_in", "data_folder_out", "control_folder"):
         if key in options:
@@ -64,7 +64,7 @@ class HeartbeatScheduler(PersistentScheduler):
     def tick(self, *args: Any, **kwargs: Any) -> float:
         delay = super().tick(*args, **kwargs)
         if time.monotonic() - self._last_heartbeat >= HEARTBEAT_EVERY_SECONDS:
-            from kernel.heartbeat import heartbeat_record
+            from kernel.heartbeat import heartbeat_record  # models load only once Django is set up
 
             heartbeat_record(source="beat")
             self._last_heartbeat = time.monotonic()
@@ -77,7 +77,7 @@ _last_worker_heartbeat = 0.0
 @signals.worker_ready.connect
 def _worker_ready_heartbeat(**_: Any) -> None:
     """Say "alive" at start-up, not only after the first scheduled task a minute later."""
-    from kernel.heartbeat import heartbeat_record
+    from kernel.heartbeat import heartbeat_record  # models load only once Django is set up
 
     heartbeat_record(source="worker", detail="started")
 
@@ -89,9 +89,7 @@ def _reclaim_outbox_at_start(**_: Any) -> None:
     The rule is the timeout of ``comms.outbox.reclaim_stuck``, never "claimed before I started":
     other workers sharing the database may be alive and busy with their own rows.
     """
-    import logging
-
-    from comms.outbox import reclaim_stuck
+    from comms.outbox import reclaim_stuck  # models load only once Django is set up, after this module
 
     try:
         reclaim_stuck()
@@ -104,7 +102,7 @@ def _worker_heartbeat(**_: Any) -> None:
     global _last_worker_heartbeat
     if time.monotonic() - _last_worker_heartbeat < HEARTBEAT_EVERY_SECONDS:
         return
-    from kernel.heartbeat import heartbeat_record
+    from kernel.heartbeat import heartbeat_record  # models load only once Django is set up
 
     heartbeat_record(source="worker")
     _last_worker_heartbeat = time.monotonic()

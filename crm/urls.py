@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from desk import report_views, search_views
+from desk import report_views, search_views, settings_views
 from desk import views as desk_views
 from guest import inquiry_views
 from kernel import views
@@ -16,11 +16,11 @@ urlpatterns = [
     path("reports/", report_views.reports_page, name="reports"),
     path("reports/<slug:kind>.csv", report_views.reports_csv, name="reports_csv"),
     path("search/", search_views.search_page, name="search"),
-    path("settings/", views.studio_settings, name="settings"),
-    path("settings/members/add/", views.add_member, name="member_add"),
-    path("settings/members/<int:pk>/remove/", views.remove_member, name="member_remove"),
-    path("settings/invitations/<int:pk>/cancel/", views.cancel_invitation, name="invitation_cancel"),
-    path("invitations/<str:token>/", views.invitation, name="invitation"),
+    path("settings/", settings_views.studio_settings, name="settings"),
+    path("settings/members/add/", settings_views.add_member, name="member_add"),
+    path("settings/members/<int:pk>/remove/", settings_views.remove_member, name="member_remove"),
+    path("settings/invitations/<int:pk>/cancel/", settings_views.cancel_invitation, name="invitation_cancel"),
+    path("invitations/<str:token>/", settings_views.invitation, name="invitation"),
     path("settings/templates/", include("comms.template_urls")),
     path(
         "accounts/login/",

@@ -6,3 +6,6 @@ class DeskConfig(AppConfig):
 
     name = "desk"
     verbose_name = "Rapport desk"
+
+    def ready(self) -> None:
+        import desk.digest  # noqa: F401 - registers its sweep (after every app's: the digest runs last)

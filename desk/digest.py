@@ -3,7 +3,7 @@
 Sweep ``daily-digest`` (every beat tick). A studio is due once its local clock has reached
 ``digest_hour`` on a local working day (holidays and closed weekdays get none) and its digest for that
 local date has not been written yet (key ``digest:{studio_id}:{YYYY-MM-DD}``). The digest goes to the
-studio's owners like every notification to the freelancer (``kernel.sweeps.notify_freelancer``, R5): a
+studio's owners like every notification to the freelancer (``comms.notify.notify_freelancer``, R5): a
 digest hour outside working hours waits for the next opening (Settings says so when the hour is chosen).
 
 Sections: replies owed (open clocks, soonest first, breached flagged), promises due (open commitments
@@ -38,19 +38,12 @@ from clients.models import Client
 from clients.selectors import ClientTouches, clients_due
 from comms.inbox import format_duration
 from comms.models import Commitment, Message, OutboxEmail
+from comms.notify import keys_already_used, notify_freelancer
 from comms.outbox import FREELANCER_KINDS
 from kernel.dates import last_contact_day, long_date, short_date
 from kernel.models import Studio
 from kernel.money import format_money
-from kernel.sweeps import (
-    LocalMoment,
-    due_studios,
-    freelancer_addresses,
-    keys_already_used,
-    notify_freelancer,
-    reschedule,
-    sweep,
-)
+from kernel.sweeps import LocalMoment, due_studios, freelancer_addresses, reschedule, sweep
 from projects.calls import calls_on_day
 from projects.models import ActionItem, Milestone, Project
 from projects.services import projects_awaiting_deposit

@@ -17,10 +17,10 @@ from clients.services import client_create
 from comms.conversation import record_message
 from comms.mail import studio_email_send
 from comms.models import Message
+from comms.notify import next_working_time
 from kernel.dates import long_date
 from kernel.i18n import supported_language
 from kernel.models import Membership, Studio
-from kernel.sweeps import next_working_time
 
 logger = logging.getLogger("rapport.inquiry")
 

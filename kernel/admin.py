@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from kernel.models import Heartbeat, Membership, Studio, User
+from kernel.sweeps import SCHEDULE_FIELDS, schedules_reset
 
 
 @admin.register(User)
@@ -28,6 +29,12 @@ class StudioAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "timezone", "created_at"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj: Studio, form, change: bool) -> None:
+        """A studio added here is due for every scheduled job at once; a change of its hours, again."""
+        super().save_model(request, obj, form, change)
+        if not change or SCHEDULE_FIELDS.intersection(form.changed_data):
+            schedules_reset(obj)
 
 
 @admin.register(Heartbeat)

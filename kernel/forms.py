@@ -378,6 +378,12 @@ class StudioSettingsForm(forms.ModelForm):
         cleaned["holiday_subdivision"] = subdivision
         return cleaned
 
+    def changed_studio_fields(self) -> set[str]:
+        """The ``Studio`` fields this edit changes (the weekday times all land in ``working_hours_json``)."""
+        hour_fields = {f"{key}_{end}" for _day, key, _label in WEEKDAYS for end in ("open", "close")}
+        renamed = {"difficulty_markups_text": "difficulty_markups"}
+        return {"working_hours_json" if name in hour_fields else renamed.get(name, name) for name in self.changed_data}
+
     def save(self, commit: bool = True) -> Studio:
         self.instance.working_hours = self.cleaned_data["working_hours"]
         self.instance.difficulty_markups = self.cleaned_data["difficulty_markups_text"]
@@ -387,7 +393,7 @@ class StudioSettingsForm(forms.ModelForm):
 def reminder_hour_notes(studio: Studio) -> dict[str, str]:
     """What quiet hours do to the reminder hours the studio chose, per field, when they fall outside working hours.
 
-    Every notification to the freelancer waits for working hours (R5, ``kernel.sweeps.next_working_time``).
+    Every notification to the freelancer waits for working hours (R5, ``comms.notify.next_working_time``).
     """
     notes: dict[str, str] = {}
     hours = studio.working_hours

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from django.conf import settings
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
@@ -64,8 +65,6 @@ def compile_messages(*, stale_only: bool = True, locale_dir: Path = LOCALE_DIR) 
 
 def supported_language(code: str | None) -> str:
     """``code`` if Rapport speaks it (``"ru"``, ``"en"``; ``"ru-RU"`` → ``"ru"``), else the default language."""
-    from django.conf import settings
-
     known = {language for language, _name in settings.LANGUAGES}
     code = (code or "").lower()
     for candidate in (code, code.split("-")[0]):

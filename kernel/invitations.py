@@ -2,18 +2,16 @@
 
 Until the invitation is accepted there is no membership, so the invitee sees nothing of the
 studio. The link carries a token from ``secrets.token_urlsafe(32)``; only its SHA-256 is stored,
-compared through the unique index (a hash of a random token: no timing to learn from).
+compared through the unique index (a hash of a random token: no timing to learn from). These are
+the rules; the email that carries the link is ``desk.members.invitation_send``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 
-from comms.mail import studio_email_send
 from kernel.models import Invitation, Membership, Studio, User
 from kernel.services import MembershipError
 from kernel.tokens import hash_token, new_token
@@ -21,38 +19,27 @@ from kernel.tokens import hash_token, new_token
 INVITATION_DAYS = 7
 
 
-def invitation_send(*, studio: Studio, email: str, invited_by: User | None, now: datetime) -> Invitation:
-    """Invite ``email`` to ``studio`` and queue the email with the link; an open one is replaced.
+@transaction.atomic
+def invitation_create(*, studio: Studio, email: str, invited_by: User | None, now: datetime) -> tuple[Invitation, str]:
+    """Invite ``email`` to ``studio``, replacing an open invitation; the invitation and its raw token.
 
+    Only the token's hash is stored: the caller puts the raw token in the link it sends, then forgets it.
     Raises ``MembershipError`` when the address already belongs to a member.
     """
     email = email.strip().lower()
     if Membership.objects.filter(studio=studio, user__email__iexact=email).exists():
         raise MembershipError(f"{email} is already a member of {studio.name}.")
     token = new_token()
-    with transaction.atomic():
-        Invitation.objects.filter(studio=studio, email__iexact=email, accepted_at__isnull=True).delete()
-        invitation = Invitation.objects.create(
-            studio=studio,
-            email=email,
-            token_hash=hash_token(token),
-            invited_by=invited_by,
-            created_at=now,
-            expires_at=now + timedelta(days=INVITATION_DAYS),
-        )
-        studio_email_send(
-            studio=studio,
-            to=[email],
-            template="member-invite",
-            idempotency_key=f"invitation:{invitation.pk}",
-            context={
-                "inviter_name": (invited_by.name or invited_by.email) if invited_by else studio.name,
-                "accept_url": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
-                "expires_on": invitation.expires_at.astimezone(studio.zoneinfo).date().isoformat(),
-            },
-            secrets=[token],
-        )
-    return invitation
+    Invitation.objects.filter(studio=studio, email__iexact=email, accepted_at__isnull=True).delete()
+    invitation = Invitation.objects.create(
+        studio=studio,
+        email=email,
+        token_hash=hash_token(token),
+        invited_by=invited_by,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITATION_DAYS),
+    )
+    return invitation, token
 
 
 def find_invitation(token: str, *, now: datetime) -> Invitation | None:

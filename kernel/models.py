@@ -188,16 +188,6 @@ class Studio(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs) -> None:
-        """Saving a new studio, or settings that move its local hours, makes its scheduled sweeps due."""
-        from kernel.sweeps import SCHEDULE_FIELDS, schedules_reset
-
-        is_new = self._state.adding
-        update_fields = kwargs.get("update_fields")
-        super().save(*args, **kwargs)
-        if is_new or update_fields is None or SCHEDULE_FIELDS.intersection(update_fields):
-            schedules_reset(self)
-
     @property
     def zoneinfo(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -336,7 +326,8 @@ class SweepSchedule(models.Model):
 
     Lets each beat tick ask the database for the studios due *now* instead of reading every studio
     and working out its local hour: a tick's cost follows what is due, not how many studios exist.
-    A missing row means "due now"; changing the studio's settings deletes its rows.
+    Every studio has one row per job, written by the services: ``studio_create`` makes them due at once,
+    ``studio_settings_save`` makes them due again when a setting that moves the local hours changed.
     """
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="sweep_schedules")

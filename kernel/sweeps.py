@@ -5,20 +5,22 @@ and writes outbox rows whose idempotency key is ``kind:object:period`` — so a 
 two beats at once, or after days of downtime produces the same rows, and nothing else sends
 scheduled mail. A sweep decides itself what is stale (a digest for a past day is never sent).
 
-Helpers here are shared by the sweeps of every app: which studios are at a given local hour, who
-the freelancer is, and one function to notify them.
+Each app registers its own sweeps: its ``AppConfig.ready`` imports the modules that hold them, so
+they run in the order of ``INSTALLED_APPS`` (the desk's digest last) and the kernel names none.
+Helpers here are shared by the sweeps of every app: which studios are due at their local hour and
+who the freelancer is; ``comms.notify`` tells them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from kernel import workhours
 from kernel.models import Membership, Studio, SweepSchedule
@@ -41,7 +43,6 @@ def sweep(name: str) -> Callable[[Sweep], Sweep]:
 
 def run_sweeps(now: datetime, *, names: Iterable[str] | None = None) -> dict[str, int | str]:
     """Run every registered sweep (or ``names``); one failing sweep is logged and never stops the others."""
-    load_sweeps()
     results: dict[str, int | str] = {}
     for name in names or list(SWEEPS):
         try:
@@ -52,15 +53,8 @@ def run_sweeps(now: datetime, *, names: Iterable[str] | None = None) -> dict[str
     return results
 
 
-SWEEP_MODULES = ("comms.reminders", "projects.reminders", "clients.reminders", "desk.digest", "comms.housekeeping")
-
-
 def load_sweeps() -> list[str]:
-    """Import every module that registers sweeps; the names of all sweeps, in running order."""
-    from importlib import import_module
-
-    for module in SWEEP_MODULES:
-        import_module(module)
+    """The names of every registered sweep, in running order (each app registers its own in ``ready``)."""
     return list(SWEEPS)
 
 
@@ -150,8 +144,6 @@ def scheduled(job: str, now: datetime) -> Iterator[list[LocalMoment]]:
 
 def schedules_reset(studio: Studio, now: datetime | None = None) -> None:
     """Make every scheduled job due for ``studio`` (a new studio, or its hours changed)."""
-    from django.utils import timezone
-
     at = now or timezone.now()
     SweepSchedule.objects.bulk_create(
         [SweepSchedule(studio=studio, job=job, next_run_at=at) for job in SCHEDULED_JOBS],
@@ -159,30 +151,6 @@ def schedules_reset(studio: Studio, now: datetime | None = None) -> None:
         unique_fields=["studio", "job"],
         update_fields=["next_run_at"],
     )
-
-
-# Pairs per query when asking which keys are used (see keys_already_used).
-KEY_CHUNK = 50
-
-
-def keys_already_used(pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Which of these (studio id, idempotency key) pairs already have an outbox row.
-
-    ``studio_id IN … AND idempotency_key IN …`` probes the unique (studio, key) index once per
-    combination of the two lists, so the pairs go ``KEY_CHUNK`` at a time: one query for the handful a
-    reminder tick finds, a few for a thousand studios at their digest hour.
-    """
-    from comms.models import OutboxEmail
-
-    pairs = sorted(set(pairs))
-    used: set[tuple[int, str]] = set()
-    for start in range(0, len(pairs), KEY_CHUNK):
-        chunk = pairs[start : start + KEY_CHUNK]
-        rows = OutboxEmail.objects.filter(
-            studio_id__in={studio_id for studio_id, _key in chunk}, idempotency_key__in={key for _id, key in chunk}
-        )
-        used.update(rows.order_by().values_list("studio_id", "idempotency_key"))
-    return used & set(pairs)
 
 
 def freelancer_addresses(studio_ids: Iterable[int]) -> dict[int, list[str]]:
@@ -196,54 +164,3 @@ def freelancer_addresses(studio_ids: Iterable[int]) -> dict[int, list[str]]:
     for studio_id, email in rows:
         addresses.setdefault(studio_id, []).append(email)
     return addresses
-
-
-def next_working_time(studio: Studio, now: datetime) -> datetime:
-    """When a notification to the freelancer may go out: ``now`` in working time, else the next opening.
-
-    The one rule (R5) for everything Rapport tells the freelancer, the digest included. A studio
-    without any opening hours is never quiet.
-    """
-    from comms.scheduling import quiet_hours_send_after
-
-    if not studio.working_hours:
-        return now
-    return quiet_hours_send_after(
-        now, tz=studio.zoneinfo, working_hours=studio.working_hours, holidays=studio.holiday_spec
-    )
-
-
-def may_notify_freelancer(studio: Studio, now: datetime) -> bool:
-    """True when a notification to the freelancer would leave at once (``next_working_time``)."""
-    return next_working_time(studio, now) <= now
-
-
-def notify_freelancer(
-    studio: Studio,
-    *,
-    to: list[str],
-    kind: str,
-    key: str,
-    template: str,
-    context: Mapping[str, Any],
-    now: datetime,
-):
-    """Queue a reminder to the studio's people, keyed so a repeated sweep queues nothing new.
-
-    It leaves at ``next_working_time``: outside working hours it waits for the next opening (R5).
-    Returns the outbox row (the existing one when ``key`` was already used), or None when the studio
-    has nobody to tell.
-    """
-    from comms.mail import studio_email_send
-
-    if not to:
-        return None
-    return studio_email_send(
-        studio=studio,
-        to=to,
-        template=template,
-        context=context,
-        kind=kind,
-        idempotency_key=key,
-        send_after=next_working_time(studio, now),
-    )

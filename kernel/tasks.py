@@ -1,6 +1,8 @@
 from celery import shared_task
+from django.utils import timezone
 
 from kernel.heartbeat import heartbeat_record
+from kernel.sweeps import run_sweeps
 
 
 @shared_task
@@ -19,8 +21,4 @@ def ping(token: str) -> str:
 @shared_task(ignore_result=True)
 def sweep() -> dict:
     """Every few minutes: each registered sweep (kernel.sweeps) writes what is due now as keyed outbox rows."""
-    from django.utils import timezone
-
-    from kernel.sweeps import run_sweeps
-
     return run_sweeps(timezone.now())

@@ -32,11 +32,12 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from clients.models import Client, Contact
 from comms.mail import studio_email_send
 from comms.models import Message
+from comms.notify import next_working_time
 from kernel import workhours
 from kernel.dates import long_datetime
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
-from kernel.sweeps import freelancer_addresses, next_working_time
+from kernel.sweeps import freelancer_addresses
 from projects.models import Call, Project
 
 Interval = tuple[datetime, datetime]

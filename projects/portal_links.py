@@ -22,8 +22,9 @@ from django.utils.formats import date_format
 from clients.models import Contact
 from comms.mail import studio_email_send
 from comms.models import OutboxEmail
+from comms.notify import notify_freelancer
 from kernel.i18n import supported_language
-from kernel.sweeps import freelancer_addresses, notify_freelancer
+from kernel.sweeps import freelancer_addresses
 from projects import portal_activity
 from projects.models import PortalLink
 from projects.portal_access import issue_link

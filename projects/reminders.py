@@ -29,18 +29,11 @@ from django.utils.translation import gettext, gettext_lazy, ngettext
 from clients.models import Contact
 from clients.selectors import first_contacts
 from comms.mail import studio_email_send
+from comms.notify import keys_already_used, next_working_time, notify_freelancer
 from kernel.dates import long_date
 from kernel.models import Studio
 from kernel.money import format_money
-from kernel.sweeps import (
-    due_studios,
-    freelancer_addresses,
-    keys_already_used,
-    next_working_time,
-    notify_freelancer,
-    reschedule,
-    sweep,
-)
+from kernel.sweeps import due_studios, freelancer_addresses, reschedule, sweep
 from projects.covered_week import refresh_covered_weeks
 from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds

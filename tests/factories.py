@@ -8,7 +8,8 @@ from factory.django import DjangoModelFactory
 
 from clients.models import Client, Contact, Payment, Touchpoint
 from clients.touch_clock import refresh_next_touch
-from kernel.models import Membership, Studio, User
+from kernel.models import Membership, Studio, SweepSchedule, User
+from kernel.sweeps import schedules_reset
 from projects.covered_week import note_outbound
 
 
@@ -16,12 +17,19 @@ class StudioFactory(DjangoModelFactory):
     class Meta:
         model = Studio
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Studio {n}")
     slug = factory.Sequence(lambda n: f"studio-{n}")
     timezone = "Europe/Berlin"
     working_hours_json = factory.LazyFunction(lambda: {str(day): ["09:00", "18:00"] for day in range(5)})
     sender_email = factory.LazyAttribute(lambda studio: f"hello@{studio.slug}.example")
+
+    @factory.post_generation
+    def sweep_schedules(studio, create, extracted, **kwargs):
+        """A new studio is due for every scheduled job at once, as ``kernel.services.studio_create`` leaves it."""
+        if create and not SweepSchedule.objects.filter(studio=studio).exists():
+            schedules_reset(studio)
 
 
 class UserFactory(DjangoModelFactory):

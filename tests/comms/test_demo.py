@@ -5,7 +5,7 @@ import time_machine
 from django.core.management import call_command
 
 from comms.models import Commitment, Message, OutboxEmail, RawEmail
-from kernel.demo import DEMO_STUDIO_SLUG
+from desk.demo import DEMO_STUDIO_SLUG
 from kernel.models import Studio
 
 WEDNESDAY_MORNING = datetime(2026, 11, 25, 11, 0, tzinfo=ZoneInfo("Europe/Berlin"))

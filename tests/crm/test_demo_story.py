@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from clients.models import Client, Payment
 from comms.models import OutboxEmail
-from kernel.demo import DEMO_STUDIO_SLUG
+from desk.demo import DEMO_STUDIO_SLUG
 from kernel.models import Studio
 from projects.demo import STARTED
 from projects.models import Milestone, Project

@@ -23,7 +23,7 @@ from django.utils.datastructures import MultiValueDict
 
 from clients.models import Contact
 from comms.models import MailboxEmail, Message, OutboxEmail, Thread
-from kernel.demo import demo_seed
+from desk.demo import demo_seed
 from kernel.models import Membership, Studio, User
 from projects.models import ActionItem, Call, ChangeRequest, Milestone, PortalActivity, PortalLink, Project
 from projects.portal_access import issue_link

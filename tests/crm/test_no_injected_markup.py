@@ -25,7 +25,7 @@ from clients.models import Contact
 from comms.inbound import receive
 from comms.mail import render_text
 from comms.models import EmailTemplate, Message, OutboxEmail
-from kernel.demo import demo_seed
+from desk.demo import demo_seed
 from kernel.models import Membership, Studio
 from projects.forms import ProjectForm
 from projects.models import Project, Survey

@@ -1,6 +1,6 @@
 """Every notification to the freelancer follows one rule (R5): it leaves in working hours.
 
-``kernel.sweeps.next_working_time`` says when; Settings says what it does to a reminder hour outside
+``comms.notify.next_working_time`` says when; Settings says what it does to a reminder hour outside
 the working hours.
 """
 
@@ -13,10 +13,11 @@ from django.conf import settings
 from django.urls import reverse
 
 from comms.models import OutboxEmail
+from comms.notify import may_notify_freelancer, next_working_time, notify_freelancer
 from comms.reminders import sweep_reply_clocks
 from desk.digest import sweep_daily_digest
 from kernel.forms import reminder_hour_notes
-from kernel.sweeps import may_notify_freelancer, next_working_time, notify_freelancer, schedules_reset
+from kernel.sweeps import schedules_reset
 from tests.crm.test_signup_and_settings import settings_post
 from tests.factories import ClientFactory, MessageFactory, ThreadFactory
 

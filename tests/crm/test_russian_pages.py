@@ -19,7 +19,7 @@ from django.test import Client as Browser
 from django.urls import reverse
 
 from comms.models import Message
-from kernel.demo import DEMO_STUDIO_SLUG
+from desk.demo import DEMO_STUDIO_SLUG
 from kernel.i18n import LOCALE_DIR
 from kernel.models import Membership, Studio
 from projects.models import Project

@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
-from kernel.demo import DEMO_EMAIL, DEMO_STUDIO_SLUG
+from desk.demo import DEMO_EMAIL, DEMO_STUDIO_SLUG
 from kernel.models import Membership, Studio, User
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"

@@ -6,9 +6,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from comms.notify import KEY_CHUNK, keys_already_used
 from kernel import sweeps
 from kernel.models import SweepSchedule
-from kernel.sweeps import KEY_CHUNK, due_studios, keys_already_used, next_check_at, reschedule, run_sweeps
+from kernel.services import studio_settings_save
+from kernel.sweeps import due_studios, next_check_at, reschedule, run_sweeps
 from tests.factories import OutboxEmailFactory, StudioFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -76,7 +78,7 @@ def test_changing_the_studios_hours_makes_it_due_again_and_other_saves_do_not(db
     assert due_studios("daily-digest", now) == []
 
     studio.digest_hour = 10
-    studio.save()
+    studio_settings_save(studio, changed={"digest_hour"}, now=datetime.now(tz=UTC))
     assert [moment.studio for moment in due_studios("daily-digest", datetime.now(tz=UTC))] == [studio]
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from kernel.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
+from desk.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
 from tests.e2e.test_smoke import sign_in
 
 

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Locator, Page, expect
 
-from kernel.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
+from desk.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
 from tests.e2e.test_smoke import sign_in
 from tests.factories import ClientFactory, MembershipFactory
 

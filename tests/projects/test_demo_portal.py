@@ -4,7 +4,7 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from kernel.demo import DEMO_STUDIO_SLUG
+from desk.demo import DEMO_STUDIO_SLUG
 from kernel.models import Studio
 from projects.models import Call, ChangeRequest, PortalLink
 

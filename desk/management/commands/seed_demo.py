@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kernel.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
+from desk.demo import DEMO_EMAIL, DEMO_PASSWORD, demo_seed
 
 
 class Command(BaseCommand):

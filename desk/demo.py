@@ -4,7 +4,11 @@ from datetime import time
 
 from django.db import transaction
 
+from clients.demo import demo_clients_seed
+from comms.demo import demo_comms_seed
 from kernel.models import Membership, Studio, User
+from kernel.sweeps import schedules_reset
+from projects.demo import demo_portal_seed, demo_projects_seed
 
 DEMO_EMAIL = "demo@rapport.local"
 DEMO_PASSWORD = "rapport-demo-2026"  # noqa: S105 - a documented demo login, refused outside DEBUG
@@ -37,20 +41,14 @@ def demo_seed() -> Studio:
     if studio.settings_saved_at is None:  # the demo's hours were chosen, not left at signup's defaults
         studio.settings_saved_at = studio.local_now()
         studio.save(update_fields=["settings_saved_at"])
+    schedules_reset(studio)  # its zone and hours were just (re)set: every scheduled job is due at once
     user = User.objects.filter(email=DEMO_EMAIL).first()
     if user is None:
         user = User.objects.create_user(email=DEMO_EMAIL, password=DEMO_PASSWORD, name="Mira Lindqvist")
     Membership.objects.get_or_create(studio=studio, user=user, defaults={"role": Membership.Role.OWNER})
 
-    from clients.demo import demo_clients_seed
-    from projects.demo import demo_projects_seed
-
     demo_clients_seed(studio, today=studio.local_now().date())
     demo_projects_seed(studio, today=studio.local_now().date())
-    from comms.demo import demo_comms_seed
-
     demo_comms_seed(studio, now=studio.local_now())
-    from projects.demo import demo_portal_seed
-
     studio.demo_portal_url = demo_portal_seed(studio, now=studio.local_now())
     return studio
