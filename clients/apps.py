@@ -5,7 +5,6 @@ class ClientsConfig(AppConfig):
     name = "clients"
 
     def ready(self) -> None:
-        import clients.reminders  # noqa: F401 - registers its sweeps
         from clients.services import on_interaction_recorded
         from clients.touch_clock import on_studio_calendar_changed
         from kernel.signals import interaction_recorded, studio_calendar_changed

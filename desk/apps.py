@@ -8,4 +8,8 @@ class DeskConfig(AppConfig):
     verbose_name = "Rapport desk"
 
     def ready(self) -> None:
-        import desk.digest  # noqa: F401 - registers its sweep (after every app's: the digest runs last)
+        # Importing a sweep module registers its sweeps; the digest's goes last, after every app's.
+        import desk.stay_in_touch
+
+        # isort: split
+        import desk.digest  # noqa: F401

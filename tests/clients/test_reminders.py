@@ -9,7 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clients.models import Client, Touchpoint
-from clients.reminders import (
+from comms.models import OutboxEmail
+from desk.stay_in_touch import (
     anniversary_days,
     silence,
     sweep_anniversaries,
@@ -19,7 +20,6 @@ from clients.reminders import (
     week_end,
     years_together,
 )
-from comms.models import OutboxEmail
 from kernel.models import SweepSchedule
 from kernel.sweeps import SWEEPS, run_sweeps
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory, StudioFactory, TouchpointFactory

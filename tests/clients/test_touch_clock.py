@@ -19,10 +19,10 @@ from clients.cadence import ClientClock, DueKind, touches_due
 from clients.csv_io import commit_import
 from clients.demo import demo_clients_seed
 from clients.models import Client, Touchpoint
-from clients.reminders import sweep_touchpoints_due
 from clients.selectors import IN_TOUCH_STATUSES, studio_cadence, touchpoints_due
 from clients.services import client_set_pin, client_touch, tiers_recompute, touchpoint_create
 from clients.touch_clock import refresh_next_touch
+from desk.stay_in_touch import sweep_touchpoints_due
 from desk.today import SHOWN, section_counts, today_board
 from devtools.bench_seed import seed
 from kernel.models import Studio, SweepSchedule
