@@ -858,6 +858,7 @@ def seed(
 
     from clients.services import tiers_recompute
     from kernel.models import Heartbeat, Membership, Studio, User
+    from kernel.sweeps import schedules_reset
     from projects.covered_week import refresh_covered_weeks
 
     started = time.perf_counter()
@@ -878,6 +879,7 @@ def seed(
         email=BENCH_EMAIL, password=BENCH_PASSWORD, name="Bench Owner"
     )
     Membership.objects.create(studio=studio, user=user, role=Membership.Role.OWNER)
+    schedules_reset(studio, now)  # as studio_create does: every scheduled job is due for the new studio
     for source in Heartbeat.Source:  # a running worker and beat: no warning banner on every page
         Heartbeat.objects.update_or_create(source=source, defaults={"last_seen_at": now + timedelta(days=1)})
 
