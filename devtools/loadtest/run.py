@@ -27,6 +27,9 @@ from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
+from psycopg.conninfo import make_conninfo
+
 from devtools.loadtest.config import ENV_CONFIG, ENV_FIXTURE, ENV_SUMMARY, parse_args, report_lines
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,9 +80,6 @@ class Postgres:
         self.database_url = database_url
 
     def _execute(self, statement: str, params: tuple = (), *, dbname: str = "postgres") -> tuple | None:
-        import psycopg
-        from psycopg.conninfo import make_conninfo
-
         conninfo = make_conninfo(_libpq_url(self.database_url), dbname=dbname)
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
             cursor = connection.execute(statement, params)
