@@ -32,7 +32,8 @@ from psycopg.conninfo import make_conninfo
 
 from devtools.loadtest.config import ENV_CONFIG, ENV_FIXTURE, ENV_SUMMARY, parse_args, report_lines
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: manage.py, crm.wsgi
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 BIN = Path(sys.executable).parent
 WEBHOOK_SECRET = "loadtest:" + secrets.token_urlsafe(16)
 
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         locust_log = work / "locust.log"
         with locust_log.open("w") as out:
             subprocess.run(  # noqa: S603 - locust from our venv
-                [str(BIN / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless"]
+                [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless"]
                 + ["--users", str(config.users), "--spawn-rate", str(config.spawn_rate)]
                 + ["--run-time", config.run_time, "--stop-timeout", "10", "--host", host, "--only-summary"]
                 + ["--loglevel", "WARNING"],
