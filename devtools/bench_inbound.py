@@ -12,7 +12,11 @@ import time
 from base64 import b64encode
 from datetime import UTC, datetime, timedelta
 
+from clients.models import Client, Contact
+from comms.inbound import receive
+from comms.models import Message
 from devtools.benchdb import throwaway_database
+from kernel.models import Studio
 
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 CLIENTS = 20
@@ -26,11 +30,6 @@ def bench_inbound(n: int = 300) -> dict:
 
 
 def _bench(n: int) -> dict:
-    from clients.models import Client, Contact
-    from comms.inbound import receive
-    from comms.models import Message
-    from kernel.models import Studio
-
     studio = Studio.objects.create(
         name="Bench inbound", slug="bench-inbound", timezone="Europe/Berlin", sender_email="hello@bench.example"
     )

@@ -10,7 +10,9 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from comms.outbox import deliver_due, enqueue
 from devtools.benchdb import throwaway_database
+from kernel.models import Studio
 
 ANYMAIL_TEST_BACKEND = "anymail.backends.test.EmailBackend"
 
@@ -22,9 +24,6 @@ def bench_outbox_throughput(n: int = 500) -> dict:
     row sent and logging it in its conversation: everything but the ESP's network round trip.
     """
     with throwaway_database("outbox"), override_settings(OUTBOX_DELIVERY_BACKEND=ANYMAIL_TEST_BACKEND):
-        from comms.outbox import deliver_due, enqueue
-        from kernel.models import Studio
-
         studio = Studio.objects.create(
             name="Bench Studio", slug="bench-outbox", timezone="UTC", sender_email="bench@studio.example"
         )

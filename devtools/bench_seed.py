@@ -31,8 +31,17 @@ from email.utils import format_datetime
 from functools import partial
 from typing import Any
 
+from django.apps import apps
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
+from django.utils import timezone
+
+from clients.services import tiers_recompute
+from comms.models import Message
+from comms.routing import inbound_address
+from kernel.models import Heartbeat, Membership, Studio, User
+from kernel.sweeps import schedules_reset
+from projects.covered_week import refresh_covered_weeks
 
 SEED = 2026
 OPEN_SHARE = 0.02  # of inbound mail still owed a reply
@@ -186,9 +195,6 @@ def postmark_inbound(
 
 def reply_fields(studio, *, project_id: int) -> dict[str, str]:
     """Who writes to whom about what, for ``postmark_inbound``: the busy client answering the project's latest mail."""
-    from comms.models import Message
-    from comms.routing import inbound_address
-
     latest = (
         Message.objects.filter(studio=studio, project_id=project_id, direction="out")
         .order_by("-sent_at")
@@ -853,14 +859,6 @@ def seed(
     The owner signs in as ``BENCH_EMAIL`` / ``BENCH_PASSWORD``. Ids continue after any rows the
     tables already hold. Ends with the angel tiers computed and the planner's statistics fresh.
     """
-    from django.apps import apps
-    from django.utils import timezone
-
-    from clients.services import tiers_recompute
-    from kernel.models import Heartbeat, Membership, Studio, User
-    from kernel.sweeps import schedules_reset
-    from projects.covered_week import refresh_covered_weeks
-
     started = time.perf_counter()
     now = now or timezone.now()
     taken = Studio.objects.filter(slug__startswith=STUDIO_SLUG).count()

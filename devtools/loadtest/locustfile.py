@@ -20,7 +20,7 @@ from pathlib import Path
 import gevent
 from locust import HttpUser, between, events, task
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from devtools.loadtest.config import ENV_CONFIG, ENV_FIXTURE, ENV_SUMMARY, SETUP_PREFIX, LoadConfig
 
 CONFIG = LoadConfig.from_json(os.environ[ENV_CONFIG]) if ENV_CONFIG in os.environ else LoadConfig()

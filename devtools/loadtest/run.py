@@ -27,9 +27,13 @@ from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
+from psycopg.conninfo import make_conninfo
+
 from devtools.loadtest.config import ENV_CONFIG, ENV_FIXTURE, ENV_SUMMARY, parse_args, report_lines
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # the project: manage.py, crm.wsgi
+LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 BIN = Path(sys.executable).parent
 WEBHOOK_SECRET = "loadtest:" + secrets.token_urlsafe(16)
 
@@ -77,9 +81,6 @@ class Postgres:
         self.database_url = database_url
 
     def _execute(self, statement: str, params: tuple = (), *, dbname: str = "postgres") -> tuple | None:
-        import psycopg
-        from psycopg.conninfo import make_conninfo
-
         conninfo = make_conninfo(_libpq_url(self.database_url), dbname=dbname)
         with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as connection:
             cursor = connection.execute(statement, params)
@@ -249,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         locust_log = work / "locust.log"
         with locust_log.open("w") as out:
             subprocess.run(  # noqa: S603 - locust from our venv
-                [str(BIN / "locust"), "-f", str(ROOT / "loadtest" / "locustfile.py"), "--headless"]
+                [str(BIN / "locust"), "-f", str(LOCUSTFILE), "--headless"]
                 + ["--users", str(config.users), "--spawn-rate", str(config.spawn_rate)]
                 + ["--run-time", config.run_time, "--stop-timeout", "10", "--host", host, "--only-summary"]
                 + ["--loglevel", "WARNING"],

@@ -5,7 +5,6 @@ No timings are asserted: speed is the benchmark's business, not the suite's.
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -166,8 +165,13 @@ def test_the_loadtest_config_parses():
 
 
 def test_the_locustfile_compiles():
-    path = Path(run.ROOT) / "loadtest" / "locustfile.py"
+    path = run.LOCUSTFILE
     compile(path.read_text(), str(path), "exec")  # importing it would start gevent's monkey-patching
+
+
+def test_the_load_test_runs_the_projects_manage_py_and_wsgi_app():
+    assert (run.ROOT / "manage.py").is_file()
+    assert (run.ROOT / "crm" / "wsgi.py").is_file()
 
 
 def test_the_load_test_needs_postgres_and_redis():

@@ -36,9 +36,17 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
 
+from clients.models import Contact
+from comms.models import Message
+from devtools.bench_inbound import bench_inbound
+from devtools.bench_outbox import bench_outbox_throughput
+from devtools.bench_seed import postmark_inbound, reply_fields, seed
 from devtools.benchdb import throwaway_databases, use_database
+from projects.portal_access import SESSION_KEY, issue_link
 
 DEFAULT_SCALES = (1.0, 10.0, 100.0)
 TARGET_GROWTH = 1.5
@@ -271,8 +279,6 @@ def machine_lines(pg_version: str | None) -> list[str]:
 
 def bench_pages(scales: list[float], *, runs: int, budget: float, log: Callable[[str], None]) -> dict:
     """Seed each scale into its own throwaway database, then measure every page at every scale; JSON-ready."""
-    from devtools.bench_seed import seed
-
     out: dict[str, Any] = {"vendor": connection.vendor, "scales": {}}
     labels = [f"pages_{scale:g}x".replace(".", "_") for scale in scales]
     targets = {}
@@ -313,18 +319,11 @@ def measure_pages(seeded, *, runs: int, budget: float = 0) -> dict[str, Measurem
 
 
 def webhook_secret():
-    from django.test.utils import override_settings
-
     return override_settings(ANYMAIL={**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET})
 
 
 def page_requests(seeded) -> dict[str, Callable[[], Any]]:
     """One request per page, as its user: the owner signed in, a portal visitor, the ESP; the floor first."""
-    from django.test import Client
-
-    from clients.models import Contact
-    from projects.portal_access import SESSION_KEY, issue_link
-
     owner = Client()
     owner.force_login(seeded.user)
     visitor = Client()
@@ -347,8 +346,6 @@ def page_requests(seeded) -> dict[str, Callable[[], Any]]:
 
 def check_webhook_filed(seeded, pages: dict[str, Measurement]) -> dict[str, Measurement]:
     """A webhook answers 200 for mail no studio receives too: each post must have become a message."""
-    from comms.models import Message
-
     webhook = pages.get("Inbound webhook")
     if webhook is None or webhook.error:
         return pages
@@ -361,11 +358,6 @@ def check_webhook_filed(seeded, pages: dict[str, Measurement]) -> dict[str, Meas
 
 def inbound_poster(seeded) -> Callable[[], Any]:
     """A request that posts a new reply from the busy client into one of its threads, each with its own Message-ID."""
-    from django.test import Client
-    from django.utils import timezone
-
-    from devtools.bench_seed import postmark_inbound, reply_fields
-
     browser = Client()
     fields = reply_fields(seeded.studio, project_id=seeded.busy_project_id)
     auth = "Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode()
@@ -509,9 +501,6 @@ class Command(BaseCommand):
     def _extras(self) -> None:
         self.stdout.write("Tier recompute (10,000 clients, 200,000 payments):")
         call_command("bench_tiers", stdout=self.stdout)
-        from devtools.bench_inbound import bench_inbound
-        from devtools.bench_outbox import bench_outbox_throughput
-
         inbound = bench_inbound()
         self.stdout.write(
             f"\nInbound message → stored ({inbound['messages']} varied messages through comms.inbound.receive): "

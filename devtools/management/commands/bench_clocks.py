@@ -16,7 +16,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
+from comms.models import Message, Thread
 from devtools.benchdb import throwaway_database
+from tests.factories import ClientFactory, StudioFactory
 
 TARGET_RATIO = 2.0
 BATCH = 10_000
@@ -50,8 +52,6 @@ class Command(BaseCommand):
             self._bench(small=small, large=large, open_count=open_count, runs=runs)
 
     def _bench(self, *, small: int, large: int, open_count: int, runs: int) -> None:
-        from tests.factories import StudioFactory
-
         studio = StudioFactory(slug="bench-clocks")
         seeder = Seeder(studio)
         seeder.add(small, open_count=open_count)
@@ -82,9 +82,6 @@ class Seeder:
     """
 
     def __init__(self, studio) -> None:
-        from comms.models import Message
-        from tests.factories import ClientFactory
-
         self.studio = studio
         self.client_ids = [ClientFactory(studio=studio).pk for _ in range(100)]
         self.written = 0
@@ -98,8 +95,6 @@ class Seeder:
         self.copy = f"COPY {table} ({columns}) FROM STDIN"  # PostgreSQL: several times faster than executemany
 
     def add(self, count: int, *, open_count: int) -> None:
-        from comms.models import Thread
-
         adapt = connection.ops.adapt_datetimefield_value
         while count > 0:
             size = min(BATCH, count)
@@ -141,7 +136,6 @@ class Seeder:
 
 def time_open_clocks(studio, *, runs: int) -> tuple[float, int]:
     """Median milliseconds of the Inbox's open-clock list (50 rows with their client) plus its count."""
-    from comms.models import Message
 
     def query() -> int:
         open_clocks = Message.objects.for_studio(studio).open_clocks()

@@ -23,7 +23,22 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 
+from comms.models import Commitment, OutboxEmail
+from desk.digest import at_digest_hour, digest_key
 from devtools.benchdb import throwaway_database
+from devtools.management.commands.bench_clocks import START, Seeder
+from kernel.models import Studio, SweepSchedule
+from kernel.sweeps import SCHEDULED_JOBS, load_sweeps, run_sweeps, studios_local
+from tests.factories import (
+    ActionItemFactory,
+    ClientFactory,
+    MembershipFactory,
+    MessageFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    StudioFactory,
+    ThreadFactory,
+)
 
 TARGET_RATIO = 2.0
 # A Wednesday. Due studios are in UTC, open 09:00–18:00, digest at 08:00: all of it is due at 10:00.
@@ -116,10 +131,6 @@ class SweepBench:
         self.seeders: list = []
 
     def add_due_studios(self, count: int) -> None:
-        from devtools.management.commands.bench_clocks import Seeder
-        from kernel.models import SweepSchedule
-        from tests.factories import MembershipFactory, StudioFactory
-
         for index in range(count):
             studio = StudioFactory(slug=f"bench-due-{index}", timezone="UTC", digest_hour=8)
             MembershipFactory(studio=studio)
@@ -146,11 +157,6 @@ class SweepBench:
                 add_kept_promises(seeder.studio, seeder.client_ids, count=share // MESSAGES_PER_PROMISE)
 
     def add_idle_studios(self, count: int) -> None:
-        from comms.models import OutboxEmail
-        from desk.digest import at_digest_hour, digest_key
-        from kernel.models import Studio, SweepSchedule
-        from kernel.sweeps import SCHEDULED_JOBS, studios_local
-
         first = Studio.objects.count()
         Studio.objects.bulk_create(
             Studio(
@@ -189,9 +195,6 @@ class SweepBench:
 
 
 def add_kept_promises(studio, client_ids: list[int], *, count: int) -> None:
-    from comms.models import Commitment
-    from devtools.management.commands.bench_clocks import START
-
     promises = []
     for index in range(count):
         promised_by = START + timedelta(hours=index)
@@ -210,16 +213,6 @@ def add_kept_promises(studio, client_ids: list[int], *, count: int) -> None:
 
 def add_due_items(studio, *, now: datetime) -> None:
     """What every due studio has due at ``now`` (a weekday at 10:00 in the studio's zone, UTC)."""
-    from comms.models import Commitment
-    from tests.factories import (
-        ActionItemFactory,
-        ClientFactory,
-        MessageFactory,
-        MilestoneFactory,
-        ProjectFactory,
-        ThreadFactory,
-    )
-
     client = ClientFactory(studio=studio, name=f"Due client of {studio.slug}")
     hour = timedelta(hours=1)
     for warn_at, due_at in ((now - hour, now + hour), (now - 2 * hour, now + 2 * hour)):  # warnings
@@ -265,8 +258,6 @@ def time_sweeps(now: datetime, *, runs: int) -> dict[str, Timing]:
 
     Every run happens in a transaction rolled back afterwards, so each finds the same work due.
     """
-    from kernel.sweeps import load_sweeps, run_sweeps
-
     names = load_sweeps()
     timings = {}
     for label, selected in [(name, [name]) for name in names] + [(ALL, names)]:

@@ -23,7 +23,11 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from clients.models import Client, Payment
+from clients.services import net_revenue_by_client, tiers_recompute
+from clients.tiering import angel_summary
 from devtools.benchdb import throwaway_database
+from kernel.models import Studio
 
 TARGET_SECONDS = 1.0
 AS_OF = date(2026, 6, 30)
@@ -44,10 +48,6 @@ class Command(BaseCommand):
             self._bench(clients=clients, payments=payments, runs=runs, profile=profile)
 
     def _bench(self, *, clients: int, payments: int, runs: int, profile: bool) -> None:
-        from clients.services import net_revenue_by_client, tiers_recompute
-        from clients.tiering import angel_summary
-        from kernel.models import Studio
-
         started = time.perf_counter()
         studio, refunds = seed(client_count=clients, payment_count=payments)
         if connection.vendor == "postgresql":
@@ -107,9 +107,6 @@ def timed(call: Callable[[], Any], *, runs: int) -> float:
 
 def seed(*, client_count: int, payment_count: int) -> tuple[Any, int]:
     """One studio, its clients and Pareto-distributed payments; deterministic. Returns (studio, refunds)."""
-    from clients.models import Client, Payment
-    from kernel.models import Studio
-
     rng = random.Random(2026)
     with transaction.atomic():
         studio = Studio.objects.create(name="Bench Studio", slug="bench-studio", timezone="Europe/Berlin")

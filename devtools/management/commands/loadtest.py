@@ -17,6 +17,12 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
+from django.utils import timezone
+
+from clients.models import Contact
+from devtools.bench_seed import BENCH_EMAIL, BENCH_PASSWORD, postmark_inbound, reply_fields, seed
+from projects.models import Project
+from projects.portal_access import SESSION_KEY, issue_link
 
 THROWAWAY_MARK = "_loadtest_"
 PORTAL_SESSIONS = 20
@@ -36,15 +42,13 @@ class Command(BaseCommand):
                 f"Refusing to seed {connection.vendor} database {name!r}: the load test seeds only the "
                 f"PostgreSQL database it creates (named *{THROWAWAY_MARK}*). Run `make loadtest`."
             )
-        from devtools.bench_seed import BENCH_EMAIL, BENCH_PASSWORD, postmark_inbound, reply_fields, seed
-
         seeded = seed(scale)
         fixture = {
             "email": BENCH_EMAIL,
             "password": BENCH_PASSWORD,
             "session_cookie": settings.SESSION_COOKIE_NAME,
             "portal": portal_sessions(seeded.studio, count=PORTAL_SESSIONS),
-            "webhook": webhook(seeded, postmark_inbound, reply_fields),
+            "webhook": webhook(seeded),
             "rows": sum(seeded.rows.values()),
             "seed_seconds": seeded.seconds,
         }
@@ -54,10 +58,6 @@ class Command(BaseCommand):
 
 def portal_sessions(studio, *, count: int) -> list[dict]:
     """Portal sessions of the first ``count`` clients' primary contacts, each on a project the portal shows."""
-    from clients.models import Contact
-    from projects.models import Project
-    from projects.portal_access import SESSION_KEY, issue_link
-
     store = import_module(settings.SESSION_ENGINE).SessionStore
     sessions = []
     contacts = Contact.objects.filter(studio=studio, is_primary=True).select_related("client").order_by("pk")
@@ -78,10 +78,8 @@ def portal_sessions(studio, *, count: int) -> list[dict]:
     return sessions
 
 
-def webhook(seeded, postmark_inbound, reply_fields) -> dict:
+def webhook(seeded) -> dict:
     """The body to post (``__N__`` marks where each request's number goes) and its basic auth."""
-    from django.utils import timezone
-
     secrets = settings.ANYMAIL.get("WEBHOOK_SECRET")
     secret = secrets[0] if isinstance(secrets, list) else secrets
     if not secret:
