@@ -6,7 +6,7 @@ Babel's CLDR data in their own order and grammar ("пятница, 4 декаб�
 ``iso_week_key`` names a week the same way in every language, for keys and stored weeks.
 """
 
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -85,3 +85,20 @@ def iso_week_key(local: date | datetime) -> str:
     """
     iso_year, iso_week, _ = local.isocalendar()
     return f"{iso_year:04d}-W{iso_week:02d}"
+
+
+def as_utc(at: datetime) -> datetime:
+    """``at`` in UTC, for comparing instants: aware datetimes sharing a ``tzinfo`` compare by wall clock."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"Expected an aware datetime, got naive {at!r}.")
+    return at.astimezone(UTC)
+
+
+def local_date(at: datetime, tz: tzinfo) -> date:
+    """The calendar date of the instant ``at`` in ``tz``."""
+    return as_utc(at).astimezone(tz).date()
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """The instant ``day`` begins in ``tz``."""
+    return datetime.combine(day, time(0), tzinfo=tz)

@@ -33,7 +33,7 @@ from clients.models import Client, Contact
 from comms.mail import studio_email_send
 from comms.models import Message
 from kernel import workhours
-from kernel.dates import long_datetime
+from kernel.dates import as_utc, long_datetime
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
 from kernel.sweeps import freelancer_addresses, next_working_time
@@ -141,11 +141,11 @@ def slot_is_free(
         booked=booked,
         step_minutes=step_minutes,
     )
-    instant = _utc(start)
+    instant = as_utc(start)
     day = instant.astimezone(tz).date()
     if not rules.today <= day <= rules.today + timedelta(days=days_ahead):
         return False
-    return any(_utc(slot) == instant for slot in rules.slots_on(day))
+    return any(as_utc(slot) == instant for slot in rules.slots_on(day))
 
 
 @dataclass(frozen=True)
@@ -185,8 +185,8 @@ class _SlotRules:
             raise ValueError("Buffer, notice and days ahead cannot be negative.")
         workhours.validate_working_hours(working_hours)
         buffer = timedelta(minutes=buffer_minutes)
-        booked = [(_utc(start), _utc(end)) for start, end in booked]
-        now = _utc(now)
+        booked = [(as_utc(start), as_utc(end)) for start, end in booked]
+        now = as_utc(now)
         return cls(
             tz=tz,
             working_hours=working_hours,
@@ -206,7 +206,7 @@ class _SlotRules:
         hours = workhours.opening_hours_on(day, tz=self.tz, working_hours=self.working_hours, holidays=self.holidays)
         if hours is None:
             return []
-        opening, closing = _utc(hours[0]), _utc(hours[1])
+        opening, closing = as_utc(hours[0]), as_utc(hours[1])
         slots = []
         start = opening
         while start + self.duration <= closing:
@@ -217,12 +217,6 @@ class _SlotRules:
                 slots.append(start.astimezone(self.tz))
             start += self.step
         return slots
-
-
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"Expected an aware datetime, got naive {at!r}.")
-    return at.astimezone(UTC)
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -489,9 +483,9 @@ def call_ics(
     event = Event()
     event.add("uid", call.uid)
     event.add("sequence", call.sequence)
-    event.add("dtstamp", _utc(now or timezone.now()))
-    event.add("dtstart", _utc(call.starts_at))
-    event.add("dtend", _utc(call.ends_at))
+    event.add("dtstamp", as_utc(now or timezone.now()))
+    event.add("dtstart", as_utc(call.starts_at))
+    event.add("dtend", as_utc(call.ends_at))
     event.add("summary", _("Call: %(topic)s") % {"topic": call.topic})
     event.add("description", _ics_description(call, studio))
     if studio.call_location:
