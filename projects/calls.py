@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -34,6 +33,7 @@ from comms.mail import studio_email_send
 from comms.models import Message
 from kernel import workhours
 from kernel.dates import as_utc, long_datetime
+from kernel.links import absolute_url
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
 from kernel.sweeps import freelancer_addresses, next_working_time
@@ -543,7 +543,7 @@ def _send_invitations(call: Call, *, action: str, by: str, now: datetime, previo
             studio=studio,
             to=[contact.email],
             template=template,
-            context={**context, "first_name": _first_name(contact), "calls_url": _absolute("portal:calls")},
+            context={**context, "first_name": _first_name(contact), "calls_url": absolute_url("portal:calls")},
             idempotency_key=key.format(side="client"),
             client=client,
             project=call.project,
@@ -567,7 +567,7 @@ def _send_invitations(call: Call, *, action: str, by: str, now: datetime, previo
                 "client_name": client.name,
                 "contact_name": contact.name if contact is not None else "",
                 "contact_email": contact.email if contact is not None else "",
-                "calls_url": _absolute("calls:index"),
+                "calls_url": absolute_url("calls:index"),
             },
             idempotency_key=key.format(side="studio"),
             # R5: what a client did at night reaches the freelancer at the next opening (still
@@ -602,10 +602,6 @@ def format_when(at: datetime, tz: tzinfo) -> str:
 
 def _attachment(ics: str, method: str) -> dict[str, str]:
     return {"filename": "call.ics", "mimetype": f"text/calendar; method={method}", "content": ics}
-
-
-def _absolute(name: str) -> str:
-    return settings.SITE_URL + reverse(name)
 
 
 def _first_name(contact: Contact) -> str:
