@@ -1,17 +1,22 @@
-"""Reply SLA: when an answer to an inbound message is due. Pure: no queries, no settings, no clock.
-
-``SlaMode`` (the studio's choice, ``kernel.models``) says how hours count: ``calendar`` is elapsed time,
-around the clock; ``business`` is working time on the studio's calendar.
-"""
+"""Reply SLA: when an answer to an inbound message is due. Pure: no ORM, no settings, no clock."""
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from kernel.models import SlaMode
 from kernel.workhours import add_working_time
+
+
+class SlaMode(StrEnum):
+    """How an SLA amount of hours is counted."""
+
+    CALENDAR = "calendar"
+    """Elapsed hours, around the clock (weekends, holidays and opening hours ignored)."""
+    BUSINESS = "business"
+    """Working hours only, per the studio's working calendar."""
 
 
 def due_at(

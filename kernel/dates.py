@@ -4,6 +4,7 @@ English is written here word by word ("Friday 4 December 2026"); other languages
 Babel's CLDR data in their own order and grammar ("пятница, 4 декабря 2026"). Pass
 ``language=`` (e.g. the client's) to write in a language other than the active one.
 ``iso_week_key`` names a week the same way in every language, for keys and stored weeks.
+``as_utc``, ``local_date`` and ``local_midnight`` go between instants and a zone's calendar days.
 """
 
 from datetime import UTC, date, datetime, time, tzinfo
