@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
@@ -32,7 +32,7 @@ from clients.models import Client, Contact
 from comms.mail import studio_email_send
 from comms.models import Message
 from kernel import workhours
-from kernel.dates import as_utc, long_datetime
+from kernel.dates import as_utc, local_midnight, long_datetime
 from kernel.links import absolute_url
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
@@ -229,8 +229,8 @@ def reader_zone(studio: Studio, client: Client | None = None) -> ZoneInfo:
 
 def day_bounds(day: date, tz: tzinfo) -> Interval:
     """``[start, end)`` of the local date ``day`` as aware instants (23 or 25 hours on DST days)."""
-    start = datetime.combine(day, time.min).replace(tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time.min).replace(tzinfo=tz).astimezone(UTC)
+    start = local_midnight(day, tz).astimezone(UTC)
+    end = local_midnight(day + timedelta(days=1), tz).astimezone(UTC)
     return start, end
 
 
