@@ -416,7 +416,7 @@ class Outcome(StrEnum):
 
 
 @dataclass
-class ContactDraft:
+class PlannedContact:
     row: int
     name: str
     email: str
@@ -427,7 +427,7 @@ class ContactDraft:
 
 
 @dataclass
-class ClientDraft:
+class PlannedClient:
     """A client the import creates (`client_id` None) or adds contacts to (an existing one)."""
 
     name: str
@@ -436,7 +436,7 @@ class ClientDraft:
     fields: dict[str, Any] = field(default_factory=dict)
     explicit: dict[str, int] = field(default_factory=dict)  # field → the row that set it
     tags: dict[str, str] = field(default_factory=dict)  # casefolded name → name as first written
-    contacts: list[ContactDraft] = field(default_factory=list)
+    contacts: list[PlannedContact] = field(default_factory=list)
     has_primary: bool = False
 
 
@@ -462,7 +462,7 @@ class RowResult:
 @dataclass
 class ImportPlan:
     rows: list[RowResult] = field(default_factory=list)
-    drafts: list[ClientDraft] = field(default_factory=list)
+    drafts: list[PlannedClient] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
 
     @property
@@ -614,7 +614,7 @@ class _Cleaner:
             tags.setdefault(name.casefold(), name)
         return fields, tags
 
-    def contact(self, row: SourceRow, errors: list[str]) -> ContactDraft | None:
+    def contact(self, row: SourceRow, errors: list[str]) -> PlannedContact | None:
         values, label = row.values, self.parsed.label
         if not any(values[column] for column in CONTACT_COLUMNS):
             return None
@@ -640,7 +640,7 @@ class _Cleaner:
                 )
             else:
                 email_valid = True
-        draft = ContactDraft(
+        draft = PlannedContact(
             row=row.number,
             name=name,
             email=email,
@@ -662,7 +662,7 @@ def validate(parsed: ParsedFile, *, studio: Studio) -> ImportPlan:
     known = _Known.load(studio)
     cleaner = _Cleaner(parsed)
     plan = ImportPlan()
-    drafts: dict[str, ClientDraft] = {}
+    drafts: dict[str, PlannedClient] = {}
     emails_seen: dict[str, int] = {}
     name_limit = Client._meta.get_field("name").max_length
     label = parsed.label
@@ -716,7 +716,7 @@ def validate(parsed: ParsedFile, *, studio: Studio) -> ImportPlan:
             continue
         draft = drafts.get(key)
         if draft is None:
-            draft = ClientDraft(name=name, first_row=row.number)
+            draft = PlannedClient(name=name, first_row=row.number)
             if matches:
                 draft.client_id, draft.name = matches[0]
                 draft.has_primary = draft.client_id in known.with_primary
@@ -756,7 +756,7 @@ def validate(parsed: ParsedFile, *, studio: Studio) -> ImportPlan:
 
 
 def _merge_repeated_row(
-    draft: ClientDraft,
+    draft: PlannedClient,
     row: SourceRow,
     fields: dict[str, Any],
     tags: dict[str, str],
@@ -779,7 +779,7 @@ def _merge_repeated_row(
         draft.tags.setdefault(key, name)
 
 
-def _existing_outcome(result: RowResult, draft: ClientDraft, contact: ContactDraft | None, values: dict) -> None:
+def _existing_outcome(result: RowResult, draft: PlannedClient, contact: PlannedContact | None, values: dict) -> None:
     if contact is None:
         result.outcome = Outcome.SKIP
         result.notes.append(_("Already a client, and this row has no contact."))

@@ -83,7 +83,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 text=form.cleaned_data["text"],
                 filename=form.cleaned_data["file"].name,
             )
-        return _preview(request, plan, token=token, filename=form.cleaned_data["file"].name)
+        return _preview_page(request, plan, token=token, filename=form.cleaned_data["file"].name)
     return render(request, "clients/import.html", {"form": form})
 
 
@@ -105,7 +105,7 @@ def import_commit(request: HttpRequest) -> HttpResponse:
         if not result.retryable:
             csv_io.discard(request.session)
         token = waiting.token if result.retryable else None
-        return _preview(request, result.plan, token=token, filename=waiting.filename)
+        return _preview_page(request, result.plan, token=token, filename=waiting.filename)
     csv_io.discard(request.session)
     messages.success(
         request,
@@ -121,7 +121,7 @@ def _counts_text(clients: int, contacts: int) -> str:
     }
 
 
-def _preview(request: HttpRequest, plan: csv_io.ImportPlan, *, token: str | None, filename: str) -> HttpResponse:
+def _preview_page(request: HttpRequest, plan: csv_io.ImportPlan, *, token: str | None, filename: str) -> HttpResponse:
     commit_form = None
     if token:
         label = _("Import %(what)s") % {"what": _counts_text(plan.new_client_count, plan.contact_count)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -247,7 +246,3 @@ class Touchpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} with {self.client_id} on {self.happened_on}"
-
-
-def local_midnight(day: date, studio: Studio) -> datetime:
-    return datetime.combine(day, datetime.min.time(), tzinfo=studio.zoneinfo)

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
 from clients.models import Client, Contact, Payment, Touchpoint
 from clients.tiering import window_start
+from kernel.dates import local_midnight
 from kernel.models import Studio
 
 SortKey = Literal["name", "revenue", "recent", "silent"]
@@ -229,7 +230,7 @@ def touch_rows(*, studio: Studio, today: date) -> TouchRows:
             client=OuterRef("pk"), kind=Touchpoint.Kind.CARD, happened_on__year=today.year
         )
         first_of_month = today.replace(day=1)
-        month_began = datetime.combine(first_of_month, datetime.min.time(), tzinfo=studio.zoneinfo)
+        month_began = local_midnight(first_of_month, studio.zoneinfo)
         before_the_month = Q(client_since__lt=first_of_month) | Q(client_since__isnull=True, created_at__lt=month_began)
         cards = clients.filter(before_the_month).exclude(Exists(carded)).order_by("pk")
     anniversaries = None

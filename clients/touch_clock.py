@@ -20,6 +20,7 @@ from django.db.models import Case, DateField, F, Value, When
 from clients.cadence import Cadence, ClientClock, next_touch_on
 from clients.models import Client
 from clients.selectors import studio_cadence
+from kernel.dates import local_date
 from kernel.models import Studio
 
 # Ids per SELECT when refreshing given clients (well under every backend's limit of parameters).
@@ -30,21 +31,17 @@ CLOCK_SETTINGS = frozenset({"timezone", "angel_cadence_days", "regular_cadence_d
 CLOCK_FIELDS = ("pk", "tier", "last_interaction_at", "client_since", "created_at", "next_touch_on")
 
 
-def local_date(moment: datetime | None, zone: ZoneInfo) -> date | None:
-    return moment.astimezone(zone).date() if moment else None
-
-
 def clock_of(
     *, client_id: int, tier: str, last_interaction_at: datetime | None, client_since: date | None,
     created_at: datetime | None, zone: ZoneInfo, card_sent_this_year: bool = False,
 ) -> ClientClock:  # fmt: skip
     """The rule's view of one client: its dates as local dates of the studio; the anniversary counts from
     ``client_since``, else from when the client was added."""
-    added_on = local_date(created_at, zone)
+    added_on = local_date(created_at, zone) if created_at else None
     return ClientClock(
         client_id=client_id,
         is_angel=tier == Client.Tier.ANGEL,
-        last_interaction_on=local_date(last_interaction_at, zone),
+        last_interaction_on=local_date(last_interaction_at, zone) if last_interaction_at else None,
         client_since=client_since or added_on,
         card_sent_this_year=card_sent_this_year,
         added_on=added_on,

@@ -61,7 +61,7 @@ def ref(kind: str, pk: int) -> str:
     return f"{kind}:{pk}"
 
 
-def parse(reference: str) -> tuple[str, int] | None:
+def parse_reference(reference: str) -> tuple[str, int] | None:
     """``(kind, id)`` of a well-formed reference to a registered kind, else None."""
     match = _REF.match((reference or "").strip())
     if match is None or match.group(1) not in _loaders:
@@ -71,7 +71,7 @@ def parse(reference: str) -> tuple[str, int] | None:
 
 def load(studio: Studio, reference: str) -> ClientDraft | None:
     """The studio's draft named by ``reference``; None when malformed, unknown or another studio's."""
-    parsed = parse(reference)
+    parsed = parse_reference(reference)
     if parsed is None:
         return None
     kind, pk = parsed

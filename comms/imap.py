@@ -226,7 +226,7 @@ def _poll_folder(account: ImapAccount, mailbox: BaseMailBox, *, now: datetime) -
         for message in sorted(messages, key=lambda message: int(message.uid)):
             uid = int(message.uid)
             received_at = min(arrived.get(uid, now), now)
-            if _file(account, uid=uid, raw=message.raw, received_at=received_at):
+            if _claim_and_file(account, uid=uid, raw=message.raw, received_at=received_at):
                 stored += 1
     return stored
 
@@ -245,7 +245,7 @@ def _rebaseline(account: ImapAccount, mailbox: BaseMailBox, *, validity: int | N
     account.uid_validity, account.last_uid = validity, baseline
 
 
-def _file(account: ImapAccount, *, uid: int, raw: bytes, received_at: datetime) -> bool:
+def _claim_and_file(account: ImapAccount, *, uid: int, raw: bytes, received_at: datetime) -> bool:
     """Claim ``uid`` and file its message in one transaction; False when another poll had it."""
     with transaction.atomic():
         claimed = ImapAccount.objects.filter(pk=account.pk, uid_validity=account.uid_validity, last_uid__lt=uid).update(

@@ -130,7 +130,7 @@ def enqueue(
         "cc": _valid_addresses(cc, "Cc"),
         "bcc": _valid_addresses(bcc, "Bcc"),
         "reply_to": _valid_addresses(reply_to, "Reply-To"),
-        "subject": _one_line(subject, "subject"),
+        "subject": _require_one_line(subject, "subject"),
         "text": text,
         "html": html,
         "send_after": _aware(send_after) if send_after is not None else now,
@@ -147,7 +147,7 @@ def enqueue(
         raise ValueError("An email needs at least one recipient.")
     _check_same_studio(studio, client=client, project=project, reply_to_message=reply_to_message)
     extra_headers = {
-        _header_name(name): _one_line(str(value), f"header {name}") for name, value in (headers or {}).items()
+        _header_name(name): _require_one_line(str(value), f"header {name}") for name, value in (headers or {}).items()
     }
     fields["message_id_header"] = extra_headers.pop("Message-ID", "") or make_msgid(domain=_domain_of(sender))
     fields["headers"] = {**extra_headers, **_thread_headers(reply_to_message)}
@@ -196,8 +196,8 @@ def _valid_attachments(attachments: Sequence[Mapping[str, str]]) -> list[dict[st
     """Text attachments as stored: each needs a filename, a mimetype and string content."""
     valid = []
     for attachment in attachments:
-        filename = _one_line(str(attachment.get("filename", "")), "attachment filename")
-        mimetype = _one_line(str(attachment.get("mimetype", "")), "attachment type")
+        filename = _require_one_line(str(attachment.get("filename", "")), "attachment filename")
+        mimetype = _require_one_line(str(attachment.get("mimetype", "")), "attachment type")
         content = attachment.get("content")
         if not filename or "/" not in mimetype or not isinstance(content, str):
             raise ValueError("An attachment needs a filename, a MIME type and text content.")
@@ -224,7 +224,7 @@ def _valid_addresses(addresses: Sequence[str], field: str) -> list[str]:
     return [_valid_address(address, field) for address in addresses]
 
 
-def _one_line(value: str, what: str) -> str:
+def _require_one_line(value: str, what: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError(f"The {what} must be one line.")
     return value

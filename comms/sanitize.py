@@ -104,7 +104,7 @@ def _image_placeholder(match: re.Match[str]) -> str:
     return f"[{text}]" if text else ""
 
 
-def text_to_html(text: str) -> str:
+def escaped_paragraphs(text: str) -> str:
     """Plain text as HTML: escaped, paragraphs on blank lines, line breaks kept."""
     paragraphs = re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip())
     return "\n".join(

@@ -69,7 +69,7 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
     if not form.is_bound or form.is_valid():
         shown = form.cleaned_data if form.is_bound else initial
         requires_action = builtin.requires_action if builtin else has_next_steps(shown["body"])
-        preview = _preview(shown["subject"], shown["body"], language, requires_action)
+        preview = _sample_preview(shown["subject"], shown["body"], language, requires_action)
     context = {
         "form": form,
         "title": source.name,
@@ -93,7 +93,7 @@ def template_new(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Please correct the errors below; nothing was saved."))
         elif "preview" in request.POST:
             data = form.cleaned_data
-            preview = _preview(data["subject"], data["body"], data["language"], has_next_steps(data["body"]))
+            preview = _sample_preview(data["subject"], data["body"], data["language"], has_next_steps(data["body"]))
         else:
             EmailTemplate.objects.create(studio=request.studio, **form.cleaned_data)
             messages.success(request, _("Template “%(name)s” created.") % form.cleaned_data)
@@ -125,7 +125,7 @@ def template_reset(request: HttpRequest, key: str, language: str) -> HttpRespons
     return redirect("emailtemplates:list")
 
 
-def _preview(subject: str, body: str, language: str, requires_action: bool) -> dict[str, Any]:
+def _sample_preview(subject: str, body: str, language: str, requires_action: bool) -> dict[str, Any]:
     """The template rendered with sample values, as HTML for the page, and the coach's findings on it."""
     try:
         rendered: RenderedEmail = render_template(subject, body, sample_variables(language))

@@ -12,7 +12,7 @@ import unicodedata
 # How much of the new text is read: urgency is said up front.
 TEXT_WINDOW = 500
 
-# Written naturally (accents, capitals are fine): normalized like the text before compiling.
+# Written naturally (accents, capitals are fine): folded like the text before compiling.
 # Each entry is a regex matched on whole words; `\w*` allows inflected endings.
 URGENT_PATTERNS = (
     # English
@@ -56,7 +56,7 @@ URGENT_PATTERNS = (
 NEGATIONS = ("not", "no", "nothing", "isn't", "isnt", "не", "нет", "ничего", "δεν", "όχι", "μη", "μην")
 
 
-def normalize(text: str) -> str:
+def fold(text: str) -> str:
     """Case- and accent-insensitive form: casefold (ς → σ), strip combining marks (ά → α, й → и)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
@@ -64,20 +64,20 @@ def normalize(text: str) -> str:
 
 
 _URGENT = re.compile(
-    r"(?<!\w)(?:" + "|".join(normalize(pattern) for pattern in URGENT_PATTERNS) + r")(?!\w)",
+    r"(?<!\w)(?:" + "|".join(fold(pattern) for pattern in URGENT_PATTERNS) + r")(?!\w)",
 )
 _NEGATED = re.compile(
-    r"(?<![\w'])(?:" + "|".join(re.escape(normalize(word)) for word in NEGATIONS) + r")(?![\w'])"
+    r"(?<![\w'])(?:" + "|".join(re.escape(fold(word)) for word in NEGATIONS) + r")(?![\w'])"
     r"(?:\s+(?:is|so|very|really|that|это|так|очень|ειναι|τοσο|πολυ))?\s*$"
 )
 
 
 def urgent_words(text: str) -> list[str]:
-    """The urgent words found in ``text`` (normalized), negated ones left out."""
-    normalized = " ".join(normalize(text).split())
+    """The urgent words found in ``text`` (folded), negated ones left out."""
+    folded = " ".join(fold(text).split())
     found = []
-    for match in _URGENT.finditer(normalized):
-        before = normalized[max(0, match.start() - 30) : match.start()]
+    for match in _URGENT.finditer(folded):
+        before = folded[max(0, match.start() - 30) : match.start()]
         if not _NEGATED.search(before):
             found.append(match.group())
     return found

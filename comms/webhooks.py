@@ -214,7 +214,7 @@ class ProcessingError(Exception):
 
 
 @dataclass
-class Outcome:
+class PayloadOutcome:
     """What the receivers did with the events of one payload."""
 
     handled: int = 0
@@ -224,10 +224,10 @@ class Outcome:
     studio_id: int | None = None  # the studio inbound mail is addressed to
 
 
-_outcome: ContextVar[Outcome | None] = ContextVar("webhook_outcome", default=None)
+_outcome: ContextVar[PayloadOutcome | None] = ContextVar("webhook_outcome", default=None)
 
 
-def current_outcome() -> Outcome | None:
+def current_outcome() -> PayloadOutcome | None:
     """The outcome collector of the payload being processed, or None outside our webhook views."""
     return _outcome.get()
 
@@ -304,7 +304,7 @@ def handle(request: HttpRequest, *, esp: str, kind: str) -> HttpResponse:
         logger.warning("Refused %s %s webhook: %s", esp, kind, exc)
         return HttpResponse("Forbidden.", status=403, content_type="text/plain")
     except MALFORMED as exc:  # some validators parse the body first (Amazon SNS)
-        payload_error = describe_error(exc)
+        payload_error = error_summary(exc)
 
     payload = WebhookPayload.objects.create(
         esp=esp,
@@ -341,21 +341,21 @@ def stored_headers(request: HttpRequest) -> dict[str, str]:
 
 def process(payload: WebhookPayload, view: Any, request: HttpRequest) -> HttpResponse:
     """Run anymail's view on ``request`` and record on ``payload`` what came of it."""
-    outcome = Outcome()
+    outcome = PayloadOutcome()
     token = _outcome.set(outcome)
     try:
         response = view.dispatch(request, **view.kwargs)
     except ProcessingError as exc:
         logger.exception("Webhook payload #%s (%s %s) failed", payload.pk, payload.esp, payload.kind)
-        payload_fail(payload, describe_error(exc.__cause__ or exc))
+        payload_fail(payload, error_summary(exc.__cause__ or exc))
         return HttpResponse("Internal error; will be retried.", status=500, content_type="text/plain")
     except MALFORMED as exc:
         logger.warning("Webhook payload #%s (%s %s) is malformed: %s", payload.pk, payload.esp, payload.kind, exc)
-        payload_fail(payload, describe_error(exc))
+        payload_fail(payload, error_summary(exc))
         return HttpResponse("Malformed payload.", status=400, content_type="text/plain")
     except Exception as exc:
         logger.exception("Webhook payload #%s (%s %s) failed", payload.pk, payload.esp, payload.kind)
-        payload_fail(payload, describe_error(exc))
+        payload_fail(payload, error_summary(exc))
         return HttpResponse("Internal error; will be retried.", status=500, content_type="text/plain")
     finally:
         _outcome.reset(token)
@@ -377,7 +377,7 @@ def process(payload: WebhookPayload, view: Any, request: HttpRequest) -> HttpRes
     return response
 
 
-def _note_studio(payload: WebhookPayload, outcome: Outcome) -> None:
+def _note_studio(payload: WebhookPayload, outcome: PayloadOutcome) -> None:
     """Link the payload to its studio, so that its failure shows on that studio's Mail sources page."""
     if outcome.studio_id is None or payload.studio_id == outcome.studio_id:
         return
@@ -394,7 +394,7 @@ def payload_fail(payload: WebhookPayload, error: str) -> None:
     payload.status, payload.error = WebhookPayload.Status.FAILED, error
 
 
-def describe_error(exc: BaseException) -> str:
+def error_summary(exc: BaseException) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}"[:2000] if text else type(exc).__name__
 
@@ -507,7 +507,7 @@ def replay_stranded(now: datetime, *, limit: int = 50) -> int:
             replay_webhook_payload(payload)
         except Exception as exc:
             logger.exception("Stranded webhook payload #%s could not be processed", payload.pk)
-            payload_fail(payload, f"Left unprocessed, then failed again: {describe_error(exc)}")
+            payload_fail(payload, f"Left unprocessed, then failed again: {error_summary(exc)}")
         done += 1
     return done
 

@@ -37,7 +37,7 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -46,8 +46,8 @@ from babel.numbers import format_decimal
 from django.utils.translation import gettext
 
 from clients.pareto import nice_step, percent_floor
-from kernel.dates import babel_locale
-from kernel.workhours import HolidaySpec, WorkingHours, opening_hours_on, validate_working_hours
+from kernel.dates import as_utc, babel_locale, local_date
+from kernel.workhours import HolidaySpec, WorkingHours, opening_hours_on, validate_working_hours, wall_clock
 from projects.friday import WeekBounds, is_active_on, updates_due, week_bounds
 from projects.survey import DETRACTORS, PROMOTERS, csat_summary, nps
 
@@ -89,18 +89,8 @@ def last_quarters(today: date, count: int = QUARTERS) -> list[date]:
     return [add_months(quarter_start(today), 3 * offset) for offset in range(1 - count, 1)]
 
 
-def local_date(at: datetime, tz: tzinfo) -> date:
-    return _utc(at).astimezone(tz).date()
-
-
 def _noon(day: date, tz: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, 12, tzinfo=tz)
-
-
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"Expected an aware datetime, got naive {at!r}.")
-    return at.astimezone(UTC)
 
 
 # --- working time and percentiles ----------------------------------------------------------------
@@ -129,12 +119,12 @@ class WorkingClock:
             self._days[day] = (
                 None
                 if hours is None
-                else (_utc(hours[0]), _utc(hours[1]), hours[0].utcoffset() == hours[1].utcoffset())
+                else (as_utc(hours[0]), as_utc(hours[1]), hours[0].utcoffset() == hours[1].utcoffset())
             )
         return self._days[day]
 
     def seconds_between(self, start: datetime, end: datetime) -> float:
-        start_utc, end_utc = _utc(start), _utc(end)
+        start_utc, end_utc = as_utc(start), as_utc(end)
         if end_utc <= start_utc:
             return 0.0
         tz = self.tz
@@ -149,9 +139,7 @@ class WorkingClock:
                     # Wall-clock time, as kernel.workhours.add_working_time (and so comms.sla.due_at) counts it;
                     # the same as elapsed time unless the interval itself spans a DST change.
                     total += (
-                        stop - begin
-                        if uniform
-                        else _wall_clock(stop.astimezone(tz)) - _wall_clock(begin.astimezone(tz))
+                        stop - begin if uniform else wall_clock(stop.astimezone(tz)) - wall_clock(begin.astimezone(tz))
                     )
             day += _ONE_DAY
         return total.total_seconds()
@@ -170,10 +158,6 @@ def working_seconds_between(
     datetimes or a calendar without any open weekday.
     """
     return WorkingClock(tz=tz, working_hours=working_hours, holidays=holidays).seconds_between(start, end)
-
-
-def _wall_clock(at: datetime) -> datetime:
-    return at.replace(tzinfo=None, fold=0)
 
 
 def percentile(values: Sequence[float], p: int) -> float | None:
@@ -273,18 +257,18 @@ def first_response_report(
     within: Counter[date] = Counter()
     measured: Counter[date] = Counter()
     breaches: Counter[date] = Counter()
-    now_utc = _utc(now)
+    now_utc = as_utc(now)
     for clock in clocks:
         month = month_start(local_date(clock.sent_at, tz))
         if month not in wanted:
             continue
-        due = _utc(clock.reply_due_at) if clock.reply_due_at is not None else None
+        due = as_utc(clock.reply_due_at) if clock.reply_due_at is not None else None
         if clock.replied_at is not None:
-            replied = _utc(clock.replied_at)
+            replied = as_utc(clock.replied_at)
             if clock_of is not None:
                 seconds = clock_of.seconds_between(clock.sent_at, replied)
             else:
-                seconds = max(0.0, (replied - _utc(clock.sent_at)).total_seconds())
+                seconds = max(0.0, (replied - as_utc(clock.sent_at)).total_seconds())
             durations[month].append(seconds)
             if due is not None:
                 measured[month] += 1

@@ -39,7 +39,7 @@ def inquiry_form(request: HttpRequest, slug: str) -> HttpResponse:
             # Look exactly like a success to the bot; create and send nothing.
             return redirect("inquiry:thanks", slug=studio.slug)
         if form.is_valid():
-            if _rate_limited(studio=studio, ip=_client_ip(request), email=form.cleaned_data["email"]):
+            if _rate_limited(studio=studio, ip=_remote_addr(request), email=form.cleaned_data["email"]):
                 form.add_error(None, _too_many_message(studio))
                 status = 429
             else:
@@ -64,7 +64,7 @@ def inquiry_thanks(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "clients/inquiry_thanks.html", {"studio": studio})
 
 
-def _client_ip(request: HttpRequest) -> str:
+def _remote_addr(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 

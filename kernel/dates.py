@@ -4,9 +4,10 @@ English is written here word by word ("Friday 4 December 2026"); other languages
 Babel's CLDR data in their own order and grammar ("пятница, 4 декабря 2026"). Pass
 ``language=`` (e.g. the client's) to write in a language other than the active one.
 ``iso_week_key`` names a week the same way in every language, for keys and stored weeks.
+``as_utc``, ``local_date`` and ``local_midnight`` go between instants and a zone's calendar days.
 """
 
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, time, tzinfo
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -85,3 +86,20 @@ def iso_week_key(local: date | datetime) -> str:
     """
     iso_year, iso_week, _ = local.isocalendar()
     return f"{iso_year:04d}-W{iso_week:02d}"
+
+
+def as_utc(at: datetime) -> datetime:
+    """``at`` in UTC, for comparing instants: aware datetimes sharing a ``tzinfo`` compare by wall clock."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"Expected an aware datetime, got naive {at!r}.")
+    return at.astimezone(UTC)
+
+
+def local_date(at: datetime, tz: tzinfo) -> date:
+    """The calendar date of the instant ``at`` in ``tz``."""
+    return as_utc(at).astimezone(tz).date()
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """The instant ``day`` begins in ``tz``."""
+    return datetime.combine(day, time(0), tzinfo=tz)

@@ -34,6 +34,8 @@ from types import MappingProxyType
 
 from holidays import country_holidays
 
+from kernel.dates import as_utc
+
 WorkingHours = Mapping[int, tuple[time, time]]
 HolidaySpec = tuple[str, str | None]
 
@@ -142,7 +144,7 @@ def opening_hours_on(
     opens, closes = working_hours[day.weekday()]
     opening = _local_instant(datetime.combine(day, opens), tz)
     closing = _local_instant(datetime.combine(day, closes), tz)
-    return (opening, closing) if _utc(opening) < _utc(closing) else None
+    return (opening, closing) if as_utc(opening) < as_utc(closing) else None
 
 
 def is_working_time(
@@ -153,10 +155,10 @@ def is_working_time(
     holidays: HolidaySpec | None,
 ) -> bool:
     """Whether the aware instant ``at`` lies in ``[opening, closing)`` of its local working day."""
-    instant = _utc(at)
+    instant = as_utc(at)
     local_date = instant.astimezone(tz).date()
     hours = opening_hours_on(local_date, tz=tz, working_hours=working_hours, holidays=holidays)
-    return hours is not None and _utc(hours[0]) <= instant < _utc(hours[1])
+    return hours is not None and as_utc(hours[0]) <= instant < as_utc(hours[1])
 
 
 def working_intervals(
@@ -174,14 +176,14 @@ def working_intervals(
     no open weekday, or after ``MAX_DAYS_WITHOUT_OPENING`` consecutive closed days.
     """
     _require_an_open_weekday(working_hours)
-    start = _utc(start)
+    start = as_utc(start)
     day = start.astimezone(tz).date()
     closed_days = 0
     while closed_days <= MAX_DAYS_WITHOUT_OPENING:
         hours = opening_hours_on(day, tz=tz, working_hours=working_hours, holidays=holidays)
-        if hours is not None and _utc(hours[1]) > start:
+        if hours is not None and as_utc(hours[1]) > start:
             closed_days = 0
-            yield max(_utc(hours[0]), start).astimezone(tz), hours[1]
+            yield max(as_utc(hours[0]), start).astimezone(tz), hours[1]
         else:
             closed_days += 1
         day += _ONE_DAY
@@ -213,11 +215,11 @@ def next_opening(
     ``next_working_instant`` instead. Raises ``ValueError`` like ``working_intervals``.
     """
     _require_an_open_weekday(working_hours)
-    instant = _utc(at)
+    instant = as_utc(at)
     day = instant.astimezone(tz).date()
     for _ in range(MAX_DAYS_WITHOUT_OPENING + 1):
         hours = opening_hours_on(day, tz=tz, working_hours=working_hours, holidays=holidays)
-        if hours is not None and _utc(hours[0]) >= instant:
+        if hours is not None and as_utc(hours[0]) >= instant:
             return hours[0]
         day += _ONE_DAY
     raise _never_opens()
@@ -242,10 +244,10 @@ def add_working_time(
         raise ValueError(f"Duration of working time must be positive, got {duration}.")
     remaining = duration
     for begin, end in working_intervals(start, tz=tz, working_hours=working_hours, holidays=holidays):
-        available = _wall_clock(end) - _wall_clock(begin)
+        available = wall_clock(end) - wall_clock(begin)
         if remaining <= available:
-            due = _local_instant(_wall_clock(begin) + remaining, tz, fold=begin.fold)
-            return max(begin, min(due, end, key=_utc), key=_utc)
+            due = _local_instant(wall_clock(begin) + remaining, tz, fold=begin.fold)
+            return max(begin, min(due, end, key=as_utc), key=as_utc)
         remaining -= available
     raise AssertionError("unreachable: working_intervals is endless or raises")  # pragma: no cover
 
@@ -260,19 +262,13 @@ def _never_opens() -> ValueError:
     return ValueError(f"The working calendar does not open for {MAX_DAYS_WITHOUT_OPENING} days in a row.")
 
 
-def _utc(at: datetime) -> datetime:
-    """``at`` in UTC, for comparing instants: aware datetimes sharing a ``tzinfo`` compare by wall clock."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"Expected an aware datetime, got naive {at!r}.")
-    return at.astimezone(UTC)
-
-
-def _local_instant(wall_clock: datetime, tz: tzinfo, *, fold: int = 0) -> datetime:
+def _local_instant(naive: datetime, tz: tzinfo, *, fold: int = 0) -> datetime:
     """The aware instant for a naive local wall-clock time, normalised so that it really exists in ``tz``."""
-    return wall_clock.replace(tzinfo=tz, fold=fold).astimezone(UTC).astimezone(tz)
+    return naive.replace(tzinfo=tz, fold=fold).astimezone(UTC).astimezone(tz)
 
 
-def _wall_clock(at: datetime) -> datetime:
+def wall_clock(at: datetime) -> datetime:
+    """The naive local time ``at`` shows, for wall-clock arithmetic within one zone."""
     return at.replace(tzinfo=None, fold=0)
 
 

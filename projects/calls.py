@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from email.utils import parseaddr
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -34,7 +33,8 @@ from comms.mail import studio_email_send
 from comms.models import Message
 from comms.notify import next_working_time
 from kernel import workhours
-from kernel.dates import long_datetime
+from kernel.dates import as_utc, local_midnight, long_datetime
+from kernel.links import absolute_url
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
 from kernel.sweeps import freelancer_addresses
@@ -142,11 +142,11 @@ def slot_is_free(
         booked=booked,
         step_minutes=step_minutes,
     )
-    instant = _utc(start)
+    instant = as_utc(start)
     day = instant.astimezone(tz).date()
     if not rules.today <= day <= rules.today + timedelta(days=days_ahead):
         return False
-    return any(_utc(slot) == instant for slot in rules.slots_on(day))
+    return any(as_utc(slot) == instant for slot in rules.slots_on(day))
 
 
 @dataclass(frozen=True)
@@ -186,8 +186,8 @@ class _SlotRules:
             raise ValueError("Buffer, notice and days ahead cannot be negative.")
         workhours.validate_working_hours(working_hours)
         buffer = timedelta(minutes=buffer_minutes)
-        booked = [(_utc(start), _utc(end)) for start, end in booked]
-        now = _utc(now)
+        booked = [(as_utc(start), as_utc(end)) for start, end in booked]
+        now = as_utc(now)
         return cls(
             tz=tz,
             working_hours=working_hours,
@@ -207,7 +207,7 @@ class _SlotRules:
         hours = workhours.opening_hours_on(day, tz=self.tz, working_hours=self.working_hours, holidays=self.holidays)
         if hours is None:
             return []
-        opening, closing = _utc(hours[0]), _utc(hours[1])
+        opening, closing = as_utc(hours[0]), as_utc(hours[1])
         slots = []
         start = opening
         while start + self.duration <= closing:
@@ -220,12 +220,6 @@ class _SlotRules:
         return slots
 
 
-def _utc(at: datetime) -> datetime:
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(f"Expected an aware datetime, got naive {at!r}.")
-    return at.astimezone(UTC)
-
-
 # --- Reading --------------------------------------------------------------------------------
 
 
@@ -236,8 +230,8 @@ def reader_zone(studio: Studio, client: Client | None = None) -> ZoneInfo:
 
 def day_bounds(day: date, tz: tzinfo) -> Interval:
     """``[start, end)`` of the local date ``day`` as aware instants (23 or 25 hours on DST days)."""
-    start = datetime.combine(day, time.min).replace(tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time.min).replace(tzinfo=tz).astimezone(UTC)
+    start = local_midnight(day, tz).astimezone(UTC)
+    end = local_midnight(day + timedelta(days=1), tz).astimezone(UTC)
     return start, end
 
 
@@ -490,9 +484,9 @@ def call_ics(
     event = Event()
     event.add("uid", call.uid)
     event.add("sequence", call.sequence)
-    event.add("dtstamp", _utc(now or timezone.now()))
-    event.add("dtstart", _utc(call.starts_at))
-    event.add("dtend", _utc(call.ends_at))
+    event.add("dtstamp", as_utc(now or timezone.now()))
+    event.add("dtstart", as_utc(call.starts_at))
+    event.add("dtend", as_utc(call.ends_at))
     event.add("summary", _("Call: %(topic)s") % {"topic": call.topic})
     event.add("description", _ics_description(call, studio))
     if studio.call_location:
@@ -550,7 +544,7 @@ def _send_invitations(call: Call, *, action: str, by: str, now: datetime, previo
             studio=studio,
             to=[contact.email],
             template=template,
-            context={**context, "first_name": _first_name(contact), "calls_url": _absolute("portal:calls")},
+            context={**context, "first_name": _first_name(contact), "calls_url": absolute_url("portal:calls")},
             idempotency_key=key.format(side="client"),
             client=client,
             project=call.project,
@@ -574,7 +568,7 @@ def _send_invitations(call: Call, *, action: str, by: str, now: datetime, previo
                 "client_name": client.name,
                 "contact_name": contact.name if contact is not None else "",
                 "contact_email": contact.email if contact is not None else "",
-                "calls_url": _absolute("calls:index"),
+                "calls_url": absolute_url("calls:index"),
             },
             idempotency_key=key.format(side="studio"),
             # R5: what a client did at night reaches the freelancer at the next opening (still
@@ -609,10 +603,6 @@ def format_when(at: datetime, tz: tzinfo) -> str:
 
 def _attachment(ics: str, method: str) -> dict[str, str]:
     return {"filename": "call.ics", "mimetype": f"text/calendar; method={method}", "content": ics}
-
-
-def _absolute(name: str) -> str:
-    return settings.SITE_URL + reverse(name)
 
 
 def _first_name(contact: Contact) -> str:

@@ -1,6 +1,6 @@
 """The drafts projects write for a client, opened in Compose (``comms.drafts``) and shown as sent or not.
 
-Two kinds so far: a moved date's notice (R12) and the maintenance offer drafted at launch (R7).
+Two kinds: a moved date's notice (R12) and the maintenance offer drafted at launch (R7).
 Compose addresses them to the client's contacts (the primary one in To, the others in Cc) and keeps
 them in the client's language; the project page reads what became of each with ``project_drafts``.
 Queuing the maintenance offer closes our "send the maintenance offer" step; an undo leaves it closed,

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kernel.dates import iso_week_key
+from kernel.dates import iso_week_key, local_midnight
 
 FRIDAY_OFFSET = timedelta(days=4)
 SATURDAY_OFFSET = timedelta(days=5)
@@ -46,10 +46,6 @@ def _require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be an aware datetime, got {moment!r}")
 
 
-def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz)
-
-
 def week_bounds(now: datetime, tz: ZoneInfo) -> WeekBounds:
     """Return the bounds of the ISO week that contains ``now`` in ``tz``.
 
@@ -63,8 +59,8 @@ def week_bounds(now: datetime, tz: ZoneInfo) -> WeekBounds:
         key=iso_week_key(monday),
         monday=monday,
         friday=monday + FRIDAY_OFFSET,
-        starts_at=_local_midnight(monday, tz),
-        covered_until=_local_midnight(monday + SATURDAY_OFFSET, tz),
+        starts_at=local_midnight(monday, tz),
+        covered_until=local_midnight(monday + SATURDAY_OFFSET, tz),
     )
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from clients.models import Contact
 from comms.conversation import record_message
 from comms.models import Message
+from kernel.links import absolute_url
 from kernel.models import Studio
 from projects.models import PortalActivity, Project, Survey, new_survey_token
 from projects.portal_access import hash_token
@@ -37,10 +38,6 @@ RATING_SCORES = range(1, 11)
 NPS_SCORES = range(0, 11)
 PROMOTERS = range(9, 11)
 DETRACTORS = range(0, 7)
-
-
-def _absolute(name: str, **kwargs: Any) -> str:
-    return settings.SITE_URL + reverse(name, kwargs=kwargs)
 
 
 def answer_field(index: int) -> str:
@@ -90,9 +87,10 @@ def invitation_context(survey: Survey, *, token: str, first_name: str) -> dict[s
     return {
         "first_name": first_name,
         "project_title": survey.project.title,
-        "survey_url": _absolute("survey:answer", token=token),
+        "survey_url": absolute_url("survey:answer", token=token),
         "rating_links": [
-            {"score": str(score), "url": _absolute("survey:rate", token=token, score=score)} for score in RATING_SCORES
+            {"score": str(score), "url": absolute_url("survey:rate", token=token, score=score)}
+            for score in RATING_SCORES
         ],
     }
 

@@ -95,7 +95,7 @@ def update(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "to": to,
             "cc": cc,
-            **_preview(context, language=project.client.language),
+            **_email_preview(context, language=project.client.language),
         },
     )
 
@@ -109,7 +109,7 @@ def _update_context(project: Project, update: StatusUpdate, contacts: list, reso
     return email_context(project=project, week=update.week, fields=fields, resources=resources, contacts=contacts)
 
 
-def _preview(context: dict[str, Any], *, language: str) -> dict[str, str]:
+def _email_preview(context: dict[str, Any], *, language: str) -> dict[str, str]:
     """The email as the client will read it: in the client's language, whatever the freelancer's."""
     with translation.override(language):
         return {

@@ -288,7 +288,7 @@ def test_a_poll_that_finds_nothing_new_claims_nothing_twice(dovecot, folder, acc
     stale = ImapAccount.objects.get(pk=account.pk)  # a second worker read the row before the first poll
 
     assert poll_account(account) == 1
-    assert imap._file(stale, uid=1, raw=email(1), received_at=datetime.now(tz=UTC)) is False
+    assert imap._claim_and_file(stale, uid=1, raw=email(1), received_at=datetime.now(tz=UTC)) is False
     assert Message.objects.count() == 1
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from comms.sanitize import safe_html, text_to_html
+from comms.sanitize import escaped_paragraphs, safe_html
 
 
 def test_script_is_removed_with_its_content():
@@ -143,7 +143,7 @@ def test_nothing_left(html):
     assert safe_html(html) == ""
 
 
-def test_text_to_html_escapes_and_keeps_line_breaks():
-    assert text_to_html("Hi <b>Ann</b> & co,\nline two\n\nNext paragraph") == (
+def test_escaped_paragraphs_escapes_and_keeps_line_breaks():
+    assert escaped_paragraphs("Hi <b>Ann</b> & co,\nline two\n\nNext paragraph") == (
         "<p>Hi &lt;b&gt;Ann&lt;/b&gt; &amp; co,<br>\nline two</p>\n<p>Next paragraph</p>"
     )
