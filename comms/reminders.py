@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -39,6 +38,7 @@ from comms.inbox import format_duration
 from comms.models import Commitment, Message
 from comms.notify import keys_already_used, may_notify_freelancer, notify_freelancer
 from kernel.dates import short_date
+from kernel.links import site_url
 from kernel.models import Studio
 from kernel.sweeps import freelancer_addresses, sweep
 
@@ -149,10 +149,6 @@ def local_label(at: datetime, studio: Studio) -> str:
     return f"{short_date(local.date())}, {local:%H:%M}"
 
 
-def absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
 def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
     """The start of a message, whitespace collapsed, cut at a word with an ellipsis."""
     flat = " ".join(text.split())
@@ -186,9 +182,9 @@ def clock_context(message: Message, *, studio: Studio, now: datetime) -> dict[st
         **time_left(message.reply_due_at, now),
         "urgent": message.is_urgent,
         "snippet": snippet(message.text_new or message.text),
-        "message_url": absolute(reverse("comms:message", kwargs={"pk": message.pk})),
-        "reply_url": absolute(f"{compose}?reply_to={message.pk}"),
-        "acknowledge_url": absolute(f"{compose}?reply_to={message.pk}&template={ACKNOWLEDGMENT_TEMPLATE}"),
+        "message_url": site_url(reverse("comms:message", kwargs={"pk": message.pk})),
+        "reply_url": site_url(f"{compose}?reply_to={message.pk}"),
+        "acknowledge_url": site_url(f"{compose}?reply_to={message.pk}&template={ACKNOWLEDGMENT_TEMPLATE}"),
     }
 
 
@@ -207,6 +203,6 @@ def commitment_context(commitment: Commitment, *, studio: Studio, now: datetime)
         "due": local_label(commitment.promised_by, studio),
         **time_left(commitment.promised_by, now),
         "about_message": commitment.message_id is not None,
-        "open_url": absolute(open_url),
-        "write_url": absolute(write_url),
+        "open_url": site_url(open_url),
+        "write_url": site_url(write_url),
     }

@@ -25,10 +25,9 @@ number of queries per studio due (about ten), whatever the data stored.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -40,7 +39,8 @@ from comms.inbox import format_duration
 from comms.models import Commitment, Message, OutboxEmail
 from comms.notify import keys_already_used, notify_freelancer
 from comms.outbox import FREELANCER_KINDS
-from kernel.dates import last_contact_day, long_date, short_date
+from kernel.dates import last_contact_day, local_midnight, long_date, short_date
+from kernel.links import absolute_url, site_url
 from kernel.models import Studio
 from kernel.money import format_money
 from kernel.sweeps import LocalMoment, due_studios, freelancer_addresses, reschedule, sweep
@@ -125,21 +125,21 @@ def digest_sections(studio: Studio, *, today: date, now: datetime) -> list[dict[
             client_steps_overdue(studio, today=today),
             more_url=reverse("projects:index"),
         ),
-        section(_("Touchpoints due"), touchpoints(studio, today=today), more_url=reverse("clients:touchpoints")),
+        section(_("Touchpoints due"), touchpoints_due(studio, today=today), more_url=reverse("clients:touchpoints")),
         section(_("Mail leaving today"), mail_leaving_today(studio, today=today), more_url=reverse("comms:outbox")),
     ]
     return [entry for entry in sections if entry["items"]]
 
 
 def section(title: str, items: list[dict[str, Any]], *, more_url: str) -> dict[str, Any]:
-    shown = [{**entry, "url": absolute(entry["url"])} for entry in items[:SECTION_LIMIT]]
+    shown = [{**entry, "url": site_url(entry["url"])} for entry in items[:SECTION_LIMIT]]
     more = len(items) > SECTION_LIMIT
     return {
         "title": title,
         "items": shown,
         "count": f"{SECTION_LIMIT}+" if more else str(len(shown)),
         "more": more,
-        "more_url": absolute(more_url),
+        "more_url": site_url(more_url),
     }
 
 
@@ -155,7 +155,7 @@ def digest_context(sections: list[dict[str, Any]], *, today: date) -> dict[str, 
         "short_date_label": short_date(today),
         "summary": summary,
         "sections": sections,
-        "today_url": absolute(reverse("today")),
+        "today_url": absolute_url("today"),
     }
 
 
@@ -312,7 +312,7 @@ def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LI
     ]
 
 
-def touchpoints(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+def touchpoints_due(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     return touchpoint_items(clients_due(studio=studio, today=today, limit=limit), zone=studio.zoneinfo)
 
 
@@ -350,8 +350,8 @@ def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
         OutboxEmail.objects.for_studio(studio)
         .filter(
             status=OutboxEmail.Status.QUEUED,
-            send_after__gte=local_midnight(today, studio),
-            send_after__lt=local_midnight(today + timedelta(days=1), studio),
+            send_after__gte=local_midnight(today, studio.zoneinfo),
+            send_after__lt=local_midnight(today + timedelta(days=1), studio.zoneinfo),
         )
         .exclude(kind__in=FREELANCER_KINDS)
         .only("subject", "to", "send_after", "confirm_before_sending")
@@ -375,7 +375,7 @@ def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
 def promises_due_rows(studio: Studio, *, today: date) -> QuerySet[Commitment]:
     """Open commitments promised by the end of the local ``today``, overdue ones included."""
     return Commitment.objects.for_studio(studio).filter(
-        fulfilled_at__isnull=True, promised_by__lt=local_midnight(today + timedelta(days=1), studio)
+        fulfilled_at__isnull=True, promised_by__lt=local_midnight(today + timedelta(days=1), studio.zoneinfo)
     )
 
 
@@ -400,14 +400,6 @@ def client_steps_overdue_rows(studio: Studio, *, today: date) -> QuerySet[Action
 
 
 # --- Small helpers ------------------------------------------------------------------------------
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL + path
-
-
-def local_midnight(day: date, studio: Studio) -> datetime:
-    return datetime.combine(day, time()).replace(tzinfo=studio.zoneinfo)
 
 
 def relative_day(day: date, today: date) -> str:

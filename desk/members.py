@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
 
 from comms.mail import studio_email_send
 from kernel.invitations import invitation_create
+from kernel.links import absolute_url
 from kernel.models import Invitation, Studio, User
 
 
@@ -27,7 +26,7 @@ def invitation_send(*, studio: Studio, email: str, invited_by: User | None, now:
         idempotency_key=f"invitation:{invitation.pk}",
         context={
             "inviter_name": (invited_by.name or invited_by.email) if invited_by else studio.name,
-            "accept_url": settings.SITE_URL + reverse("invitation", kwargs={"token": token}),
+            "accept_url": absolute_url("invitation", token=token),
             "expires_on": invitation.expires_at.astimezone(studio.zoneinfo).date().isoformat(),
         },
         secrets=[token],

@@ -42,9 +42,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
-from django.urls import reverse
 from django.utils.translation import ngettext
 
 from clients.cadence import DueKind, anniversary_on
@@ -53,7 +51,8 @@ from clients.selectors import first_contacts, past_clients_to_call, touchpoints_
 from clients.touch_clock import refresh_next_touch
 from comms.notify import keys_already_used, notify_freelancer
 from kernel import workhours
-from kernel.dates import MONTH_NAMES, iso_week_key, long_date
+from kernel.dates import MONTH_NAMES, iso_week_key, local_date, long_date
+from kernel.links import absolute_url
 from kernel.sweeps import LocalMoment, freelancer_addresses, scheduled, sweep
 
 CADENCE_KINDS = frozenset({DueKind.PERSONAL, DueKind.CHECK_IN})
@@ -162,17 +161,9 @@ def notify_each(
 # --- Context helpers ----------------------------------------------------------------------------
 
 
-def absolute_url(name: str, *args: Any) -> str:
-    return settings.SITE_URL + reverse(name, args=args)
-
-
-def local_date(instant: datetime | None, moment: LocalMoment) -> date | None:
-    return instant.astimezone(moment.studio.zoneinfo).date() if instant else None
-
-
 def last_contact(client: Client, moment: LocalMoment) -> dict[str, str]:
     """The client's last contact as words: its date ("" when never) and how long ago ("" when today)."""
-    last_on = local_date(client.last_interaction_at, moment)
+    last_on = local_date(client.last_interaction_at, moment.studio.zoneinfo) if client.last_interaction_at else None
     if last_on is None:
         return {"last_contact_on": "", "silence": ""}
     days = (moment.today - last_on).days

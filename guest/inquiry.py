@@ -6,9 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -20,6 +18,7 @@ from comms.models import Message
 from comms.notify import next_working_time
 from kernel.dates import long_date
 from kernel.i18n import supported_language
+from kernel.links import absolute_url
 from kernel.models import Membership, Studio
 
 logger = logging.getLogger("rapport.inquiry")
@@ -91,7 +90,7 @@ def lead_create_from_inquiry(
         "client_status": str(client.get_status_display()),
         "existing_client": "" if is_new else client.name,
         "contact_name": contact.name,
-        "client_url": settings.SITE_URL + reverse("clients:detail", args=[client.pk]),
+        "client_url": absolute_url("clients:detail", client.pk),
     }
     language = page_language if is_new else supported_language(client.language)
     _send(

@@ -6,6 +6,11 @@ from django.conf import settings
 from django.urls import reverse
 
 
-def absolute_url(name: str, **kwargs: Any) -> str:
-    """The URL named ``name`` (with ``kwargs``) under ``SITE_URL``, the address Rapport is served from."""
-    return settings.SITE_URL + reverse(name, kwargs=kwargs or None)
+def site_url(path: str) -> str:
+    """``path`` under ``SITE_URL``, the address Rapport is served from."""
+    return settings.SITE_URL + path
+
+
+def absolute_url(name: str, *args: Any, **kwargs: Any) -> str:
+    """The URL named ``name`` (with positional ``args`` or keyword ``kwargs``) under ``SITE_URL``."""
+    return site_url(reverse(name, args=args or None, kwargs=kwargs or None))

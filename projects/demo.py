@@ -2,10 +2,8 @@
 
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
-from django.urls import reverse
-
 from clients.models import Client, Contact, Payment
+from kernel.links import absolute_url
 from kernel.models import Studio
 from projects.models import ActionItem, Call, ChangeRequest, DeadlineChange, Milestone, Project, Resource
 from projects.portal_access import issue_link
@@ -148,4 +146,4 @@ def demo_portal_seed(studio: Studio, *, now: datetime) -> str:
     if contact is None:
         return ""
     _link, token = issue_link(contact, now=now)
-    return settings.SITE_URL + reverse("portal:enter", kwargs={"token": token})
+    return absolute_url("portal:enter", token=token)

@@ -24,6 +24,7 @@ from comms.mail import studio_email_send
 from comms.models import OutboxEmail
 from comms.notify import notify_freelancer
 from kernel.i18n import supported_language
+from kernel.links import absolute_url, site_url
 from kernel.sweeps import freelancer_addresses
 from projects import portal_activity
 from projects.models import PortalLink
@@ -113,7 +114,7 @@ def _issue_and_queue(
         expires_on = date_format(link.expires_at.astimezone(client_zoneinfo(contact)), "DATE_FORMAT")
     context = {
         "first_name": first_name(contact),
-        "portal_url": settings.SITE_URL + reverse("portal:enter", kwargs={"token": token}),
+        "portal_url": absolute_url("portal:enter", token=token),
         "expires_on": expires_on,
         "link_days": str(studio.portal_link_days),
         **(extra or {}),
@@ -192,7 +193,7 @@ def send_requested_links(email: str, *, now: datetime | None = None) -> int:
                     "contact_name": contact.name,
                     "contact_email": contact.email,
                     "client_name": client.name,
-                    "client_url": settings.SITE_URL + client_url,
+                    "client_url": site_url(client_url),
                     "expires_on": date_format(link.expires_at.astimezone(client.studio.zoneinfo), "DATE_FORMAT"),
                 },
                 now=now,

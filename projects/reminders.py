@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -31,6 +29,7 @@ from clients.selectors import first_contacts
 from comms.mail import studio_email_send
 from comms.notify import keys_already_used, next_working_time, notify_freelancer
 from kernel.dates import long_date
+from kernel.links import absolute_url
 from kernel.models import Studio
 from kernel.money import format_money
 from kernel.sweeps import due_studios, freelancer_addresses, reschedule, sweep
@@ -55,10 +54,6 @@ ACTION_ITEM_DAYS_BEFORE = 1
 SURVEY_STALE_AFTER_DAYS = 60
 # Projects whose client is not waiting for anything from us any more: no client reminders.
 CLOSED_STATUSES = (Status.COMPLETED, Status.CANCELLED, Status.ON_HOLD)
-
-
-def absolute_url(name: str, *args: Any) -> str:
-    return settings.SITE_URL + reverse(name, args=args)
 
 
 def working_studios(studios: Iterable[Studio], now: datetime) -> dict[int, Studio]:

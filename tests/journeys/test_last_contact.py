@@ -109,7 +109,7 @@ def test_in_the_card_month_the_client_is_one_line_with_the_same_last_contact_and
     with time_machine.travel(DECEMBER, tick=False):
         pages = {name: html(owner_client, name) for name in PAGES}
         detail = html(owner_client, "clients:detail", emailed.pk)
-        lines = digest.touchpoints(studio, today=DECEMBER.date())
+        lines = digest.touchpoints_due(studio, today=DECEMBER.date())
 
     expected = "2026-11-18|18 November 2026"
     assert last_contacts(detail) == [expected]
@@ -158,7 +158,7 @@ def test_a_client_due_three_ways_is_one_line_of_each_list(owner_client, studio):
     with time_machine.travel(DECEMBER, tick=False):
         stay = html(owner_client, "clients:touchpoints")
         today = html(owner_client, "today")
-        lines = digest.touchpoints(studio, today=DECEMBER.date())
+        lines = digest.touchpoints_due(studio, today=DECEMBER.date())
 
     assert touch_lines(stay, angel) == 1
     assert touch_lines(today, angel) == 1
