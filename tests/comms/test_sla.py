@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from comms.sla import SlaMode, due_at
+from kernel.models import SlaMode as StoredSlaMode
 from kernel.workhours import is_working_time, typical_day_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -331,3 +332,8 @@ def test_business_mode_rejects_invalid_working_hours() -> None:
 def test_business_mode_rejects_an_unknown_holiday_calendar() -> None:
     with pytest.raises(ValueError, match="Unknown holiday calendar"):
         due("2026-04-07T10:00:00+02:00", 1, holidays=("XX", None))
+
+
+def test_the_studio_setting_stores_exactly_the_modes_the_rule_reads():
+    """The studio's field choices (kernel, with labels for the form) and the rule's enum name the same modes."""
+    assert {mode.value for mode in StoredSlaMode} == {mode.value for mode in SlaMode}
