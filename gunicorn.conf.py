@@ -1,3 +1,3 @@
-"""Gunicorn settings for the Docker image: the access log with secret URL segments masked (crm/logmask.py)."""
+"""Gunicorn settings for the Docker image: the access log with secret URL segments masked (kernel/logmask.py)."""
 
 logger_class = "kernel.logmask.GunicornLogger"

@@ -154,7 +154,7 @@ AXES_VERBOSE = False
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("ru", "Русский")]
-LOCALE_PATHS = [BASE_DIR / "locale"]  # .po sources; the .mo files are compiled by `make messages` (crm/i18n.py)
+LOCALE_PATHS = [BASE_DIR / "locale"]  # .po sources; the .mo files are compiled by `make messages` (kernel/i18n.py)
 # The navbar's language switcher (Django's set_language) remembers the choice in this cookie.
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"

@@ -1,6 +1,6 @@
 """The embedded default cache: files under var/, with counters that every process on the machine shares.
 
-Without ``REDIS_URL`` the rate limits (crm/ratelimit.py) must still hold across gunicorn workers
+Without ``REDIS_URL`` the rate limits (kernel/ratelimit.py) must still hold across gunicorn workers
 and the runserver, so the cache cannot live in one process's memory. Django's file cache is
 shared, but its ``add`` and ``incr`` are a read then a write, and ``incr`` resets the key's
 expiry; here both run under one exclusive lock file and ``incr`` keeps the expiry, so a fixed
