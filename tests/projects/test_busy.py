@@ -205,10 +205,58 @@ def test_dtstart_far_before_the_window_counts_toward_the_bound():
         busy_intervals(calendar, tz=BERLIN, start=utc(2026, 3, 10), end=utc(2026, 3, 11))
 
 
-def test_rule_that_can_never_match_costs_nothing_and_keeps_its_start():
-    calendar = ics("UID:1\nDTSTART:20260301T090000Z\nDTEND:20260301T100000Z\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30")
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=HOURLY;BYMONTH=4;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=20",
+        "FREQ=DAILY;BYWEEKNO=1;BYMONTH=6",
+        "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=10",
+    ],
+)
+def test_rule_that_can_never_match_is_dropped_and_keeps_its_start(rule):
+    # dateutil would scan to the year 9999 for the next match (seconds of work for each such rule).
+    calendar = ics(f"UID:1\nDTSTART:20260301T090000Z\nDTEND:20260301T100000Z\nRRULE:{rule}")
     assert busy_intervals(calendar, tz=BERLIN, start=utc(2026, 1, 1), end=utc(2036, 1, 1)) == [
         (utc(2026, 3, 1, 9), utc(2026, 3, 1, 10))
+    ]
+
+
+def test_rare_but_possible_rule_is_kept():
+    calendar = ics("UID:1\nDTSTART:20260301T090000Z\nDTEND:20260301T100000Z\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29")
+    result = busy_intervals(calendar, tz=BERLIN, start=utc(2026, 1, 1), end=utc(2036, 1, 1))
+    assert [lo.date().isoformat() for lo, _ in result] == ["2026-03-01", "2028-02-29", "2032-02-29"]
+
+
+def test_many_rules_within_the_rule_bound_but_over_the_document_bound_are_refused():
+    hourly = "DTSTART:20260101T000000Z\nDURATION:PT1M\nRRULE:FREQ=HOURLY"
+    hours = 4 * 365 * 24  # each rule alone is within the bound; eight together are not
+    assert hours < busy.MAX_RULE_OCCURRENCES < busy.MAX_TOTAL_OCCURRENCES < 8 * hours
+    calendar = ics(*(f"UID:{i}\n{hourly}" for i in range(8)))
+    with pytest.raises(ValueError, match="too many repeating events"):
+        busy_intervals(calendar, tz=BERLIN, start=utc(2026, 1, 1), end=utc(2030, 1, 1))
+
+
+def test_all_day_weekly_series_with_a_date_exdate():
+    calendar = ics(
+        "UID:1\nDTSTART;VALUE=DATE:20260302\nDTEND;VALUE=DATE:20260303\nRRULE:FREQ=WEEKLY;UNTIL=20260330\n"
+        "EXDATE;VALUE=DATE:20260309"
+    )
+    assert march(calendar) == [
+        (utc(2026, 3, 1, 23), utc(2026, 3, 2, 23)),
+        (utc(2026, 3, 15, 23), utc(2026, 3, 16, 23)),
+        (utc(2026, 3, 22, 23), utc(2026, 3, 23, 23)),
+        (utc(2026, 3, 29, 22), utc(2026, 3, 30, 22)),
+    ]
+
+
+def test_several_concatenated_calendars_and_a_byte_order_mark_are_read():
+    first = ics("UID:1\nDTSTART:20260310T090000Z\nDTEND:20260310T100000Z")
+    second = ics("UID:2\nDTSTART:20260311T090000Z\nDTEND:20260311T100000Z")
+    assert march(b"\xef\xbb\xbf" + first + second) == [
+        (utc(2026, 3, 10, 9), utc(2026, 3, 10, 10)),
+        (utc(2026, 3, 11, 9), utc(2026, 3, 11, 10)),
     ]
 
 
@@ -269,8 +317,9 @@ def test_naive_start_or_end_is_refused():
     ],
 )
 def test_bytes_that_are_not_icalendar_are_refused_clearly(garbage):
-    with pytest.raises(ValueError, match="iCalendar"):
+    with pytest.raises(ValueError, match="iCalendar") as caught:
         busy_intervals(garbage, tz=BERLIN, start=utc(2026, 3, 1), end=utc(2026, 4, 1))
+    assert len(str(caught.value)) < 250  # shown to the freelancer: short, and quoting little of the feed
 
 
 def test_random_plain_events_equal_a_minute_grid_union():
