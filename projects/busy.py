@@ -18,7 +18,9 @@ What counts as busy
   midnight to midnight, so 23 or 25 hours on a DST change.
 - Length (RFC 5545 3.6.1): DTEND, else DURATION; a DATE DTSTART with neither lasts one day; a
   DATE-TIME DTSTART with neither "ends on the same date and time", i.e. it is zero-length and
-  blocks nothing. An end before the start is treated the same way.
+  blocks nothing. An end before its start is swapped with it (as recurring-ical-events does).
+  A VEVENT without DTSTART has no time and is skipped. A floating or all-day time that falls in
+  a DST gap is read with the offset before the gap (RFC 5545 3.3.5).
 
 Bounded work. dateutil, which expands the rules, walks every period from DTSTART up to the
 window, so a rule's cost depends on its frequency and on how far DTSTART lies before the window
@@ -74,6 +76,8 @@ _PERIOD_SECONDS = {
 }
 _FREQ_ORDER = ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
 
+_CHECKED_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE")
+
 # The BY parts that can filter out whole days, so that a rule may match no day at all.
 _DAY_FILTERS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYSETPOS")
 
@@ -97,7 +101,7 @@ def busy_intervals(ics: bytes, *, tz: ZoneInfo, start: datetime, end: datetime) 
     budget = [MAX_TOTAL_OCCURRENCES]
     occurrences = []
     for calendar in calendars:
-        _check_rules(calendar, tz=tz, query_end=query_end, budget=budget)
+        _prepare(calendar, tz=tz, query_end=query_end, budget=budget)
         try:
             query = recurring_ical_events.of(calendar, components=["VEVENT"])
             occurrences.extend(query.between(query_start, query_end))
@@ -185,45 +189,56 @@ def _label(event: icalendar.cal.Component) -> str:
     return f'"{summary[:60]}"' if summary else f"with UID {str(event.get('UID', '?'))[:60]}"
 
 
-def _check_rules(calendar: icalendar.Calendar, *, tz: ZoneInfo, query_end: datetime, budget: list[int]) -> None:
-    """Refuse rules that would cost too much to expand; drop rules that can never match.
+def _prepare(calendar: icalendar.Calendar, *, tz: ZoneInfo, query_end: datetime, budget: list[int]) -> None:
+    """Check every VEVENT before expansion, naming the event in any error.
 
+    Drops VEVENTs without DTSTART (they have no time to block), refuses unreadable times and
+    rules, refuses rules that would cost too much to expand and drops rules that can never match.
     ``budget`` holds the occurrences still allowed for the whole document; it is spent here.
     """
+    calendar.subcomponents = [c for c in calendar.subcomponents if not (c.name == "VEVENT" and "DTSTART" not in c)]
     for event in calendar.walk("VEVENT"):
-        rules = event.get("RRULE")
-        if rules is None or "DTSTART" not in event:
+        for key in _CHECKED_PROPERTIES:
+            values = event.get(key)
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, icalendar.vBroken):  # icalendar 7 keeps unparsable values
+                    problem = _short(value.parse_error) if value.parse_error else str(value)[:60]
+                    raise ValueError(f"The event {_label(event)} has a {key} that cannot be read: {problem}")
+        if "RRULE" in event:
+            _check_rules(event, tz=tz, query_end=query_end, budget=budget)
+
+
+def _check_rules(event: icalendar.cal.Component, *, tz: ZoneInfo, query_end: datetime, budget: list[int]) -> None:
+    rules = event.get("RRULE")
+    rules = rules if isinstance(rules, list) else [rules]
+    wall = event.decoded("DTSTART")
+    first = _as_utc(wall, tz)
+    kept = []
+    for rule in rules:
+        if _never_matches(rule, wall):
             continue
-        rules = rules if isinstance(rules, list) else [rules]
-        try:
-            wall = event.decoded("DTSTART")
-            first = _as_utc(wall, tz)
-        except Exception as exc:
-            raise ValueError(f"The event {_label(event)} has a start that cannot be read: {_short(exc)}") from exc
-        kept = []
-        for rule in rules:
-            if _never_matches(rule, wall):
-                continue
-            kept.append(rule)
-            cost = _estimate(rule, first=first, tz=tz, query_end=query_end)
-            if cost is None:
-                raise ValueError(f"The event {_label(event)} has a repeat rule that cannot be read.")
-            if cost > MAX_RULE_OCCURRENCES:
-                raise ValueError(
-                    f"The event {_label(event)} repeats too often to expand "
-                    f"(about {cost:,} repetitions up to this window, FREQ={_freq(rule)}); "
-                    "give it an end or a lower frequency."
-                )
-            budget[0] -= cost
-            if budget[0] < 0:
-                raise ValueError(
-                    "This calendar has too many repeating events to expand "
-                    f"(more than {MAX_TOTAL_OCCURRENCES:,} repetitions up to this window)."
-                )
-        if len(kept) != len(rules):
-            del event["RRULE"]
-            for rule in kept:
-                event.add("RRULE", rule)
+        kept.append(rule)
+        cost = _estimate(rule, first=first, tz=tz, query_end=query_end)
+        if cost is None:
+            raise ValueError(
+                f"The event {_label(event)} has a RRULE that cannot be read: {_short(rule.to_ical().decode())}"
+            )
+        if cost > MAX_RULE_OCCURRENCES:
+            raise ValueError(
+                f"The event {_label(event)} repeats too often to expand "
+                f"(about {cost:,} repetitions up to this window, FREQ={_freq(rule)}); "
+                "give it an end or a lower frequency."
+            )
+        budget[0] -= cost
+        if budget[0] < 0:
+            raise ValueError(
+                "This calendar has too many repeating events to expand "
+                f"(more than {MAX_TOTAL_OCCURRENCES:,} repetitions up to this window)."
+            )
+    if len(kept) != len(rules):
+        del event["RRULE"]
+        for rule in kept:
+            event.add("RRULE", rule)
 
 
 def _freq(rule: icalendar.vRecur) -> str:

@@ -168,6 +168,26 @@ def test_recurrence_id_overrides_move_and_cancel_instances():
     ]
 
 
+def test_override_moved_into_the_window_from_outside_counts_and_one_moved_out_frees_its_slot():
+    series = "UID:s\nDTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nRRULE:FREQ=WEEKLY;COUNT=6"
+    moved_in = "UID:s\nRECURRENCE-ID:20260406T090000Z\nDTSTART:20260331T120000Z\nDTEND:20260331T130000Z"
+    moved_out = "UID:s\nRECURRENCE-ID:20260330T090000Z\nDTSTART:20260407T120000Z\nDTEND:20260407T130000Z"
+    result = march(ics(series, moved_in, moved_out))
+    assert [lo for lo, _ in result] == [
+        utc(2026, 3, 2, 9),
+        utc(2026, 3, 9, 9),
+        utc(2026, 3, 16, 9),
+        utc(2026, 3, 23, 9),
+        utc(2026, 3, 31, 12),
+    ]
+
+
+def test_this_and_future_override_moves_the_rest_of_the_series():
+    series = "UID:s\nDTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nRRULE:FREQ=WEEKLY;COUNT=5"
+    rest = "UID:s\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260316T090000Z\nDTSTART:20260316T150000Z\nDTEND:20260316T160000Z"
+    assert [lo.hour for lo, _ in march(ics(series, rest))] == [9, 9, 15, 15, 15]
+
+
 def test_opaque_override_of_a_transparent_series_is_busy():
     series = "UID:s\nDTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nRRULE:FREQ=DAILY;COUNT=3\nTRANSP:TRANSPARENT"
     override = "UID:s\nRECURRENCE-ID:20260303T090000Z\nDTSTART:20260303T090000Z\nDTEND:20260303T100000Z"
@@ -303,6 +323,34 @@ def test_naive_start_or_end_is_refused():
         busy_intervals(calendar, tz=BERLIN, start=datetime(2026, 3, 1), end=utc(2026, 4, 1))
     with pytest.raises(ValueError, match="aware"):
         busy_intervals(calendar, tz=BERLIN, start=utc(2026, 3, 1), end=datetime(2026, 4, 1))
+
+
+def test_event_without_dtstart_is_skipped_and_an_end_before_the_start_is_swapped():
+    calendar = ics(
+        "UID:timeless\nDTEND:20260303T000000Z\nSUMMARY:No start",
+        "UID:backwards\nDTSTART:20260310T100000Z\nDTEND:20260310T090000Z",
+    )
+    assert march(calendar) == [(utc(2026, 3, 10, 9), utc(2026, 3, 10, 10))]
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("RRULE:FREQ=FORTNIGHTLY", "RRULE"),
+        ("RRULE:INTERVAL=2", "RRULE"),
+        ("EXDATE:2026031", "EXDATE"),
+    ],
+)
+def test_an_unreadable_event_fails_the_document_naming_the_event(line, key):
+    # Skipping it silently would let a client book over it: the refresh shows the error instead.
+    calendar = ics(f"UID:1\nSUMMARY:Dentist\nDTSTART:20260310T090000Z\nDTEND:20260310T100000Z\n{line}")
+    with pytest.raises(ValueError, match=f'"Dentist" has a {key} that cannot be read'):
+        march(calendar)
+
+
+def test_an_unreadable_start_fails_the_document_naming_the_event():
+    with pytest.raises(ValueError, match='"Dentist" has a DTSTART that cannot be read'):
+        march(ics("UID:1\nSUMMARY:Dentist\nDTSTART:2026031\nDTEND:20260310T100000Z"))
 
 
 @pytest.mark.parametrize(
