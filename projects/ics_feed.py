@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
@@ -308,12 +308,17 @@ def active_feeds(studio: Studio, user: Any) -> QuerySet[CalendarFeed]:
 
 
 def find_feed(token: str) -> CalendarFeed | None:
-    """The active feed a raw token opens (with its studio), or None: unknown and revoked look the same."""
+    """The active feed a raw token opens (with its studio), or None: unknown and revoked look the same.
+
+    A feed works only while its user is active and still a member of its studio: one who leaves takes
+    no calendar of the studio's along.
+    """
     if not token or len(token) > 100:
         return None
     return (
         CalendarFeed.objects.select_related("studio")
-        .filter(token_hash=hash_token(token), revoked_at__isnull=True)
+        .filter(token_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+        .filter(studio__memberships__user=F("user"))
         .first()
     )
 

@@ -14,8 +14,10 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from kernel.logmask import mask_secrets
+from kernel.models import Membership
 from kernel.tokens import hash_token
 from projects import ics_feed
+from projects.call_views import FEED_GUESS_LIMIT
 from projects.models import CalendarFeed, Call, Project
 from projects.portal_access import SESSION_KEY, issue_link
 from tests.factories import ClientFactory, ContactFactory, MembershipFactory, MilestoneFactory, ProjectFactory
@@ -176,6 +178,18 @@ def test_revoked_replaced_and_unknown_tokens_are_a_plain_404(owner_client, dated
 
 
 @pytest.mark.django_db
+def test_a_member_who_leaves_takes_no_feed_along(studio, dated):
+    colleague = MembershipFactory(studio=studio).user
+    browser = Browser()
+    browser.force_login(colleague)
+    with time_machine.travel(NOW, tick=False):
+        token = create_feed(browser)
+        assert Browser().get(f"/calendar/{token}.ics").status_code == 200
+        Membership.objects.filter(user=colleague).delete()
+        assert Browser().get(f"/calendar/{token}.ics").status_code == 404
+
+
+@pytest.mark.django_db
 def test_only_ones_own_feed_can_be_revoked(owner_client, charlie_client, studio):
     with time_machine.travel(NOW, tick=False):
         create_feed(owner_client)
@@ -244,15 +258,9 @@ def test_feed_paths_are_masked():
 def test_guessing_tokens_is_limited(dated):
     browser = Browser()
     with time_machine.travel(NOW, tick=False):
-        for attempt in range(ics_feed_limit()):
+        for attempt in range(FEED_GUESS_LIMIT):
             assert browser.get(f"/calendar/guess-{attempt}.ics").status_code == 404
         assert browser.get("/calendar/guess-more.ics").status_code == 429
-
-
-def ics_feed_limit() -> int:
-    from projects.call_views import FEED_GUESS_LIMIT
-
-    return FEED_GUESS_LIMIT
 
 
 @pytest.mark.django_db
