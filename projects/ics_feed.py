@@ -181,7 +181,7 @@ def _dated(projects: QuerySet[Project], milestones: QuerySet[Milestone], *, now:
     due = (
         milestones.filter(due_on__gte=first, due_on__lte=last)
         .select_related("project")
-        .only("id", "title", "due_on", "project__id", "project__title")
+        .only("id", "title", "due_on", "done_at", "project__id", "project__title")
         .order_by("due_on", "pk")
     )
     return deadlines.order_by("deadline_on", "pk"), due
@@ -270,12 +270,13 @@ def _add_days(rows: FeedRows, deadlines: Iterable[Project], due: Iterable[Milest
             )
         )
     for milestone in due:
+        done = milestone.done_at is not None
+        text = _("Done: %(milestone)s (%(project)s)") if done else _("Milestone: %(milestone)s (%(project)s)")
         rows.days.append(
             DayRow(
                 uid=f"milestone-{milestone.pk}@{host}",
                 day=milestone.due_on,
-                summary=_("Milestone: %(milestone)s (%(project)s)")
-                % {"milestone": milestone.title, "project": milestone.project.title},
+                summary=text % {"milestone": milestone.title, "project": milestone.project.title},
                 url=url(milestone.project.pk),
             )
         )

@@ -62,6 +62,8 @@ def dated(studio, acme):
     project = ProjectFactory(client=acme, title="Bakery site", deadline_on=date(2026, 12, 18))
     MilestoneFactory(project=project, title="Designs", due_on=date(2026, 11, 27))
     MilestoneFactory(project=project, title="Someday")  # no date: not in the feed
+    done = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+    MilestoneFactory(project=project, title="Brief", due_on=date(2026, 11, 2), done_at=done)
     booked = make_call(acme, datetime(2026, 11, 12, 13, 0, tzinfo=UTC), project=project)
     cancelled = make_call(
         acme, datetime(2026, 11, 13, 13, 0, tzinfo=UTC), topic="Old idea", status=Call.Status.CANCELLED, sequence=2
@@ -110,8 +112,9 @@ def test_the_feed_has_calls_deadlines_milestones_and_the_friday_reminder(owner_c
     assert not isinstance(deadline.decoded("DTSTART"), datetime)
     assert str(deadline["URL"]).endswith(f"/projects/{project.pk}/")
     milestones = [event for uid, event in found.items() if uid.startswith("milestone-")]
-    assert [(str(event["SUMMARY"]), event.decoded("DTSTART")) for event in milestones] == [
-        ("Milestone: Designs (Bakery site)", date(2026, 11, 27))
+    assert sorted((str(event["SUMMARY"]), event.decoded("DTSTART")) for event in milestones) == [
+        ("Done: Brief (Bakery site)", date(2026, 11, 2)),
+        ("Milestone: Designs (Bakery site)", date(2026, 11, 27)),
     ]
 
     friday = found[f"friday-{studio.pk}@{host}"]
