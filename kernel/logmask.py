@@ -1,4 +1,4 @@
-"""Secret path segments (portal links, survey links, invitations, password resets) never reach a log line.
+"""Secret path segments (portal, survey, invitation, calendar-feed links, password resets) never reach a log line.
 
 The token in such a URL is the whole key to what it opens, so every log line masks it: Django's
 request warnings ("Too Many Requests: /portal/enter/<token>/"), runserver's and gunicorn's access
@@ -16,8 +16,10 @@ import re
 MASK = "********"
 
 # The segment after each prefix is a secret; "set-password" is the token-free page a reset redirects to.
+# A calendar feed's segment is "<token>.ics" (only that: Google's own "/calendar/ical/…" paths are not ours).
 SECRET_PATHS = re.compile(
-    r"(?P<prefix>/portal/enter/|/survey/|/invitations/|/accounts/reset/[^/\s?#\"']+/)(?!set-password/)"
+    r"(?P<prefix>/portal/enter/|/survey/|/invitations/|/calendar/(?=[^/\s?#\"']+\.ics)"
+    r"|/accounts/reset/[^/\s?#\"']+/)(?!set-password/)"
     r"(?P<secret>[^/\s?#\"']+)"
 )
 
@@ -31,7 +33,7 @@ def secret_segments(text: str) -> list[str]:
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with the secret segment of every portal, survey and password-reset path masked."""
+    """``text`` with the secret segment of every portal, survey, feed and password-reset path masked."""
     return SECRET_PATHS.sub(lambda match: match["prefix"] + MASK, text)
 
 

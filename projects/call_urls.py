@@ -11,3 +11,7 @@ urlpatterns = [
     path("<int:pk>/move/", call_views.move, name="move"),
     path("propose/<int:message_pk>/", call_views.propose, name="propose"),
 ]
+urlpatterns += [
+    path("feed/new/", call_views.feed_new, name="feed_new"),
+    path("feed/<int:pk>/revoke/", call_views.feed_revoke, name="feed_revoke"),
+]

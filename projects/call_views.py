@@ -13,19 +13,25 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from comms.models import Message
 from kernel.access import get_for_member, safe_next, scoped, studio_required
+from kernel.i18n import supported_language
+from kernel.links import absolute_url
+from kernel.ratelimit import any_exceeded
+from projects import ics_feed
 from projects.call_forms import CancelCallForm, MoveCallForm, chosen_start, slot_days
 from projects.calls import CallError, call_minutes, cancel_call, client_contact, format_when, move_call, open_slots
 from projects.models import Call
+from projects.portal_access import with_no_store
 from projects.portal_links import send_call_proposal
 
 RECENT_DAYS = 30
@@ -168,3 +174,60 @@ def propose(request: HttpRequest, message_pk: int) -> HttpResponse:
                 _("%(name)s has been sent a link to pick a time for a call.") % {"name": contact.name or contact.email},
             )
     return redirect("comms:message", pk=message.pk)
+
+
+# --- The freelancer's calendar feed (issue 18: calendar out) ------------------------------------
+
+FEED_GUESS_LIMIT = 30
+FEED_GUESS_WINDOW_SECONDS = 10 * 60
+
+
+def feed_urls(token: str) -> dict[str, str]:
+    """The feed's https URL and the same as ``webcal://`` (one-click subscribe in Apple and Outlook)."""
+    url = absolute_url("calendar:feed", token=token)
+    return {"feed_url": url, "webcal_url": "webcal://" + url.split("://", 1)[-1]}
+
+
+@studio_required
+@require_POST
+def feed_new(request: HttpRequest) -> HttpResponse:
+    """Make (or replace) the member's feed link and show it this once: it is never shown again."""
+    language = supported_language(getattr(request, "LANGUAGE_CODE", None))
+    _feed, token = ics_feed.issue_feed(request.studio, request.user, language=language, now=timezone.now())
+    response = render(request, "projects/calendar_feed.html", feed_urls(token))
+    return with_no_store(response)
+
+
+@studio_required
+@require_POST
+def feed_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    feed = get_object_or_404(ics_feed.active_feeds(request.studio, request.user), pk=pk)
+    ics_feed.revoke_feed(feed, now=timezone.now())
+    messages.success(request, _("Calendar link revoked: calendars subscribed to it stop updating."))
+    return redirect(reverse("calls:index") + "#calendar-feed")
+
+
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The private feed: no sign-in, the token is the key; unknown and revoked tokens are the same 404."""
+    key = f"calendar:guess:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+    if _feed_guesses_exhausted(key):
+        return HttpResponse(status=429)
+    feed = ics_feed.find_feed(token)
+    if feed is None:
+        any_exceeded((key, FEED_GUESS_LIMIT, FEED_GUESS_WINDOW_SECONDS), what="Calendar feed")
+        raise Http404
+    now = timezone.now()
+    ics_feed.mark_used(feed, now=now)
+    with translation.override(feed.language):
+        body = ics_feed.feed_calendar(ics_feed.studio_feed(feed.studio, now=now), now=now)
+    response = HttpResponse(body, content_type=ics_feed.CONTENT_TYPE)
+    response["Content-Disposition"] = 'inline; filename="rapport.ics"'
+    return with_no_store(response)
+
+
+def _feed_guesses_exhausted(key: str) -> bool:
+    try:
+        return (cache.get(key) or 0) >= FEED_GUESS_LIMIT
+    except Exception:  # the cache is down: fail open, as every rate limit does
+        return False

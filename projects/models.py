@@ -508,3 +508,33 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return f"call with {self.client_id} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class CalendarFeed(models.Model):
+    """A studio member's private calendar feed (``/calendar/<token>.ics``); only the token's SHA-256 is stored.
+
+    The token is the whole key: calendar apps fetch the feed without signing in. A member has at most one
+    active feed per studio; replacing it revokes the old one. ``language`` is the member's page language
+    when the link was made: calendar apps send no useful one, so the feed's texts follow it.
+    """
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StudioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["studio", "user"], condition=Q(revoked_at__isnull=True), name="calendarfeed_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user_id} in {self.studio_id}"
