@@ -10,4 +10,7 @@ urlpatterns = [
     path("<int:pk>/cancel/", call_views.cancel, name="cancel"),
     path("<int:pk>/move/", call_views.move, name="move"),
     path("propose/<int:message_pk>/", call_views.propose, name="propose"),
+    path("calendars/", call_views.calendars, name="calendars"),
+    path("calendars/<int:pk>/remove/", call_views.calendar_remove, name="calendar_remove"),
+    path("calendars/<int:pk>/refresh/", call_views.calendar_refresh, name="calendar_refresh"),
 ]

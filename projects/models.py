@@ -524,6 +524,7 @@ class BusyCalendar(models.Model):
         HTTP = "http", _("the calendar's server answered with an error")
         TOO_BIG = "too_big", _("the calendar is too big")
         NOT_ICS = "not_ics", _("the address does not give a calendar (ICS)")
+        UNREADABLE = "unreadable", _("the calendar has an event Rapport cannot read")
         KEY = "key", _("the stored address cannot be decrypted; please add the calendar again")
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
