@@ -2,8 +2,8 @@
 
 * ``add_calendar`` / ``remove_calendar``: services. The address is a secret: stored encrypted
   (``comms.secrets``), shown masked, never logged.
-* ``refresh_calendar``: fetch the ICS (``fetch_ics``: http/https only, 10 s timeout, 5 MB cap read
-  streamed), turn it into busy intervals (``projects.busy.busy_intervals``, in the studio's zone, for
+* ``refresh_calendar``: fetch the ICS (``fetch_ics``: http/https only, 10 s per wait and 30 s in all,
+  5 MB cap read streamed), turn it into busy intervals (``projects.busy.busy_intervals``, in the studio's zone, for
   the booking window) and replace the calendar's ``BusyBlock`` rows in one transaction. A failure
   keeps the previous blocks and records why (``BusyCalendar.last_error``, worded when shown).
 * the ``busy-calendars`` sweep refreshes the calendars whose last attempt is older than
@@ -17,6 +17,7 @@ bounded in time and size and only its parsed busy intervals are kept, never the 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -38,6 +39,8 @@ logger = logging.getLogger("rapport.busy")
 Error = BusyCalendar.Error
 
 TIMEOUT_SECONDS = 10
+# ``requests``' timeout bounds each wait, not the whole read: a server dripping bytes is cut off here.
+TOTAL_SECONDS = 30
 MAX_BYTES = 5 * 1024 * 1024
 PER_TICK = 20
 STALE_AFTER = timedelta(hours=6)
@@ -118,7 +121,10 @@ def remove_calendar(calendar: BusyCalendar) -> None:
 
 
 def fetch_ics(url: str) -> bytes:
-    """The body at ``url`` (http/https), at most ``MAX_BYTES``, read within ``TIMEOUT_SECONDS``; else ``FetchError``."""
+    """The body at ``url`` (http/https), at most ``MAX_BYTES``; else ``FetchError``.
+
+    Each wait is bounded by ``TIMEOUT_SECONDS`` and the whole read by ``TOTAL_SECONDS``.
+    """
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError(Error.UNREACHABLE)
     try:
@@ -131,10 +137,13 @@ def fetch_ics(url: str) -> bytes:
             if declared.isdigit() and int(declared) > MAX_BYTES:
                 raise FetchError(Error.TOO_BIG)
             body = bytearray()
+            deadline = time.monotonic() + TOTAL_SECONDS
             for chunk in response.iter_content(chunk_size=64 * 1024):
                 body.extend(chunk)
                 if len(body) > MAX_BYTES:
                     raise FetchError(Error.TOO_BIG)
+                if time.monotonic() > deadline:
+                    raise FetchError(Error.TIMEOUT)
             return bytes(body)
     except requests.Timeout:
         raise FetchError(Error.TIMEOUT) from None

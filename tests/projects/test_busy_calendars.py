@@ -145,6 +145,18 @@ def test_a_calendar_too_big_is_not_read(studio, server, monkeypatch):
     assert blocks(calendar) == [hours(5, 10, 11)]
 
 
+def test_a_server_dripping_its_answer_is_cut_off_at_the_total_deadline(studio, server, monkeypatch):
+    url = server.serve("/cal.ics", ics(hours(5, 10, 11)))
+    calendar = add_calendar(studio, name="Personal", url=url, now=NOW)
+    monkeypatch.setattr(busy_calendars, "TOTAL_SECONDS", -1)  # the deadline has passed by the first chunk
+
+    assert not refresh_calendar(calendar, now=NOW + timedelta(hours=1))
+
+    calendar.refresh_from_db()
+    assert calendar.last_error == BusyCalendar.Error.TIMEOUT
+    assert blocks(calendar) == [hours(5, 10, 11)]
+
+
 def test_a_timeout_and_an_unreachable_host_are_recorded_without_the_address(studio, server, monkeypatch, caplog):
     url = server.serve(SECRET_PATH, ics(hours(5, 10, 11)))
     calendar = add_calendar(studio, name="Personal", url=url, now=NOW)
