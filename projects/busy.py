@@ -18,18 +18,29 @@ What counts as busy
   midnight to midnight, so 23 or 25 hours on a DST change.
 - Length (RFC 5545 3.6.1): DTEND, else DURATION; a DATE DTSTART with neither lasts one day; a
   DATE-TIME DTSTART with neither "ends on the same date and time", i.e. it is zero-length and
-  blocks nothing. An end before the start is treated the same way.
+  blocks nothing. An end before its start is swapped with it (as recurring-ical-events does).
+  A VEVENT without DTSTART has no time and is skipped. A floating or all-day time that falls in
+  a DST gap is read with the offset before the gap (RFC 5545 3.3.5).
 
 Bounded work. dateutil, which expands the rules, walks every period from DTSTART up to the
 window, so a rule's cost depends on its frequency and on how far DTSTART lies before the window
 end, not only on the window. Before expanding, every RRULE gets an estimate of the occurrences
 generated from DTSTART to the end of the window (or UNTIL, or COUNT if smaller): periods of
-FREQ * INTERVAL times the fan-out of its BY* parts. A rule over ``MAX_RULE_OCCURRENCES``, or a
-document over ``MAX_TOTAL_OCCURRENCES`` in all, raises ``ValueError`` naming the event, so an
-endless ``FREQ=SECONDLY`` or ``MINUTELY`` rule over more than a few days fails with a clear
-message instead of hanging the sweep, while a daily event since 1990 costs about 13,000 steps. A
-rule whose BYMONTHDAY can never fall in its months (such as the 30th of February), which dateutil
-would scan up to the year 9999 looking for, is dropped: only its DTSTART and RDATEs count.
+FREQ * INTERVAL times the fan-out of its BY* parts (the window is widened by two days on each side
+for the zone margin). A rule over ``MAX_RULE_OCCURRENCES``, or a document over
+``MAX_TOTAL_OCCURRENCES`` in all, raises ``ValueError`` (naming the event in the first case) rather
+than hanging the sweep: an endless ``FREQ=SECONDLY`` rule always fails, an endless ``MINUTELY``
+one from about two months before the window end, an endless ``HOURLY`` one from about eleven years,
+while a daily event since 1990 costs about 13,000 steps and a ``COUNT`` caps the estimate. A
+rule whose BY parts match no day at all (such as the 30th of February), which dateutil would scan
+up to the year 9999 looking for, is found by a short probe and dropped: only its DTSTART and
+RDATEs count.
+
+Input: bytes starting with ``BEGIN:VCALENDAR`` (after an optional byte-order mark); several
+concatenated VCALENDARs are all read. Anything else raises ``ValueError`` with a short message for
+the freelancer (it quotes at most one line of the feed, cut to 120 characters). An event the
+expansion cannot read (a malformed rule or date) fails the whole document the same way rather than
+being skipped: a silently missing busy block would let a client book over it.
 
 Result: the busy intervals inside ``[start, end)``, clipped to it, sorted, with overlapping or
 touching intervals merged, as aware datetimes in UTC (``tzinfo=datetime.UTC``).
@@ -44,6 +55,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import recurring_ical_events
+from dateutil.rrule import rrulestr
 
 MAX_RULE_OCCURRENCES = 100_000
 MAX_TOTAL_OCCURRENCES = 250_000
@@ -64,8 +76,10 @@ _PERIOD_SECONDS = {
 }
 _FREQ_ORDER = ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"]
 
-# The longest month in which each day of the month can fall (for "30th of February" rules).
-_DAYS_IN_MONTH = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
+_CHECKED_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE")
+
+# The BY parts that can filter out whole days, so that a rule may match no day at all.
+_DAY_FILTERS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYSETPOS")
 
 
 def busy_intervals(ics: bytes, *, tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -82,13 +96,17 @@ def busy_intervals(ics: bytes, *, tz: ZoneInfo, start: datetime, end: datetime) 
     end = end.astimezone(UTC)
     if start >= end:
         return []
-    calendar = _parse(ics)
+    calendars = _parse(ics)
     query_start, query_end = start - _MARGIN, end + _MARGIN
-    _check_rules(calendar, tz=tz, query_end=query_end)
-    try:
-        occurrences = recurring_ical_events.of(calendar, components=["VEVENT"]).between(query_start, query_end)
-    except Exception as exc:  # the library's own errors for malformed rules and dates
-        raise ValueError(f"This calendar has an event that cannot be read: {exc}") from exc
+    budget = [MAX_TOTAL_OCCURRENCES]
+    occurrences = []
+    for calendar in calendars:
+        _prepare(calendar, tz=tz, query_end=query_end, budget=budget)
+        try:
+            query = recurring_ical_events.of(calendar, components=["VEVENT"])
+            occurrences.extend(query.between(query_start, query_end))
+        except Exception as exc:  # the library's own errors for malformed rules and dates
+            raise ValueError(f"This calendar has an event that cannot be read: {_short(exc)}") from exc
     intervals: list[tuple[datetime, datetime]] = []
     for event in occurrences:
         if not _is_busy(event):
@@ -102,18 +120,25 @@ def busy_intervals(ics: bytes, *, tz: ZoneInfo, start: datetime, end: datetime) 
     return _merge(intervals)
 
 
-def _parse(ics: bytes) -> icalendar.Calendar:
+def _parse(ics: bytes) -> list[icalendar.Calendar]:
+    """The document's VCALENDARs (a feed may concatenate several), or ValueError."""
     if not isinstance(ics, bytes | bytearray):
         raise ValueError("The calendar must be given as bytes")
     if not bytes(ics).lstrip(b"\xef\xbb\xbf \t\r\n").upper().startswith(b"BEGIN:VCALENDAR"):
         raise ValueError("This is not an iCalendar (.ics) file: it does not start with BEGIN:VCALENDAR.")
     try:
-        calendar = icalendar.Calendar.from_ical(bytes(ics))
+        calendars = icalendar.Calendar.from_ical(bytes(ics), multiple=True)
     except Exception as exc:  # icalendar raises ValueError and, on odd input, others
-        raise ValueError(f"This is not a valid iCalendar (.ics) file: {exc}") from exc
-    if getattr(calendar, "name", None) != "VCALENDAR":
+        raise ValueError(f"This is not a valid iCalendar (.ics) file: {_short(exc)}") from exc
+    if not calendars or any(getattr(c, "name", None) != "VCALENDAR" for c in calendars):
         raise ValueError("This is not an iCalendar (.ics) file: it has no VCALENDAR.")
-    return calendar
+    return calendars
+
+
+def _short(exc: Exception) -> str:
+    """An error's first line, cut short: messages quote the document, which may be private."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def _is_busy(event: icalendar.cal.Component) -> bool:
@@ -164,42 +189,56 @@ def _label(event: icalendar.cal.Component) -> str:
     return f'"{summary[:60]}"' if summary else f"with UID {str(event.get('UID', '?'))[:60]}"
 
 
-def _check_rules(calendar: icalendar.Calendar, *, tz: ZoneInfo, query_end: datetime) -> None:
-    """Refuse rules that would cost too much to expand; drop rules that can never match."""
-    total = 0
+def _prepare(calendar: icalendar.Calendar, *, tz: ZoneInfo, query_end: datetime, budget: list[int]) -> None:
+    """Check every VEVENT before expansion, naming the event in any error.
+
+    Drops VEVENTs without DTSTART (they have no time to block), refuses unreadable times and
+    rules, refuses rules that would cost too much to expand and drops rules that can never match.
+    ``budget`` holds the occurrences still allowed for the whole document; it is spent here.
+    """
+    calendar.subcomponents = [c for c in calendar.subcomponents if not (c.name == "VEVENT" and "DTSTART" not in c)]
     for event in calendar.walk("VEVENT"):
-        rules = event.get("RRULE")
-        if rules is None or "DTSTART" not in event:
+        for key in _CHECKED_PROPERTIES:
+            values = event.get(key)
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, icalendar.vBroken):  # icalendar 7 keeps unparsable values
+                    problem = _short(value.parse_error) if value.parse_error else str(value)[:60]
+                    raise ValueError(f"The event {_label(event)} has a {key} that cannot be read: {problem}")
+        if "RRULE" in event:
+            _check_rules(event, tz=tz, query_end=query_end, budget=budget)
+
+
+def _check_rules(event: icalendar.cal.Component, *, tz: ZoneInfo, query_end: datetime, budget: list[int]) -> None:
+    rules = event.get("RRULE")
+    rules = rules if isinstance(rules, list) else [rules]
+    wall = event.decoded("DTSTART")
+    first = _as_utc(wall, tz)
+    kept = []
+    for rule in rules:
+        if _never_matches(rule, wall):
             continue
-        rules = rules if isinstance(rules, list) else [rules]
-        try:
-            first = _as_utc(event.decoded("DTSTART"), tz)
-        except Exception as exc:
-            raise ValueError(f"The event {_label(event)} has a start that cannot be read: {exc}") from exc
-        kept = []
-        for rule in rules:
-            if _never_matches(rule):
-                continue
-            kept.append(rule)
-            cost = _estimate(rule, first=first, tz=tz, query_end=query_end)
-            if cost is None:
-                raise ValueError(f"The event {_label(event)} has a repeat rule that cannot be read.")
-            if cost > MAX_RULE_OCCURRENCES:
-                raise ValueError(
-                    f"The event {_label(event)} repeats too often to expand "
-                    f"(about {cost:,} repetitions up to this window, FREQ={_freq(rule)}); "
-                    "give it an end or a lower frequency."
-                )
-            total += cost
-            if total > MAX_TOTAL_OCCURRENCES:
-                raise ValueError(
-                    "This calendar has too many repeating events to expand "
-                    f"(more than {MAX_TOTAL_OCCURRENCES:,} repetitions up to this window)."
-                )
-        if len(kept) != len(rules):
-            del event["RRULE"]
-            for rule in kept:
-                event.add("RRULE", rule)
+        kept.append(rule)
+        cost = _estimate(rule, first=first, tz=tz, query_end=query_end)
+        if cost is None:
+            raise ValueError(
+                f"The event {_label(event)} has a RRULE that cannot be read: {_short(rule.to_ical().decode())}"
+            )
+        if cost > MAX_RULE_OCCURRENCES:
+            raise ValueError(
+                f"The event {_label(event)} repeats too often to expand "
+                f"(about {cost:,} repetitions up to this window, FREQ={_freq(rule)}); "
+                "give it an end or a lower frequency."
+            )
+        budget[0] -= cost
+        if budget[0] < 0:
+            raise ValueError(
+                "This calendar has too many repeating events to expand "
+                f"(more than {MAX_TOTAL_OCCURRENCES:,} repetitions up to this window)."
+            )
+    if len(kept) != len(rules):
+        del event["RRULE"]
+        for rule in kept:
+            event.add("RRULE", rule)
 
 
 def _freq(rule: icalendar.vRecur) -> str:
@@ -217,14 +256,26 @@ def _ints(rule: icalendar.vRecur, key: str) -> list[int] | None:
         return None
 
 
-def _never_matches(rule: icalendar.vRecur) -> bool:
-    """True for a BYMONTHDAY that falls in none of the rule's months (the 30th of February)."""
-    days = _ints(rule, "BYMONTHDAY")
-    if not days:
+def _never_matches(rule: icalendar.vRecur, wall: date | datetime) -> bool:
+    """True for a rule whose BY parts match no day at all (the 30th of February).
+
+    dateutil would look for the next match up to the year 9999, millions of steps for a daily
+    rule. The probe runs the rule's filters at INTERVAL 1 from DTSTART's month, day and time in
+    the leap year 9972 (dateutil takes its defaults for missing BY parts from DTSTART): any day
+    pattern of weekdays, month days, year days and week numbers recurs within those 28 years, so
+    the probe finds a match at once or gives up after at most one step a day.
+    """
+    if not any(rule.get(key) for key in _DAY_FILTERS):
         return False
-    months = _ints(rule, "BYMONTH") or list(range(1, 13))
-    longest = max((_DAYS_IN_MONTH.get(m, 0) for m in months), default=0)
-    return all(not (1 <= abs(d) <= longest) for d in days)
+    parts = {key: value for key, value in rule.items() if key not in ("UNTIL", "COUNT", "INTERVAL")}
+    text = icalendar.vRecur(parts).to_ical().decode()
+    try:
+        moment = wall if isinstance(wall, datetime) else datetime.combine(wall, time(0))
+        dtstart = moment.replace(year=9972, tzinfo=None, fold=0)
+        probe = rrulestr(text, dtstart=dtstart)
+        return next(iter(probe), None) is None
+    except (TypeError, ValueError, OverflowError):
+        return False  # a rule dateutil cannot read fails later with the library's message
 
 
 def _estimate(rule: icalendar.vRecur, *, first: datetime, tz: ZoneInfo, query_end: datetime) -> int | None:

@@ -168,6 +168,26 @@ def test_recurrence_id_overrides_move_and_cancel_instances():
     ]
 
 
+def test_override_moved_into_the_window_from_outside_counts_and_one_moved_out_frees_its_slot():
+    series = "UID:s\nDTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nRRULE:FREQ=WEEKLY;COUNT=6"
+    moved_in = "UID:s\nRECURRENCE-ID:20260406T090000Z\nDTSTART:20260331T120000Z\nDTEND:20260331T130000Z"
+    moved_out = "UID:s\nRECURRENCE-ID:20260330T090000Z\nDTSTART:20260407T120000Z\nDTEND:20260407T130000Z"
+    result = march(ics(series, moved_in, moved_out))
+    assert [lo for lo, _ in result] == [
+        utc(2026, 3, 2, 9),
+        utc(2026, 3, 9, 9),
+        utc(2026, 3, 16, 9),
+        utc(2026, 3, 23, 9),
+        utc(2026, 3, 31, 12),
+    ]
+
+
+def test_this_and_future_override_moves_the_rest_of_the_series():
+    series = "UID:s\nDTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nRRULE:FREQ=WEEKLY;COUNT=5"
+    rest = "UID:s\nRECURRENCE-ID;RANGE=THISANDFUTURE:20260316T090000Z\nDTSTART:20260316T150000Z\nDTEND:20260316T160000Z"
+    assert [lo.hour for lo, _ in march(ics(series, rest))] == [9, 9, 15, 15, 15]
+
+
 def test_opaque_override_of_a_transparent_series_is_busy():
     series = "UID:s\nDTSTART:20260302T090000Z\nDTEND:20260302T100000Z\nRRULE:FREQ=DAILY;COUNT=3\nTRANSP:TRANSPARENT"
     override = "UID:s\nRECURRENCE-ID:20260303T090000Z\nDTSTART:20260303T090000Z\nDTEND:20260303T100000Z"
@@ -205,10 +225,58 @@ def test_dtstart_far_before_the_window_counts_toward_the_bound():
         busy_intervals(calendar, tz=BERLIN, start=utc(2026, 3, 10), end=utc(2026, 3, 11))
 
 
-def test_rule_that_can_never_match_costs_nothing_and_keeps_its_start():
-    calendar = ics("UID:1\nDTSTART:20260301T090000Z\nDTEND:20260301T100000Z\nRRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30")
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=HOURLY;BYMONTH=4;BYMONTHDAY=31",
+        "FREQ=MONTHLY;BYDAY=1MO;BYMONTHDAY=20",
+        "FREQ=DAILY;BYWEEKNO=1;BYMONTH=6",
+        "FREQ=MONTHLY;BYDAY=MO;BYSETPOS=10",
+    ],
+)
+def test_rule_that_can_never_match_is_dropped_and_keeps_its_start(rule):
+    # dateutil would scan to the year 9999 for the next match (seconds of work for each such rule).
+    calendar = ics(f"UID:1\nDTSTART:20260301T090000Z\nDTEND:20260301T100000Z\nRRULE:{rule}")
     assert busy_intervals(calendar, tz=BERLIN, start=utc(2026, 1, 1), end=utc(2036, 1, 1)) == [
         (utc(2026, 3, 1, 9), utc(2026, 3, 1, 10))
+    ]
+
+
+def test_rare_but_possible_rule_is_kept():
+    calendar = ics("UID:1\nDTSTART:20260301T090000Z\nDTEND:20260301T100000Z\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29")
+    result = busy_intervals(calendar, tz=BERLIN, start=utc(2026, 1, 1), end=utc(2036, 1, 1))
+    assert [lo.date().isoformat() for lo, _ in result] == ["2026-03-01", "2028-02-29", "2032-02-29"]
+
+
+def test_many_rules_within_the_rule_bound_but_over_the_document_bound_are_refused():
+    hourly = "DTSTART:20260101T000000Z\nDURATION:PT1M\nRRULE:FREQ=HOURLY"
+    hours = 4 * 365 * 24  # each rule alone is within the bound; eight together are not
+    assert hours < busy.MAX_RULE_OCCURRENCES < busy.MAX_TOTAL_OCCURRENCES < 8 * hours
+    calendar = ics(*(f"UID:{i}\n{hourly}" for i in range(8)))
+    with pytest.raises(ValueError, match="too many repeating events"):
+        busy_intervals(calendar, tz=BERLIN, start=utc(2026, 1, 1), end=utc(2030, 1, 1))
+
+
+def test_all_day_weekly_series_with_a_date_exdate():
+    calendar = ics(
+        "UID:1\nDTSTART;VALUE=DATE:20260302\nDTEND;VALUE=DATE:20260303\nRRULE:FREQ=WEEKLY;UNTIL=20260330\n"
+        "EXDATE;VALUE=DATE:20260309"
+    )
+    assert march(calendar) == [
+        (utc(2026, 3, 1, 23), utc(2026, 3, 2, 23)),
+        (utc(2026, 3, 15, 23), utc(2026, 3, 16, 23)),
+        (utc(2026, 3, 22, 23), utc(2026, 3, 23, 23)),
+        (utc(2026, 3, 29, 22), utc(2026, 3, 30, 22)),
+    ]
+
+
+def test_several_concatenated_calendars_and_a_byte_order_mark_are_read():
+    first = ics("UID:1\nDTSTART:20260310T090000Z\nDTEND:20260310T100000Z")
+    second = ics("UID:2\nDTSTART:20260311T090000Z\nDTEND:20260311T100000Z")
+    assert march(b"\xef\xbb\xbf" + first + second) == [
+        (utc(2026, 3, 10, 9), utc(2026, 3, 10, 10)),
+        (utc(2026, 3, 11, 9), utc(2026, 3, 11, 10)),
     ]
 
 
@@ -257,6 +325,34 @@ def test_naive_start_or_end_is_refused():
         busy_intervals(calendar, tz=BERLIN, start=utc(2026, 3, 1), end=datetime(2026, 4, 1))
 
 
+def test_event_without_dtstart_is_skipped_and_an_end_before_the_start_is_swapped():
+    calendar = ics(
+        "UID:timeless\nDTEND:20260303T000000Z\nSUMMARY:No start",
+        "UID:backwards\nDTSTART:20260310T100000Z\nDTEND:20260310T090000Z",
+    )
+    assert march(calendar) == [(utc(2026, 3, 10, 9), utc(2026, 3, 10, 10))]
+
+
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ("RRULE:FREQ=FORTNIGHTLY", "RRULE"),
+        ("RRULE:INTERVAL=2", "RRULE"),
+        ("EXDATE:2026031", "EXDATE"),
+    ],
+)
+def test_an_unreadable_event_fails_the_document_naming_the_event(line, key):
+    # Skipping it silently would let a client book over it: the refresh shows the error instead.
+    calendar = ics(f"UID:1\nSUMMARY:Dentist\nDTSTART:20260310T090000Z\nDTEND:20260310T100000Z\n{line}")
+    with pytest.raises(ValueError, match=f'"Dentist" has a {key} that cannot be read'):
+        march(calendar)
+
+
+def test_an_unreadable_start_fails_the_document_naming_the_event():
+    with pytest.raises(ValueError, match='"Dentist" has a DTSTART that cannot be read'):
+        march(ics("UID:1\nSUMMARY:Dentist\nDTSTART:2026031\nDTEND:20260310T100000Z"))
+
+
 @pytest.mark.parametrize(
     "garbage",
     [
@@ -269,8 +365,9 @@ def test_naive_start_or_end_is_refused():
     ],
 )
 def test_bytes_that_are_not_icalendar_are_refused_clearly(garbage):
-    with pytest.raises(ValueError, match="iCalendar"):
+    with pytest.raises(ValueError, match="iCalendar") as caught:
         busy_intervals(garbage, tz=BERLIN, start=utc(2026, 3, 1), end=utc(2026, 4, 1))
+    assert len(str(caught.value)) < 250  # shown to the freelancer: short, and quoting little of the feed
 
 
 def test_random_plain_events_equal_a_minute_grid_union():
