@@ -133,6 +133,21 @@ def test_a_failed_refresh_keeps_the_previous_blocks_and_records_why(studio, serv
     assert (calendar.last_error, calendar.last_error_detail) == (code, detail)
 
 
+def test_an_endless_rule_too_costly_to_expand_is_an_unreadable_event_named_in_the_detail(studio, server):
+    endless = "\n".join(
+        ["BEGIN:VEVENT", "UID:ping@tests", "SUMMARY:Ping", "DTSTART:20260101T000000Z", "DURATION:PT1S",
+         "RRULE:FREQ=SECONDLY", "END:VEVENT"]
+    )  # fmt: skip
+    url = server.serve("/cal.ics", ics(hours(5, 10, 11), extra=endless))
+
+    calendar = add_calendar(studio, name="Personal", url=url, now=NOW)
+
+    assert calendar.last_error == BusyCalendar.Error.UNREADABLE
+    assert calendar.last_error_detail
+    assert len(calendar.last_error_detail) <= 200
+    assert not calendar.blocks.exists()
+
+
 def test_a_calendar_too_big_is_not_read(studio, server, monkeypatch):
     url = server.serve("/cal.ics", ics(hours(5, 10, 11)))
     calendar = add_calendar(studio, name="Personal", url=url, now=NOW)
