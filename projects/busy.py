@@ -34,7 +34,10 @@ one from about two months before the window end, an endless ``HOURLY`` one from 
 while a daily event since 1990 costs about 13,000 steps and a ``COUNT`` caps the estimate. A
 rule whose BY parts match no day at all (such as the 30th of February), which dateutil would scan
 up to the year 9999 looking for, is found by a short probe and dropped: only its DTSTART and
-RDATEs count.
+RDATEs count (each such probe costs ``_FAILED_PROBE_COST`` of the document's bound). A rule whose
+INTERVAL steps over its own days forever, or a rule finer than daily with BYSETPOS or with
+INTERVAL and day filters (which cannot be probed cheaply), raises ``ValueError`` (see
+``_never_matches``).
 
 Input: bytes starting with ``BEGIN:VCALENDAR`` (after an optional byte-order mark); several
 concatenated VCALENDARs are all read. Anything else raises ``ValueError`` with a short message for
@@ -79,7 +82,12 @@ _FREQ_ORDER = ["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "
 _CHECKED_PROPERTIES = ("DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "RRULE", "RDATE", "EXDATE")
 
 # The BY parts that can filter out whole days, so that a rule may match no day at all.
-_DAY_FILTERS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY", "BYSETPOS")
+_DAY_PARTS = ("BYMONTH", "BYWEEKNO", "BYYEARDAY", "BYMONTHDAY", "BYDAY")
+_SUB_DAILY = ("SECONDLY", "MINUTELY", "HOURLY")
+# Probes of day patterns start here: a leap year with 28 years left before dateutil's year 9999.
+_PROBE_YEAR = 9972
+# What a probe that finds nothing costs at most: one step a day for 28 years.
+_FAILED_PROBE_COST = 28 * 366
 
 
 def busy_intervals(ics: bytes, *, tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -213,22 +221,22 @@ def _check_rules(event: icalendar.cal.Component, *, tz: ZoneInfo, query_end: dat
     rules = rules if isinstance(rules, list) else [rules]
     wall = event.decoded("DTSTART")
     first = _as_utc(wall, tz)
+    label = _label(event)
     kept = []
     for rule in rules:
-        if _never_matches(rule, wall):
-            continue
-        kept.append(rule)
         cost = _estimate(rule, first=first, tz=tz, query_end=query_end)
         if cost is None:
-            raise ValueError(
-                f"The event {_label(event)} has a RRULE that cannot be read: {_short(rule.to_ical().decode())}"
-            )
+            raise ValueError(f"The event {label} has a RRULE that cannot be read: {_short(rule.to_ical().decode())}")
         if cost > MAX_RULE_OCCURRENCES:
             raise ValueError(
-                f"The event {_label(event)} repeats too often to expand "
+                f"The event {label} repeats too often to expand "
                 f"(about {cost:,} repetitions up to this window, FREQ={_freq(rule)}); "
                 "give it an end or a lower frequency."
             )
+        if _never_matches(rule, wall, label):
+            cost = _FAILED_PROBE_COST  # the probe walked its whole horizon
+        else:
+            kept.append(rule)
         budget[0] -= cost
         if budget[0] < 0:
             raise ValueError(
@@ -256,26 +264,61 @@ def _ints(rule: icalendar.vRecur, key: str) -> list[int] | None:
         return None
 
 
-def _never_matches(rule: icalendar.vRecur, wall: date | datetime) -> bool:
+def _never_matches(rule: icalendar.vRecur, wall: date | datetime, label: str) -> bool:
     """True for a rule whose BY parts match no day at all (the 30th of February).
 
-    dateutil would look for the next match up to the year 9999, millions of steps for a daily
-    rule. The probe runs the rule's filters at INTERVAL 1 from DTSTART's month, day and time in
-    the leap year 9972 (dateutil takes its defaults for missing BY parts from DTSTART): any day
-    pattern of weekdays, month days, year days and week numbers recurs within those 28 years, so
-    the probe finds a match at once or gives up after at most one step a day.
+    dateutil looks for the next match up to the year 9999: millions of steps for a daily rule
+    that never matches. So the rule's day filters are probed first, from DTSTART's month, day and
+    time in the leap year 9972 (dateutil takes the defaults for missing BY parts from DTSTART): any
+    day pattern of weekdays, month days, year days and week numbers recurs within those 28 years,
+    so a probe finds a match at once or gives up after at most one step a day. A DAILY or WEEKLY
+    rule with an INTERVAL is probed again in its own phase, since it may step over its own days
+    forever (every 7 days, on Tuesdays, from a Monday); that raises ``ValueError``. Rules finer
+    than daily are probed at DAILY; those with BYSETPOS, or with INTERVAL and day filters, cannot
+    be probed cheaply and are refused (no calendar application writes them).
     """
-    if not any(rule.get(key) for key in _DAY_FILTERS):
+    freq = _freq(rule)
+    interval = (_ints(rule, "INTERVAL") or [1])[0]
+    days = {key: rule[key] for key in _DAY_PARTS if rule.get(key)}
+    if freq in _SUB_DAILY:
+        if rule.get("BYSETPOS") or (days and interval > 1):
+            raise ValueError(
+                f"The event {label} has a repeat rule too unusual to expand safely "
+                f"(FREQ={freq} with BYSETPOS, or with INTERVAL and day filters)."
+            )
+        return bool(days) and not _probe({"FREQ": ["DAILY"], **days}, _probe_start(wall))
+    if not days and not rule.get("BYSETPOS"):
         return False
     parts = {key: value for key, value in rule.items() if key not in ("UNTIL", "COUNT", "INTERVAL")}
-    text = icalendar.vRecur(parts).to_ical().decode()
+    if not _probe(parts, _probe_start(wall)):
+        return True
+    step = {"DAILY": 1, "WEEKLY": 7}.get(freq)
+    phased = _probe_start(wall, step * interval, years=28 * interval) if step else None
+    if phased and interval > 1 and not _probe({**parts, "INTERVAL": [interval]}, phased):
+        raise ValueError(f"The event {label} has a repeat rule whose INTERVAL never lands on its own days.")
+    return False
+
+
+def _probe_start(wall: date | datetime, step_days: int | None = None, years: int = 28) -> datetime:
+    """DTSTART moved late: to 9972 keeping month, day and time, or whole ``step_days`` steps on to
+    ``years`` before the year 10000 (a phased probe needs its INTERVAL times the 28 years to see
+    every phase of the day pattern, in about as many steps)."""
+    moment = wall if isinstance(wall, datetime) else datetime.combine(wall, time(0))
+    moment = moment.replace(tzinfo=None, fold=0)
+    if step_days is None:
+        return moment.replace(year=_PROBE_YEAR)
+    first_year = max(10_000 - years, moment.year)
+    steps = max((date(first_year, 1, 1) - moment.date()).days // step_days, 0)
+    return moment + timedelta(days=steps * step_days)
+
+
+def _probe(parts: dict, dtstart: datetime) -> bool:
+    """Whether the rule ``parts`` has any occurrence from ``dtstart`` to the year 9999."""
     try:
-        moment = wall if isinstance(wall, datetime) else datetime.combine(wall, time(0))
-        dtstart = moment.replace(year=9972, tzinfo=None, fold=0)
-        probe = rrulestr(text, dtstart=dtstart)
-        return next(iter(probe), None) is None
+        rule = rrulestr(icalendar.vRecur(parts).to_ical().decode(), dtstart=dtstart)
+        return next(iter(rule), None) is not None
     except (TypeError, ValueError, OverflowError):
-        return False  # a rule dateutil cannot read fails later with the library's message
+        return True  # a rule dateutil cannot read fails later, with the library's message
 
 
 def _estimate(rule: icalendar.vRecur, *, first: datetime, tz: ZoneInfo, query_end: datetime) -> int | None:

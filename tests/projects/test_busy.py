@@ -243,6 +243,33 @@ def test_rule_that_can_never_match_is_dropped_and_keeps_its_start(rule):
     ]
 
 
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("FREQ=DAILY;INTERVAL=7;BYDAY=TU", "INTERVAL never lands on its own days"),  # from a Monday
+        ("FREQ=WEEKLY;INTERVAL=2;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", None),  # rare, but it lands
+        ("FREQ=MINUTELY;BYSETPOS=2", "too unusual to expand safely"),
+        ("FREQ=HOURLY;INTERVAL=168;BYDAY=TU", "too unusual to expand safely"),
+    ],
+)
+def test_rules_that_would_scan_to_the_year_9999_are_refused_or_bounded(rule, message):
+    calendar = ics(f"UID:1\nSUMMARY:Odd\nDTSTART:20260302T090000Z\nDURATION:PT1M\nRRULE:{rule}")
+    if message is None:
+        assert march(calendar) == [(utc(2026, 3, 2, 9), utc(2026, 3, 2, 9, 1))]
+    else:
+        with pytest.raises(ValueError, match=f'"Odd" has a repeat rule .*{message}'):
+            march(calendar)
+
+
+def test_common_rules_pass_the_probes():
+    calendar = ics(
+        "UID:1\nDTSTART:20260302T090000Z\nDURATION:PT1H\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH",
+        "UID:2\nDTSTART:20260327T150000Z\nDURATION:PT1H\nRRULE:FREQ=MONTHLY;BYDAY=-1FR",
+        "UID:3\nDTSTART:20260303T070000Z\nDURATION:PT30M\nRRULE:FREQ=DAILY;INTERVAL=7;BYDAY=TU",
+    )
+    assert [lo.day for lo, _ in march(calendar)] == [2, 3, 5, 10, 16, 17, 19, 24, 27, 30, 31]
+
+
 def test_rare_but_possible_rule_is_kept():
     calendar = ics("UID:1\nDTSTART:20260301T090000Z\nDTEND:20260301T100000Z\nRRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29")
     result = busy_intervals(calendar, tz=BERLIN, start=utc(2026, 1, 1), end=utc(2036, 1, 1))
