@@ -10,6 +10,9 @@ urlpatterns = [
     path("<int:pk>/cancel/", call_views.cancel, name="cancel"),
     path("<int:pk>/move/", call_views.move, name="move"),
     path("propose/<int:message_pk>/", call_views.propose, name="propose"),
+    path("calendars/", call_views.calendars, name="calendars"),
+    path("calendars/<int:pk>/remove/", call_views.calendar_remove, name="calendar_remove"),
+    path("calendars/<int:pk>/refresh/", call_views.calendar_refresh, name="calendar_refresh"),
 ]
 urlpatterns += [
     path("feed/new/", call_views.feed_new, name="feed_new"),

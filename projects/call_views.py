@@ -28,9 +28,11 @@ from kernel.i18n import supported_language
 from kernel.links import absolute_url
 from kernel.ratelimit import any_exceeded
 from projects import ics_feed
+from projects.busy_calendar_forms import BusyCalendarForm
+from projects.busy_calendars import add_calendar, refresh_calendar, remove_calendar, stale_calendars, studio_calendars
 from projects.call_forms import CancelCallForm, MoveCallForm, chosen_start, slot_days
 from projects.calls import CallError, call_minutes, cancel_call, client_contact, format_when, move_call, open_slots
-from projects.models import Call
+from projects.models import BusyCalendar, Call
 from projects.portal_access import with_no_store
 from projects.portal_links import send_call_proposal
 
@@ -61,6 +63,7 @@ def _list_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
         "today": now.astimezone(zone).date(),
         "now": now,
         "zone": zone.key,
+        "stale_calendars": stale_calendars(request.studio, now),
     }
 
 
@@ -176,7 +179,7 @@ def propose(request: HttpRequest, message_pk: int) -> HttpResponse:
     return redirect("comms:message", pk=message.pk)
 
 
-# --- The freelancer's calendar feed (issue 18: calendar out) ------------------------------------
+# --- The freelancer's calendar feed ------------------------------------
 
 FEED_GUESS_LIMIT = 30
 FEED_GUESS_WINDOW_SECONDS = 10 * 60
@@ -231,3 +234,69 @@ def _feed_guesses_exhausted(key: str) -> bool:
         return (cache.get(key) or 0) >= FEED_GUESS_LIMIT
     except Exception:  # the cache is down: fail open, as every rate limit does
         return False
+
+
+# --- Busy calendars ----------------------------------------------------------------------------
+
+
+@studio_required
+def calendars(request: HttpRequest) -> HttpResponse:
+    """The studio's busy calendars: add one (read at once), see each one's status, remove one."""
+    now = timezone.now()
+    form = BusyCalendarForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            calendar = add_calendar(
+                request.studio, name=form.cleaned_data["name"], url=form.cleaned_data["url"], now=now
+            )
+        except ValueError as error:
+            form.add_error("url", str(error))
+        else:
+            _say_refreshed(request, calendar, added=True)
+            return redirect("calls:calendars")
+    rows = studio_calendars(request.studio, now)
+    return render(
+        request,
+        "projects/busy_calendars.html",
+        {
+            "rows": rows,
+            "stale_rows": [row.calendar for row in rows if row.stale],
+            "form": form,
+            "zone": request.studio.zoneinfo.key,
+        },
+    )
+
+
+@studio_required
+@require_POST
+def calendar_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    calendar = get_for_member(request, BusyCalendar, pk=pk)
+    remove_calendar(calendar)
+    messages.success(
+        request, _("Calendar “%(name)s” removed: its busy times no longer block booking.") % {"name": calendar.name}
+    )
+    return redirect("calls:calendars")
+
+
+@studio_required
+@require_POST
+def calendar_refresh(request: HttpRequest, pk: int) -> HttpResponse:
+    calendar = get_for_member(request, BusyCalendar.objects.select_related("studio"), pk=pk)
+    refresh_calendar(calendar, now=timezone.now())
+    _say_refreshed(request, calendar, added=False)
+    return redirect("calls:calendars")
+
+
+def _say_refreshed(request: HttpRequest, calendar: BusyCalendar, *, added: bool) -> None:
+    if calendar.last_error:
+        messages.warning(
+            request,
+            _("Rapport could not read “%(name)s”: %(error)s. It tries again every few minutes.")
+            % {"name": calendar.name, "error": calendar.get_last_error_display()},
+        )
+    elif added:
+        messages.success(
+            request, _("Calendar “%(name)s” added: its busy times block booking.") % {"name": calendar.name}
+        )
+    else:
+        messages.success(request, _("Calendar “%(name)s” read again.") % {"name": calendar.name})

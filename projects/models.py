@@ -538,3 +538,63 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"calendar feed of {self.user_id} in {self.studio_id}"
+
+
+class BusyCalendar(models.Model):
+    """A calendar of the freelancer's that blocks call booking, read from its private ICS address.
+
+    The address is a secret (whoever has it reads the calendar): stored encrypted
+    (``comms.secrets``), shown masked (``url_masked``). ``projects.busy_calendars`` refreshes it;
+    ``last_error`` is a code, turned into words in the reader's language when shown.
+    """
+
+    class Error(models.TextChoices):
+        TIMEOUT = "timeout", _("the calendar did not answer in time")
+        UNREACHABLE = "unreachable", _("the address could not be reached")
+        HTTP = "http", _("the calendar's server answered with an error")
+        TOO_BIG = "too_big", _("the calendar is too big")
+        NOT_ICS = "not_ics", _("the address does not give a calendar (ICS)")
+        UNREADABLE = "unreadable", _("the calendar has an event Rapport cannot read")
+        KEY = "key", _("the stored address cannot be decrypted; please add the calendar again")
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    url_encrypted = models.TextField()
+    url_masked = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=12, choices=Error, blank=True)
+    last_error_detail = models.CharField(max_length=200, blank=True)
+
+    objects = StudioScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["studio", "name"], name="busycalendar_studio"),
+            models.Index(fields=["last_attempt_at"], name="busycalendar_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusyBlock(models.Model):
+    """A busy interval read from a ``BusyCalendar`` (UTC), replaced as a whole on each good refresh."""
+
+    studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
+    calendar = models.ForeignKey(BusyCalendar, on_delete=models.CASCADE, related_name="blocks")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    objects = StudioScopedQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["studio", "starts_at"], name="busyblock_studio_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="busyblock_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"busy {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"

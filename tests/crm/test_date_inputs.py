@@ -35,6 +35,7 @@ FORM_MODULES = [
     "clients.forms", "guest.inquiry_forms", "comms.forms", "comms.source_forms", "comms.template_forms",
     "kernel.forms", "projects.forms", "projects.call_forms", "guest.portal_forms", "guest.survey_forms",
     "projects.update_forms", "guest.call_forms",
+    "projects.busy_calendar_forms",
 ]  # fmt: skip
 
 
