@@ -48,7 +48,8 @@ def _studio_calls(request: HttpRequest) -> QuerySet[Call]:
 
 
 def _list_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
-    """Upcoming calls grouped by local day (today first) and the recent past (two queries)."""
+    """Upcoming calls by local day (today first), the recent past, unreadable busy calendars and the
+    member's calendar feed: four queries whatever their number."""
     zone = request.studio.zoneinfo
     calls = _studio_calls(request)
     upcoming = calls.filter(status=Call.Status.BOOKED, ends_at__gt=now).order_by("starts_at", "pk")
@@ -64,6 +65,7 @@ def _list_context(request: HttpRequest, now: datetime) -> dict[str, Any]:
         "now": now,
         "zone": zone.key,
         "stale_calendars": stale_calendars(request.studio, now),
+        "feed": ics_feed.active_feeds(request.studio, request.user).first(),
     }
 
 
