@@ -215,6 +215,9 @@ EMAIL_TIMEOUT = 30
 # mail server pipe (manage.py receive_email). Each studio gets <slug>.<key>@RAPPORT_INBOUND_DOMAIN
 # (and <slug>.<key>+bcc@... for copies of the freelancer's own mail); see comms/routing.py.
 RAPPORT_INBOUND_DOMAIN = env.str("RAPPORT_INBOUND_DOMAIN", default="inbound.localhost").strip().lower()
+# Addresses the server fetches for a studio (busy calendars) must be public ones, unless this is on
+# (development, tests, a calendar server on the same private network).
+RAPPORT_FETCH_PRIVATE_ADDRESSES = env.bool("RAPPORT_FETCH_PRIVATE_ADDRESSES", default=DEBUG)
 # Processed ESP webhook bodies (whole messages, attachments included) are deleted after this many days.
 WEBHOOK_PAYLOAD_RETENTION_DAYS = env.int("WEBHOOK_PAYLOAD_RETENTION_DAYS", default=30)
 # A webhook body still "received" this many minutes after it arrived was stranded (the database went

@@ -25,6 +25,8 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # noqa: F405
+# Calendars in the tests are served on loopback; tests/projects/test_busy_calendars.py turns this off.
+RAPPORT_FETCH_PRIVATE_ADDRESSES = True
 # The outbox worker hands mail to locmem (django.core.mail.outbox, pytest's `mailoutbox`).
 OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # The suite's counters stay apart from those of a `make run` in the same worktree.

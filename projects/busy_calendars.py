@@ -16,11 +16,13 @@ bounded in time and size and only its parsed busy intervals are kept, never the 
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -42,6 +44,7 @@ TIMEOUT_SECONDS = 10
 # ``requests``' timeout bounds each wait, not the whole read: a server dripping bytes is cut off here.
 TOTAL_SECONDS = 30
 MAX_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 3
 PER_TICK = 20
 STALE_AFTER = timedelta(hours=6)
 # Busy time is kept from a day back (a call in progress) to past the last bookable local day.
@@ -120,17 +123,53 @@ def remove_calendar(calendar: BusyCalendar) -> None:
     calendar.delete()
 
 
+def is_public_host(host: str) -> bool:
+    """True when every address ``host`` resolves to is a public one (not loopback, private or link-local).
+
+    A calendar address is typed by a studio member and fetched by the server: without this check it
+    could reach the server's own network (a cloud metadata service, a database port). Resolved again
+    by the request itself, so a host that changes its answer in between is not covered.
+    """
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False
+    addresses = {ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos}
+    return bool(addresses) and all(address.is_global and not address.is_multicast for address in addresses)
+
+
+def _checked_url(url: str) -> str:
+    """``url`` if it is http(s) to a host the server may fetch (``RAPPORT_FETCH_PRIVATE_ADDRESSES``)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError(Error.UNREACHABLE)
+    if not settings.RAPPORT_FETCH_PRIVATE_ADDRESSES and not is_public_host(parts.hostname):
+        raise FetchError(Error.UNREACHABLE, "not a public address")
+    return url
+
+
 def fetch_ics(url: str) -> bytes:
     """The body at ``url`` (http/https), at most ``MAX_BYTES``; else ``FetchError``.
 
-    Each wait is bounded by ``TIMEOUT_SECONDS`` and the whole read by ``TOTAL_SECONDS``.
+    Each wait is bounded by ``TIMEOUT_SECONDS`` and the whole read by ``TOTAL_SECONDS``. Redirects are
+    followed by hand (at most ``MAX_REDIRECTS``) so each hop's host passes the same check as the first.
     """
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise FetchError(Error.UNREACHABLE)
     try:
-        with requests.get(
-            url, stream=True, timeout=TIMEOUT_SECONDS, headers={"Accept": "text/calendar, */*;q=0.1"}
-        ) as response:
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = requests.get(
+                _checked_url(url),
+                stream=True,
+                timeout=TIMEOUT_SECONDS,
+                allow_redirects=False,
+                headers={"Accept": "text/calendar, */*;q=0.1"},
+            )
+            if not response.is_redirect:
+                break
+            url = urljoin(url, response.headers["Location"])
+            response.close()
+        else:
+            raise FetchError(Error.HTTP, "too many redirects")
+        with response:
             if response.status_code >= 400:
                 raise FetchError(Error.HTTP, f"HTTP {response.status_code}")
             declared = response.headers.get("Content-Length", "")

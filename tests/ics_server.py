@@ -19,12 +19,18 @@ class IcsServer:
     base: str
     served: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     hits: Counter[str] = field(default_factory=Counter)
+    redirects: dict[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
     def serve(self, path: str, body: bytes, status: int = 200) -> str:
         self.served[path] = (status, body)
+        return self.url(path)
+
+    def redirect(self, path: str, to: str) -> str:
+        """Answer ``path`` with a 302 to ``to`` (a path or a whole address)."""
+        self.redirects[path] = to
         return self.url(path)
 
 
@@ -35,6 +41,12 @@ def ics_server() -> Iterator[IcsServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.hits[self.path] += 1
+            if self.path in state.redirects:
+                self.send_response(302)
+                self.send_header("Location", state.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             status, body = state.served.get(self.path, (404, b"not here"))
             self.send_response(status)
             self.send_header("Content-Type", "text/calendar; charset=utf-8")

@@ -295,3 +295,46 @@ def test_open_slots_skip_busy_blocks_in_a_constant_number_of_queries(studio, ser
         many = open_slots(studio, duration_minutes=15, now=NOW)
     assert all(slot < start for slot in many)  # every 10 minutes busy for ~70 days: nothing left after
     assert len(calendar_busy(studio, start=NOW, end=NOW + timedelta(days=90))) == 10_001
+
+
+# --- Whose network the server reads ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("host", "public"),
+    [("127.0.0.1", False), ("::1", False), ("10.1.2.3", False), ("192.168.0.7", False),
+     ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False),  # noqa: S104
+     ("8.8.8.8", True), ("2001:4860:4860::8888", True)],
+)  # fmt: skip
+def test_only_public_addresses_count_as_public(host, public):
+    assert busy_calendars.is_public_host(host) is public
+
+
+def test_a_private_address_is_refused_in_production_before_any_request(settings, server):
+    settings.RAPPORT_FETCH_PRIVATE_ADDRESSES = False
+    url = server.serve("/busy.ics", ics(hours(6, 9, 10)))
+
+    with pytest.raises(busy_calendars.FetchError) as refused:
+        busy_calendars.fetch_ics(url)
+
+    assert refused.value.code == BusyCalendar.Error.UNREACHABLE
+    assert server.hits["/busy.ics"] == 0
+
+
+def test_redirects_are_followed_a_few_times_and_each_hop_is_checked(settings, server, monkeypatch):
+    body = ics(hours(6, 9, 10))
+    server.serve("/busy.ics", body)
+    assert busy_calendars.fetch_ics(server.redirect("/moved", "/busy.ics")) == body
+
+    for hop in range(busy_calendars.MAX_REDIRECTS + 1):
+        server.redirect(f"/loop{hop}", f"/loop{hop + 1}")
+    with pytest.raises(busy_calendars.FetchError, match="http"):
+        busy_calendars.fetch_ics(server.url("/loop0"))
+
+    settings.RAPPORT_FETCH_PRIVATE_ADDRESSES = False
+    monkeypatch.setattr(busy_calendars, "is_public_host", lambda host: host == "127.0.0.1")
+    inside = server.url("/busy.ics").replace("127.0.0.1", "localhost")
+    with pytest.raises(busy_calendars.FetchError) as refused:
+        busy_calendars.fetch_ics(server.redirect("/to-inside", inside))
+    assert refused.value.detail == "not a public address"
+    assert server.hits["/busy.ics"] == 1
