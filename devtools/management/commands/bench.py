@@ -6,7 +6,7 @@ test suite's), then requests each page many times in that one process through Dj
 client (the whole middleware stack, no network) and records the median, the p95 and the
 query count. The parent prints the machine, then one table with the targets each page
 misses, then the older measurements (tier recompute, inbound mail, outbox, open clocks,
-sweeps) and the total run time.
+sweeps, busy-calendar refresh and the slot picker) and the total run time.
 
 Targets: the same query count at every scale; the largest scale at most ``TARGET_GROWTH`` × the
 1× median; Today at most ``TARGET_TODAY_FLOOR`` × the floor (a bare view doing one query) at 1×.
@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from clients.models import Contact
 from comms.models import Message
+from devtools.bench_busy import DEFAULT_CALENDARS, bench_busy, busy_lines
 from devtools.bench_inbound import bench_inbound
 from devtools.bench_outbox import bench_outbox_throughput
 from devtools.bench_seed import postmark_inbound, reply_fields, seed
@@ -398,11 +399,19 @@ class Command(BaseCommand):
             default="auto",
             help="Where the older benches run (auto: PostgreSQL when set, else SQLite; none to skip).",
         )
+        parser.add_argument(
+            "--busy-calendars",
+            type=int,
+            default=DEFAULT_CALENDARS,
+            help="Busy calendars the busy-time refresh bench reads (default %(default)s; the issue's figure is 1000).",
+        )
         parser.add_argument("--child", choices=["pages", "extras"], help=argparse.SUPPRESS)
         parser.add_argument("--json", help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, scales: str, runs: int, only: str | None, extras: str, **options: Any) -> None:
         scale_list = parse_scales(scales)
+        if options["busy_calendars"] < 1:
+            raise CommandError("--busy-calendars needs at least 1.")
         budget = options["page_seconds"]
         if options["child"] == "pages":
             warnings.filterwarnings(
@@ -412,7 +421,7 @@ class Command(BaseCommand):
             Path(options["json"]).write_text(json.dumps(result))
             return
         if options["child"] == "extras":
-            self._extras()
+            self._extras(busy_calendars=options["busy_calendars"])
             return
 
         started = time.perf_counter()
@@ -454,7 +463,7 @@ class Command(BaseCommand):
         pages_seconds = time.perf_counter() - started
         for database in self._extras_databases(extras, databases, has_postgres=pg_version is not None):
             self.stdout.write(f"\n=== Other benches on {database} ===")
-            self._spawn(database, ["--child", "extras"])
+            self._spawn(database, ["--child", "extras", "--busy-calendars", str(options["busy_calendars"])])
         total = time.perf_counter() - started
         self.stdout.write(f"\npages {pages_seconds / 60:.1f} min; total run time {total / 60:.1f} min")
 
@@ -498,7 +507,7 @@ class Command(BaseCommand):
             self._spawn(database, ["--child", "pages", *arguments, "--json", str(out)])
             return json.loads(out.read_text())
 
-    def _extras(self) -> None:
+    def _extras(self, *, busy_calendars: int = DEFAULT_CALENDARS) -> None:
         self.stdout.write("Tier recompute (10,000 clients, 200,000 payments):")
         call_command("bench_tiers", stdout=self.stdout)
         inbound = bench_inbound()
@@ -515,6 +524,9 @@ class Command(BaseCommand):
         call_command("bench_clocks", stdout=self.stdout)
         self.stdout.write("\nScheduled sweeps (10 vs 1,000 studios, 10k vs 1M messages):")
         call_command("bench_sweeps", stdout=self.stdout)
+        self.stdout.write("")
+        for line in busy_lines(bench_busy(busy_calendars)):
+            self.stdout.write(line)
 
 
 def parse_scales(text: str) -> list[float]:
