@@ -1,4 +1,4 @@
-"""The client's dates as a calendar file (issue 18: calendar out): ``/portal/calendar.ics``.
+"""The client's dates as a calendar file: ``/portal/calendar.ics``.
 
 A portal visitor downloads the deadlines and milestones of their projects and their calls; their
 calendar app imports it. Only what the portal shows them (``projects.ics_feed.client_feed``); times

@@ -1,4 +1,4 @@
-"""Calendar out (issue 18): the freelancer's private ICS feed and the client's ICS of their project dates.
+"""Calendar out: the freelancer's private ICS feed and the client's ICS of their project dates.
 
 Two halves:
 
