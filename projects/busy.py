@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -125,7 +126,7 @@ def busy_intervals(ics: bytes, *, tz: ZoneInfo, start: datetime, end: datetime) 
         lo, hi = max(span[0], start), min(span[1], end)
         if lo < hi:
             intervals.append((lo, hi))
-    return _merge(intervals)
+    return merge_intervals(intervals)
 
 
 def _parse(ics: bytes) -> list[icalendar.Calendar]:
@@ -181,9 +182,10 @@ def _span(event: icalendar.cal.Component, tz: ZoneInfo) -> tuple[datetime, datet
     return (lo, hi) if lo < hi else None
 
 
-def _merge(intervals: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def merge_intervals(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """``intervals`` sorted, with overlapping or touching ones merged (empty ones dropped)."""
     merged: list[tuple[datetime, datetime]] = []
-    for lo, hi in sorted(intervals):
+    for lo, hi in sorted(interval for interval in intervals if interval[1] > interval[0]):
         if merged and lo <= merged[-1][1]:
             if hi > merged[-1][1]:
                 merged[-1] = (merged[-1][0], hi)

@@ -39,6 +39,7 @@ from kernel.links import absolute_url
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
 from kernel.sweeps import freelancer_addresses
+from projects.busy import merge_intervals
 from projects.models import BusyBlock, Call, Project
 
 Interval = tuple[datetime, datetime]
@@ -237,18 +238,6 @@ class _SlotRules:
         # one starting before ``end`` can reach past ``start``.
         index = bisect_left(self.busy_starts, end) - 1
         return index >= 0 and self.busy_ends[index] > start
-
-
-def merge_intervals(intervals: Iterable[Interval]) -> list[Interval]:
-    """``intervals`` sorted, with overlapping or touching ones merged (empty ones dropped)."""
-    merged: list[Interval] = []
-    for start, end in sorted(interval for interval in intervals if interval[1] > interval[0]):
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
 
 
 # --- Reading --------------------------------------------------------------------------------

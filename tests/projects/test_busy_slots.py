@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from projects.calls import available_slots, merge_intervals, slot_is_free
+from projects.busy import merge_intervals
+from projects.calls import available_slots, slot_is_free
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EVERY_DAY = {day: (time(9), time(18)) for day in range(7)}
