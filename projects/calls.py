@@ -270,7 +270,7 @@ def calls_on_day(studio: Studio, day: date) -> QuerySet[Call]:
     )
 
 
-def busy_intervals(studio: Studio, *, start: datetime, end: datetime, exclude: Call | None = None) -> list[Interval]:
+def booked_intervals(studio: Studio, *, start: datetime, end: datetime, exclude: Call | None = None) -> list[Interval]:
     """``(start, end)`` of the studio's booked calls starting in ``[start, end)`` (one query)."""
     calls = booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)
     if exclude is not None:
@@ -303,7 +303,7 @@ def open_slots(
     end = day_bounds(first_day + timedelta(days=studio.call_days_ahead + 1), tz)[1]
     return available_slots(
         now=now,
-        booked=busy_intervals(studio, start=start, end=end, exclude=exclude),
+        booked=booked_intervals(studio, start=start, end=end, exclude=exclude),
         busy=calendar_busy(studio, start=start, end=end),
         duration_minutes=duration_minutes,
         **_studio_rules(studio, by=by),
@@ -479,7 +479,7 @@ def _check_free(
     day = starts_at.astimezone(tz).date()
     start = day_bounds(day - timedelta(days=1), tz)[0]
     end = day_bounds(day + timedelta(days=1), tz)[1]
-    booked = busy_intervals(studio, start=start, end=end, exclude=exclude)
+    booked = booked_intervals(studio, start=start, end=end, exclude=exclude)
     busy = calendar_busy(studio, start=start, end=end)
     if not slot_is_free(
         starts_at, now=now, booked=booked, busy=busy, duration_minutes=duration_minutes, **_studio_rules(studio, by=by)
