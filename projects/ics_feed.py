@@ -187,8 +187,18 @@ def _dated(projects: QuerySet[Project], milestones: QuerySet[Milestone], *, now:
     return deadlines.order_by("deadline_on", "pk"), due
 
 
-def _call_uid(call: Call, host: str) -> str:
-    return f"call-{call.uid.split('@')[0]}@{host}"
+def _call_row(call: Call, *, host: str, summary: str, url: str, location: str) -> CallRow:
+    """A call as the feeds show it; its UID is the feed's own (``call-…@host``), not the invitation's."""
+    return CallRow(
+        uid=f"call-{call.uid.split('@')[0]}@{host}",
+        sequence=call.sequence,
+        starts_at=call.starts_at,
+        ends_at=call.ends_at,
+        summary=summary,
+        cancelled=call.status == Call.Status.CANCELLED,
+        url=url,
+        location=location,
+    )
 
 
 def studio_feed(studio: Studio, *, now: datetime) -> FeedRows:
@@ -197,18 +207,8 @@ def studio_feed(studio: Studio, *, now: datetime) -> FeedRows:
     rows = FeedRows(name=f"{studio.name} — Rapport", zone=studio.timezone)
     calls_url = absolute_url("calls:index")
     for call in _calls(Call.objects.filter(studio=studio), now=now):
-        rows.calls.append(
-            CallRow(
-                uid=_call_uid(call, host),
-                sequence=call.sequence,
-                starts_at=call.starts_at,
-                ends_at=call.ends_at,
-                summary=_("Call: %(client)s — %(topic)s") % {"client": call.client.name, "topic": call.topic},
-                cancelled=call.status == Call.Status.CANCELLED,
-                url=calls_url,
-                location=studio.call_location,
-            )
-        )
+        summary = _("Call: %(client)s — %(topic)s") % {"client": call.client.name, "topic": call.topic}
+        rows.calls.append(_call_row(call, host=host, summary=summary, url=calls_url, location=studio.call_location))
     projects = Project.objects.filter(studio=studio).exclude(status=Project.Status.CANCELLED)
     milestones = Milestone.objects.filter(project__in=projects)
     deadlines, due = _dated(projects, milestones, now=now)
@@ -241,19 +241,11 @@ def client_feed(studio: Studio, client: Client, projects: QuerySet[Project], *, 
     rows = FeedRows(name=_("%(studio)s — your project dates") % {"studio": studio.name}, zone=zone.key)
     calls_url = absolute_url("portal:calls")
     for call in _calls(Call.objects.filter(studio=studio, client=client), now=now):
-        rows.calls.append(
-            CallRow(
-                uid=_call_uid(call, host),
-                sequence=call.sequence,
-                starts_at=call.starts_at,
-                ends_at=call.ends_at,
-                summary=_("Call with %(studio)s — %(topic)s")
-                % {"studio": studio.sender_name or studio.name, "topic": call.topic},
-                cancelled=call.status == Call.Status.CANCELLED,
-                url=calls_url,
-                location=studio.call_location,
-            )
-        )
+        summary = _("Call with %(studio)s — %(topic)s") % {
+            "studio": studio.sender_name or studio.name,
+            "topic": call.topic,
+        }
+        rows.calls.append(_call_row(call, host=host, summary=summary, url=calls_url, location=studio.call_location))
     deadlines, due = _dated(projects, Milestone.objects.filter(project__in=projects), now=now)
     _add_days(rows, deadlines, due, host=host, url=lambda pk: absolute_url("portal:project", pk=pk))
     return rows
