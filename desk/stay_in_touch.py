@@ -161,7 +161,7 @@ def notify_each(
 # --- Context helpers ----------------------------------------------------------------------------
 
 
-def last_contact(client: Client, moment: LocalMoment) -> dict[str, str]:
+def last_contact_fields(client: Client, moment: LocalMoment) -> dict[str, str]:
     """The client's last contact as words: its date ("" when never) and how long ago ("" when today)."""
     last_on = local_date(client.last_interaction_at, moment.studio.zoneinfo) if client.last_interaction_at else None
     if last_on is None:
@@ -175,7 +175,7 @@ def client_entry(client: Client, moment: LocalMoment) -> dict[str, Any]:
         "name": client.name,
         "url": absolute_url("clients:detail", client.pk),
         "is_angel": client.is_angel,
-        **last_contact(client, moment),
+        **last_contact_fields(client, moment),
     }
 
 
