@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "clients",
     "comms",
     "projects",
+    "files",
     "guest",
     "desk",
 ]
@@ -175,6 +176,13 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+STORAGES["files"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(env.path("RAPPORT_FILES_DIR", default=str(VAR_DIR / "files"))), "base_url": None},
+}
+# Project files: the most one file may be, and all of one studio's files together.
+RAPPORT_FILE_MAX_BYTES = env.int("RAPPORT_FILE_MAX_BYTES", default=50 * 1024 * 1024)
+RAPPORT_STUDIO_FILES_MAX_BYTES = env.int("RAPPORT_STUDIO_FILES_MAX_BYTES", default=5 * 1024**3)
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 

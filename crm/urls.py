@@ -35,6 +35,7 @@ urlpatterns = [
     path("portal/", include("guest.portal_urls")),
     path("portal-access/", include("projects.portal_manage_urls")),
     path("calls/", include("projects.call_urls")),
+    path("files/", include("files.urls")),
     path("calendar/", include("projects.feed_urls")),
     path("comms/", include("comms.urls")),
     path("hooks/", include("comms.webhook_urls")),

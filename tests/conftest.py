@@ -22,6 +22,16 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(autouse=True)
+def _project_files_in_tmp(settings, tmp_path_factory):
+    """Each test keeps uploaded files in its own temporary folder, never under var/."""
+    location = tmp_path_factory.mktemp("files")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "files": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(location)}},
+    }
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fresh_shared_cache():
     """The cache outlives a run (files under var/, or Redis): each run starts from empty counters."""

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from files import views
+
+app_name = "files"
+
+urlpatterns = [
+    path("<int:pk>/download/", views.download, name="download"),
+]
