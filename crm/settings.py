@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "clients",
     "comms",
     "projects",
+    "billing",
     "files",
     "guest",
     "desk",
