@@ -219,7 +219,7 @@ def s3_files(settings):
         yield
 
 
-def test_with_s3_both_sides_redirect_to_a_short_lived_presigned_attachment_url(s3_files, project, contact, owner_client):
+def test_with_s3_both_sides_redirect_to_a_presigned_attachment_url(s3_files, project, contact, owner_client):
     kept = upload(project, name="логотип.png")
     studio_side = owner_client.get(reverse("files:download", kwargs={"pk": kept.pk}))
     portal_side = log_into_portal(contact).get(reverse("portal:file_download", kwargs={"pk": kept.pk}))
