@@ -12,6 +12,14 @@ upload pages). Three guards, each for a way a large body could get in:
    that lies) stops being read there; the view then answers 413 without ever running.
 3. ``files.services.file_upload`` checks the kept file's size once more (``files.checks.within_limits``).
 
+Put it nearest the function, under the access decorator, so the 413 page speaks the visitor's
+language and the marks reach the URL's view through ``functools.wraps``::
+
+    @portal_required
+    @require_http_methods(["GET", "POST"])
+    @refuse_oversized_upload
+    def file_upload_view(request, pk): ...
+
 Upload handlers can only be changed before the body is parsed, and Django's CSRF check parses it
 (the token may be a form field). So the wrapped view is exempt from the CSRF middleware and checked
 inside, after the handler is in place, by the same CSRF middleware class the site uses.

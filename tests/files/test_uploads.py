@@ -10,8 +10,11 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.middleware.csrf import get_token
 from django.test import Client as Browser
 from django.test import RequestFactory
+from django.views.decorators.http import require_POST
 
-from files.uploads import FORM_OVERHEAD, refuse_oversized_upload
+from files.uploads import FORM_OVERHEAD, refuse_oversized_upload, request_limit
+from kernel.access import studio_required
+from projects.portal_access import portal_required
 from tests.files import upload_urls
 
 TWO_GB = 2 * 1024**3
@@ -158,3 +161,11 @@ def csrf_token(browser: Browser) -> str:
     token = get_token(request)
     browser.cookies["csrftoken"] = request.META["CSRF_COOKIE"]
     return token
+
+
+def test_the_marks_reach_the_outermost_view_under_the_access_decorators(settings):
+    settings.RAPPORT_FILE_MAX_BYTES = 7_000_000
+    for access in (studio_required, portal_required):
+        view = access(require_POST(refuse_oversized_upload(never_called)))
+        assert view.csrf_exempt is True
+        assert view.request_body_limit() == request_limit() == 7_000_000 + FORM_OVERHEAD
