@@ -181,6 +181,32 @@ STORAGES["files"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": str(env.path("RAPPORT_FILES_DIR", default=str(VAR_DIR / "files"))), "base_url": None},
 }
+# Project files in an S3-compatible store (AWS S3, MinIO, Backblaze, …) when a bucket is named. Nothing
+# is public: objects are private (no ACL), and downloads go through the app, which answers with a
+# presigned URL valid for minutes (files.downloads). Keys: RAPPORT_FILES_S3_ACCESS_KEY_ID /
+# RAPPORT_FILES_S3_SECRET_ACCESS_KEY, else boto3's own chain (AWS_ACCESS_KEY_ID, an instance role, …).
+RAPPORT_FILES_S3_BUCKET = env.str("RAPPORT_FILES_S3_BUCKET", default="")
+if RAPPORT_FILES_S3_BUCKET:
+    STORAGES["files"] = {
+        "BACKEND": "files.storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": RAPPORT_FILES_S3_BUCKET,
+            "endpoint_url": env.str("RAPPORT_FILES_S3_ENDPOINT_URL", default="") or None,
+            # The address browsers reach the store at, when it differs from the app's (MinIO in compose).
+            "public_endpoint_url": env.str("RAPPORT_FILES_S3_PUBLIC_URL", default="") or None,
+            "region_name": env.str("RAPPORT_FILES_S3_REGION", default="") or None,
+            "access_key": env.str("RAPPORT_FILES_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("RAPPORT_FILES_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("RAPPORT_FILES_S3_ADDRESSING_STYLE", default="") or None,
+            "signature_version": "s3v4",
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+        },
+    }
+# A signed app link to one file (files.signing) works this many seconds.
+RAPPORT_FILE_LINK_SECONDS = env.int("RAPPORT_FILE_LINK_SECONDS", default=600)
 # Project files: the most one file may be, and all of one studio's files together.
 RAPPORT_FILE_MAX_BYTES = env.int("RAPPORT_FILE_MAX_BYTES", default=50 * 1024 * 1024)
 RAPPORT_STUDIO_FILES_MAX_BYTES = env.int("RAPPORT_STUDIO_FILES_MAX_BYTES", default=5 * 1024**3)

@@ -1,8 +1,9 @@
-"""Writes for project files: keeping an upload, a new version of a deliverable."""
+"""Writes for project files: keeping an upload, a new version of a deliverable, deleting a file."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 
 from django.conf import settings
@@ -15,7 +16,9 @@ from files.models import ProjectFile
 from files.storage import file_storage, storage_name
 from kernel.models import Studio
 
-__all__ = ["FileRefused", "file_upload", "studio_bytes_used"]
+__all__ = ["FileRefused", "file_delete", "file_upload", "studio_bytes_used"]
+
+logger = logging.getLogger("rapport.files")
 
 
 def studio_bytes_used(studio: Studio) -> int:
@@ -92,3 +95,32 @@ def file_upload(
     except BaseException:
         storage.delete(stored)
         raise
+
+
+def _delete_bytes(name: str) -> None:
+    try:
+        file_storage().delete(name)
+    except Exception:  # the row is gone: an orphan object costs room, not correctness
+        logger.exception("Could not delete the bytes of a deleted file (%s)", name)
+
+
+def file_delete(*, file: ProjectFile) -> None:
+    """Delete a file: the row now, its bytes once the transaction commits (a rollback keeps both).
+
+    A deliverable's versions stay one chain: the version after the deleted one now follows the
+    one before it, and when the current version is deleted the one before it becomes current
+    again (with its review as it was). Version numbers are kept as the client saw them.
+    """
+    with transaction.atomic():
+        row = ProjectFile.objects.select_for_update().filter(pk=file.pk).first()
+        if row is None:  # deleted a moment ago, in another tab
+            return
+        before_id = row.previous_id
+        after = ProjectFile.objects.filter(previous_id=row.pk).first()
+        row.delete()
+        if after is not None and before_id is not None:
+            ProjectFile.objects.filter(pk=after.pk).update(previous_id=before_id)
+        if row.is_current and before_id is not None:
+            ProjectFile.objects.filter(pk=before_id).update(is_current=True)
+        name = row.storage_name
+        transaction.on_commit(lambda: _delete_bytes(name))

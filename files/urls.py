@@ -6,4 +6,5 @@ app_name = "files"
 
 urlpatterns = [
     path("<int:pk>/download/", views.download, name="download"),
+    path("s/<str:token>/", views.signed, name="signed"),
 ]

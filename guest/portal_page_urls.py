@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from guest import calendar_views, portal_views
+from guest import calendar_views, file_views, portal_views
 
 urlpatterns: list = [
     path("", portal_views.home, name="home"),
@@ -14,5 +14,6 @@ urlpatterns: list = [
     path("projects/<int:pk>/payments/", portal_views.payments, name="payments"),
     path("contact/", portal_views.contact, name="contact"),
     path("messages/", portal_views.conversation, name="messages"),
+    path("files/<int:pk>/download/", file_views.file_download, name="file_download"),
     path("calendar.ics", calendar_views.portal_calendar, name="calendar"),
 ]

@@ -8,7 +8,8 @@ further left were written by the client and prove nothing.
 
 ``RequestSizeMiddleware`` refuses a body over ``MAX_REQUEST_BODY_SIZE`` with a friendly 413 before
 anything reads it; only the inbound-mail webhooks (whole messages with attachments) may send up to
-``INBOUND_MAX_BODY_SIZE``.
+``INBOUND_MAX_BODY_SIZE``, and a view marked with a ``request_body_limit`` callable (upload views,
+``files.uploads.refuse_oversized_upload``) up to what it returns.
 
 ``NullCharacterMiddleware`` answers 400 to a query string with a NUL character: no page reads one, and
 PostgreSQL refuses it in a query, which would otherwise be a 500 wherever a filter passes it on.
@@ -69,6 +70,10 @@ def body_limit(request: HttpRequest) -> int:
         return settings.MAX_REQUEST_BODY_SIZE
     if (match.namespace, match.url_name) in INBOUND_ROUTES:
         return settings.INBOUND_MAX_BODY_SIZE
+    # A view that takes files says how much it takes (files.uploads.refuse_oversized_upload).
+    view_limit = getattr(match.func, "request_body_limit", None)
+    if callable(view_limit):
+        return max(int(view_limit()), settings.MAX_REQUEST_BODY_SIZE)
     return settings.MAX_REQUEST_BODY_SIZE
 
 

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,9 +36,23 @@ def test_docker_compose_config_is_valid(compose: list[str]):
     assert result.returncode == 0, result.stderr
 
 
-def test_compose_runs_exactly_postgres_redis_web_worker_and_one_beat(compose: list[str]):
+def test_compose_runs_exactly_postgres_redis_minio_web_worker_and_one_beat(compose: list[str]):
     result = subprocess.run([*compose, "config", "--services"], capture_output=True, text=True, check=True)
-    assert sorted(result.stdout.split()) == ["beat", "postgres", "redis", "web", "worker"]
+    assert sorted(result.stdout.split()) == ["beat", "minio", "minio-init", "postgres", "redis", "web", "worker"]
+
+
+def test_compose_keeps_project_files_in_a_private_minio_bucket():
+    """Read without docker: the app's processes point at MinIO, and the bucket is made private."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    for name in ("web", "worker"):
+        environment = services[name]["environment"]
+        assert environment["RAPPORT_FILES_S3_BUCKET"] == "rapport-files"
+        assert environment["RAPPORT_FILES_S3_ENDPOINT_URL"] == "http://minio:9000"
+        assert "minio-init" in services[name]["depends_on"]
+    script = services["minio-init"]["command"][0]
+    assert "mc anonymous set none local/rapport-files" in script
+    assert not re.search(r"anonymous set (public|download)", script)
 
 
 def test_every_environment_variable_is_documented_in_the_readme():
