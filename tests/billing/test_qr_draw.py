@@ -26,7 +26,7 @@ GOST = gost_payload(
 )
 
 
-@pytest.mark.parametrize("payload", [EPC, GOST])
+@pytest.mark.parametrize("payload", [EPC, GOST], ids=["epc", "gost"])
 def test_the_svg_is_one_well_formed_svg_element_to_embed(payload):
     svg = qr_svg(payload)
 
@@ -48,7 +48,7 @@ def test_the_scale_sets_the_size_in_pixels():
     assert int(large.get("width")) <= 390
 
 
-@pytest.mark.parametrize("payload", [EPC, GOST])
+@pytest.mark.parametrize("payload", [EPC, GOST], ids=["epc", "gost"])
 def test_the_png_starts_with_the_png_signature(payload):
     png = qr_png(payload, scale=3)
 
@@ -89,6 +89,7 @@ def test_the_fullest_epc_payload_fits_version_13():
         (EPC, 1.5, "scale"),
         (EPC, True, "scale"),
     ],
+    ids=["empty", "none", "bytes", "scale-0", "scale-negative", "scale-float", "scale-bool"],
 )
 def test_bad_drawing_input_is_refused_naming_it(payload, scale, field):
     with pytest.raises(ValueError, match=rf"^{field}: "):
