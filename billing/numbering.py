@@ -72,12 +72,15 @@ def next_number(*, studio: Studio, year: int, pattern: str | None = None) -> tup
         raise RuntimeError("next_number must run inside the caller's transaction.")
     pattern = pattern if pattern is not None else studio_pattern(studio)
     period = year if uses_year(pattern) else 0
-    try:
-        with transaction.atomic():
-            NumberSequence.objects.get_or_create(studio=studio, period=period)
-    except IntegrityError:
-        pass  # another transaction created it first: lock theirs
-    sequence = NumberSequence.objects.select_for_update().get(studio=studio, period=period)
+    locked = NumberSequence.objects.select_for_update()
+    sequence = locked.filter(studio=studio, period=period).first()
+    if sequence is None:  # the period's first number
+        try:
+            with transaction.atomic():
+                NumberSequence.objects.create(studio=studio, period=period)
+        except IntegrityError:
+            pass  # another transaction created it first: lock theirs
+        sequence = locked.get(studio=studio, period=period)
     sequence.last += 1
     sequence.save(update_fields=["last"])
     return sequence.last, format_number(pattern, year=year, seq=sequence.last)

@@ -242,6 +242,13 @@ def invoice_issue(*, invoice: Invoice, now: datetime) -> Invoice:
 
 
 def _issue_locked(current: Invoice, lines: Sequence[Any], *, now: datetime, profile: BillingProfile) -> Invoice:
+    _issue_fields(current, lines, now=now, profile=profile)
+    current.save()
+    return current
+
+
+def _issue_fields(current: Invoice, lines: Sequence[Any], *, now: datetime, profile: BillingProfile) -> None:
+    """Number ``current`` and freeze its details (not saved)."""
     studio = current.studio
     issue_date = now.astimezone(studio.zoneinfo).date()
     _seq, number = next_number(studio=studio, year=issue_date.year, pattern=profile.number_pattern)
@@ -265,8 +272,6 @@ def _issue_locked(current: Invoice, lines: Sequence[Any], *, now: datetime, prof
         current.payment_instructions = payment_instructions(
             profile, currency=current.currency, number=number, name=current.seller["name"]
         )
-    current.save()
-    return current
 
 
 def invoice_cancel(*, invoice: Invoice, now: datetime, by: User | None = None) -> Invoice:
@@ -495,20 +500,25 @@ def maintenance_due(plan: MaintenancePlan, today: date) -> str | None:
 
 
 def maintenance_invoice(*, plan: MaintenancePlan, period: str, now: datetime, profile: BillingProfile) -> Invoice:
+    """The plan's issued invoice for ``period``; call inside a transaction (the sweep's, one per plan).
+
+    Written directly rather than through ``invoice_create`` + ``invoice_issue``: a new row nobody
+    else sees needs no lock, and the sweep issues hundreds of these in a tick.
+    """
     line = LineSpec(
         description=_("Maintenance, %(period)s") % {"period": period},
         quantity=1,
         unit_price_minor=plan.monthly_price_minor,
         tax_rate_bp=profile.tax_rate_bp,
     )
-    with transaction.atomic():
-        invoice = invoice_create(
-            client=plan.client, kind=Invoice.Kind.MAINTENANCE, lines=[line], now=now, currency=plan.currency,
-            maintenance_plan=plan, period=period,
-        )  # fmt: skip
-        # New in this transaction: nobody else sees it, so it needs no lock.
-        invoice.studio, invoice.client = plan.studio, plan.client
-        return _issue_locked(invoice, [line], now=now, profile=profile)
+    invoice = Invoice(
+        studio=plan.studio, client=plan.client, kind=Invoice.Kind.MAINTENANCE, currency=plan.currency.upper(),
+        maintenance_plan=plan, period=period, created_at=now,
+    )  # fmt: skip
+    _issue_fields(invoice, [line], now=now, profile=profile)
+    invoice.save()
+    _write_lines(invoice, [line])
+    return invoice
 
 
 def billing_profile_update(*, studio: Studio, values: dict[str, Any], now: datetime) -> BillingProfile:
