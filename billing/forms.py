@@ -191,6 +191,11 @@ class LineForm(forms.Form):
     unit_price = forms.DecimalField(label=_("Unit price"), max_digits=12, decimal_places=2)
     tax_rate = PercentField(label=_("Tax (%)"))
 
+    def has_changed(self) -> bool:
+        """A line without a description and a price is an empty line, whatever its quantity and tax say."""
+        typed = (self.data.get(self.add_prefix(name), "").strip() for name in ("description", "unit_price"))
+        return any(typed) and super().has_changed()
+
     def spec(self) -> LineSpec:
         data = self.cleaned_data
         return LineSpec(
@@ -218,7 +223,7 @@ class BaseLineFormSet(forms.BaseFormSet):
         return [
             form.spec()
             for form in self.forms
-            if form.has_changed() and form.cleaned_data and not form.cleaned_data.get("DELETE")
+            if form.cleaned_data.get("description") and not form.cleaned_data.get("DELETE")
         ]
 
 
