@@ -11,7 +11,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PRODUCT_PACKAGES = ("kernel", "clients", "comms", "projects", "guest", "desk", "crm")
+PRODUCT_PACKAGES = ("kernel", "clients", "comms", "projects", "billing", "guest", "desk", "crm")
 # Installed by the development and test settings only, whose requirements (factory-boy, psycopg) they
 # import at module level like any other: none of their imports has a reason to wait.
 DEV_PACKAGES = ("devtools",)

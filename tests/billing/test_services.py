@@ -1,6 +1,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.utils import translation
 
 from billing import services
 from billing.models import Invoice, InvoicePayment, Proposal, ProposalItem
@@ -295,3 +296,9 @@ def test_installment_and_change_request_invoices(project, profile, now):
                                     method="bank", now=now)  # fmt: skip
     installment.refresh_from_db()
     assert installment.paid_at == now
+
+
+def test_refusals_speak_russian(client_, now):
+    invoice = draft(client_, now)
+    with translation.override("ru"), pytest.raises(InvoiceNotPayable, match="черновик"):
+        services.invoice_record_payment(invoice=invoice, amount_minor=1, paid_on=now.date(), method="bank", now=now)
