@@ -36,6 +36,7 @@ urlpatterns = [
     path("portal-access/", include("projects.portal_manage_urls")),
     path("calls/", include("projects.call_urls")),
     path("files/", include("files.urls")),
+    path("billing/", include("billing.urls")),
     path("calendar/", include("projects.feed_urls")),
     path("comms/", include("comms.urls")),
     path("hooks/", include("comms.webhook_urls")),
