@@ -15,7 +15,7 @@ from files.models import ProjectFile
 from files.storage import file_storage, storage_name
 from kernel.models import Studio
 
-__all__ = ["FileRefused", "file_upload", "studio_bytes_used"]
+__all__ = ["FileRefused", "file_delete", "file_upload", "studio_bytes_used"]
 
 
 def studio_bytes_used(studio: Studio) -> int:
@@ -92,3 +92,22 @@ def file_upload(
     except BaseException:
         storage.delete(stored)
         raise
+
+
+def file_delete(*, file: ProjectFile) -> None:
+    """Remove a file: its row now, its bytes once the transaction commits.
+
+    Removing the current version of a deliverable makes the version before it current again.
+    """
+    storage_key = file.storage_name
+    with transaction.atomic():
+        locked = ProjectFile.objects.select_for_update().filter(pk=file.pk).first()
+        if locked is None:
+            return
+        if locked.is_current and locked.previous_id is not None:
+            ProjectFile.objects.filter(pk=locked.previous_id).update(is_current=True)
+        elif not locked.is_current:  # a version in the middle: the next one now follows the one before
+            ProjectFile.objects.filter(pk=locked.pk).update(previous=None)
+            ProjectFile.objects.filter(previous_id=locked.pk).update(previous_id=locked.previous_id)
+        locked.delete()
+        transaction.on_commit(lambda: file_storage().delete(storage_key))
