@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -58,7 +57,12 @@ def test_the_page_groups_versions_lists_client_files_and_the_timeline_and_marks_
     second = deliverable_share(project=project, upload=png("home-2.png"), now=NOW - timedelta(hours=1), previous=first)
     deliverable_approve(file=second, contact=anna, now=NOW)
     theirs = file_upload(
-        project=project, side="client", upload=png("logo.png"), now=NOW - timedelta(minutes=30), contact=anna, note="Our logo"
+        project=project,
+        side="client",
+        upload=png("logo.png"),
+        now=NOW - timedelta(minutes=30),
+        contact=anna,
+        note="Our logo",
     )
 
     response = owner_client.get(url(project))
@@ -66,8 +70,12 @@ def test_the_page_groups_versions_lists_client_files_and_the_timeline_and_marks_
     html = response.content.decode()
     assert response.status_code == 200
     assert html.count('data-testid="deliverable"') == 1
-    assert "home-2.png" in html and "home.png" in html and "1 older version" in html
-    assert "Warmer colours" in html and "Our logo" in html and "logo.png" in html
+    assert "home-2.png" in html
+    assert "home.png" in html
+    assert "1 older version" in html
+    assert "Warmer colours" in html
+    assert "Our logo" in html
+    assert "logo.png" in html
     kinds = [part.split('"')[0] for part in html.split('data-testid="timeline-')[1:]]
     assert kinds == ["approved", "client_upload", "studio_upload", "changes", "studio_upload"]
     assert reverse("files:download", args=[second.pk]) in html
@@ -90,7 +98,9 @@ def test_another_studios_project_and_files_are_404(charlie_client, project):
 
     assert charlie_client.get(url(project)).status_code == 404
     assert charlie_client.post(reverse("files:upload", args=[pk]), {"new-file": upload()}).status_code == 404
-    assert charlie_client.post(reverse("files:version", args=[file.pk]), {f"v{file.pk}-file": upload()}).status_code == 404
+    assert (
+        charlie_client.post(reverse("files:version", args=[file.pk]), {f"v{file.pk}-file": upload()}).status_code == 404
+    )
     assert charlie_client.get(reverse("files:delete", args=[file.pk])).status_code == 404
     assert charlie_client.post(reverse("files:delete", args=[file.pk])).status_code == 404
     assert ProjectFile.objects.count() == 1
@@ -126,7 +136,8 @@ def test_a_refused_file_re_renders_the_page_with_the_error_and_keeps_what_was_ty
     html = response.content.decode()
     assert response.status_code == 400
     assert "does not contain what its name says" in html
-    assert 'value="Mock-up"' in html and "Look at the header" in html
+    assert 'value="Mock-up"' in html
+    assert "Look at the header" in html
     assert "Our logo" in html  # the rest of the page is still there
     assert ProjectFile.objects.count() == 1
 

@@ -140,7 +140,11 @@ def test_asking_for_changes_is_a_portal_message_with_a_reply_clock(project, anna
     file = share(project)
 
     message = deliverable_ask_changes(
-        file=file, contact=anna, comment="  Make the logo bigger, please.  ", now=NOW, studio_address="hi@studio.example"
+        file=file,
+        contact=anna,
+        comment="  Make the logo bigger, please.  ",
+        now=NOW,
+        studio_address="hi@studio.example",
     )
 
     assert message.direction == Message.Direction.INBOUND
@@ -148,7 +152,8 @@ def test_asking_for_changes_is_a_portal_message_with_a_reply_clock(project, anna
     assert (message.client, message.project) == (project.client, project)
     assert message.from_email == "anna@blum.example"
     assert message.text == "Make the logo bigger, please."
-    assert message.needs_reply and message.reply_due_at is not None
+    assert message.needs_reply
+    assert message.reply_due_at is not None
     file.refresh_from_db()
     assert (file.review, file.review_comment, file.review_message) == (
         Review.CHANGES,
@@ -167,14 +172,18 @@ def test_files_mark_seen_marks_the_studios_unseen_client_files(project, anna, ot
     second = file_upload(project=project, side=ProjectFile.Side.CLIENT, upload=png(), now=NOW, contact=anna)
     elsewhere = ProjectFactory(client=ClientFactory(studio=project.studio))
     other = file_upload(project=elsewhere, side=ProjectFile.Side.CLIENT, upload=png(), now=NOW)
-    foreign = file_upload(project=ProjectFactory(client=ClientFactory(studio=other_studio)), side="client", upload=png(), now=NOW)
+    foreign = file_upload(
+        project=ProjectFactory(client=ClientFactory(studio=other_studio)), side="client", upload=png(), now=NOW
+    )
 
     assert files_mark_seen(studio=project.studio, now=NOW, pks=[mine.pk, foreign.pk]) == 1
     assert files_mark_seen(studio=project.studio, now=NOW, project=project) == 1
     assert files_mark_seen(studio=project.studio, now=NOW, project=project) == 0
     assert files_mark_seen(studio=project.studio, now=NOW) == 1
     seen = dict(ProjectFile.objects.values_list("pk", "seen_at"))
-    assert seen[second.pk] == NOW and seen[other.pk] == NOW and seen[foreign.pk] is None
+    assert seen[second.pk] == NOW
+    assert seen[other.pk] == NOW
+    assert seen[foreign.pk] is None
 
 
 def test_deleting_the_current_version_brings_back_the_one_before(project):
