@@ -22,6 +22,7 @@ KIND_LABELS: dict[str, Promise] = {
     "commitment-warning": pgettext_lazy("outbox kind", "Promise due soon"),
     "deadline-reminder": pgettext_lazy("outbox kind", "Deadline reminder"),
     "deposit-reminder": pgettext_lazy("outbox kind", "Deposit reminder"),
+    "deliverable-review": pgettext_lazy("outbox kind", "Deliverable for approval"),
     "digest": pgettext_lazy("outbox kind", "Daily digest"),
     "friday-reminder": pgettext_lazy("outbox kind", "Friday reminder"),
     "friday-update": pgettext_lazy("outbox kind", "Friday update"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from guest import calendar_views, file_views, portal_views
+from guest import calendar_views, file_views, portal_file_views, portal_views
 
 urlpatterns: list = [
     path("", portal_views.home, name="home"),
@@ -12,8 +12,11 @@ urlpatterns: list = [
     path("projects/<int:pk>/agreement/accept/", portal_views.accept, name="accept"),
     path("projects/<int:pk>/changes/<int:change_pk>/", portal_views.change_decide, name="change_decide"),
     path("projects/<int:pk>/payments/", portal_views.payments, name="payments"),
+    path("projects/<int:pk>/files/", portal_file_views.upload, name="file_upload"),
+    path("files/<int:pk>/approve/", portal_file_views.approve, name="file_approve"),
+    path("files/<int:pk>/changes/", portal_file_views.ask_changes, name="file_changes"),
+    path("files/<int:pk>/download/", file_views.file_download, name="file_download"),
     path("contact/", portal_views.contact, name="contact"),
     path("messages/", portal_views.conversation, name="messages"),
-    path("files/<int:pk>/download/", file_views.file_download, name="file_download"),
     path("calendar.ics", calendar_views.portal_calendar, name="calendar"),
 ]

@@ -23,6 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from comms.conversation import record_message
 from comms.models import Message
+from files.forms import ChangesForm, ClientUploadForm, changes_form
+from files.reviews import reviewable
+from files.selectors import project_files
 from guest import portal_selectors
 from guest.portal_forms import (
     MESSAGE_MAX_LENGTH,
@@ -68,11 +71,39 @@ def home(request: HttpRequest) -> HttpResponse:
 @portal_required
 @require_GET
 def project(request: HttpRequest, pk: int) -> HttpResponse:
-    page = portal_selectors.project_page(visitor_project(request, pk))
+    return project_page(request, visitor_project(request, pk))
+
+
+def project_page(
+    request: HttpRequest,
+    current: Project,
+    *,
+    upload_form: ClientUploadForm | None = None,
+    changes: ChangesForm | None = None,
+    changes_of: int | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The project page; a form of its files section that failed comes back bound, with its errors."""
+    page = portal_selectors.project_page(current)
+    files = project_files(current)
+    for item in files.deliverables:
+        file = item.current
+        if file.pk == changes_of and changes is not None:
+            item.changes_form = changes
+        else:
+            item.changes_form = changes_form(file) if reviewable(file) else None
     return render(
         request,
         "portal/project.html",
-        {"page": page, "project": page.project, "today": timezone.localdate(), "tab": "project"},
+        {
+            "page": page,
+            "project": page.project,
+            "today": timezone.localdate(),
+            "tab": "project",
+            "files": files,
+            "upload_form": upload_form or ClientUploadForm(),
+        },
+        status=status,
     )
 
 

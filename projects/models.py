@@ -431,6 +431,8 @@ class PortalActivity(models.Model):
         CALL_CANCELLED = "call_cancel", _("cancelled a call")
         LINK_REQUESTED = "link_asked", _("asked for a new portal link")
         SURVEY_ANSWERED = "survey", _("answered the survey")
+        FILE_APPROVED = "file_ok", _("approved a deliverable")
+        FILE_CHANGES = "file_changes", _("asked for changes to a deliverable")
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="portal_activity")

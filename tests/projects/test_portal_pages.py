@@ -541,7 +541,7 @@ def fill(project: Project, studio: Studio, size: int) -> None:
 @pytest.mark.parametrize("size", [1, 10])
 @pytest.mark.parametrize(("name", "with_pk", "most"), [
     ("home", False, 3),
-    ("project", True, 8),
+    ("project", True, 9),  # 9: the files section reads its files in one query
     ("agreement", True, 4),
     ("payments", True, 5),
     ("contact", False, 2),
