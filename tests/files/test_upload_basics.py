@@ -46,7 +46,7 @@ def test_an_upload_is_stored_and_read_back(db):
     kept = file_upload(
         project=project, side=ProjectFile.Side.CLIENT, upload=ContentFile(PNG, name="../logo.png"), now=NOW
     )
-    assert kept.name == "logo.png" and kept.content_type == "image/png" and kept.size == len(PNG)
+    assert (kept.name, kept.content_type, kept.size) == ("logo.png", "image/png", len(PNG))
     assert kept.storage_name.startswith(f"studios/{project.studio_id}/projects/{project.pk}/")
     with file_storage().open(kept.storage_name, "rb") as stored:
         assert stored.read() == PNG
