@@ -102,6 +102,7 @@ class TimelineEntry:
     detail: str
     amount_minor: int | None = None
     currency: str = ""
+    url: str = ""  # where the entry's title leads, if anywhere
 
 
 def client_timeline(*, client: Client) -> list[TimelineEntry]:

@@ -395,18 +395,67 @@ def _normalize_newlines(text: str) -> str:
 # --- attachments ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AttachmentPart:
+    """One attachment's bytes, as the sender named and typed it (the name is not made safe here)."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+def attachment_parts(raw: bytes) -> list[AttachmentPart]:
+    """The attachments of a raw message with their bytes, in the order of ``ParsedEmail.attachments``.
+
+    The stored metadata (``Message.attachments``) and these parts come from the same walk, so the
+    n-th entry of one is the n-th of the other. Raises ``ParseError`` when the bytes are no email.
+    """
+    if not isinstance(raw, bytes | bytearray | memoryview):
+        raise ParseError(f"expected bytes, got {type(raw).__name__}")
+    raw = bytes(raw)
+    if not raw.strip():
+        raise ParseError("empty message")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    if not _EMAIL_HEADERS & _raw_headers(message).keys():
+        raise ParseError("no email headers found")
+    text_part, html_part = _body_parts(message)
+    return [
+        AttachmentPart(name=_filename(part), content_type=part.get_content_type(), data=_payload(part))
+        for part in _attachment_leaves(message, skip=(text_part, html_part))
+    ]
+
+
 def _attachments(message: Message, *, skip: tuple[Message | None, ...]) -> list[dict]:
-    found = []
+    return [
+        {"name": _filename(part), "size": _size(part), "content_type": part.get_content_type()}
+        for part in _attachment_leaves(message, skip=skip)
+    ]
+
+
+def _attachment_leaves(message: Message, *, skip: tuple[Message | None, ...]):
+    """The parts that are files, not the body: what ``_attachments`` and ``attachment_parts`` both walk."""
     for part in _leaf_parts(message):
         if any(part is body for body in skip) or part is message:
             continue
-        content_type = part.get_content_type()
         name = _filename(part)
         disposition = part.get_content_disposition()
         if not name and disposition != "attachment" and part.get_content_maintype() == "text":
             continue  # an extra inline text part (signature, footer): part of the body, not a file
-        found.append({"name": name, "size": _size(part), "content_type": content_type})
-    return found
+        yield part
+
+
+def _payload(part: Message) -> bytes:
+    """A part's decoded bytes; an attached message (message/rfc822) as the message itself."""
+    try:
+        payload = part.get_payload(decode=True)
+        if payload is not None:
+            return payload
+        inner = part.get_payload()
+        if isinstance(inner, list) and len(inner) == 1 and isinstance(inner[0], Message):
+            return inner[0].as_bytes()
+        return part.as_bytes()
+    except Exception:
+        return b""
 
 
 def _leaf_parts(message: Message):

@@ -30,6 +30,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -39,6 +40,7 @@ from comms.inbox import format_duration
 from comms.models import Commitment, Message, OutboxEmail
 from comms.notify import keys_already_used, notify_freelancer
 from comms.outbox import FREELANCER_KINDS
+from files.seen import unseen_client_files
 from kernel.dates import last_contact_day, local_midnight, long_date, short_date
 from kernel.links import absolute_url, site_url
 from kernel.models import Studio
@@ -125,6 +127,7 @@ def digest_sections(studio: Studio, *, today: date, now: datetime) -> list[dict[
             client_steps_overdue(studio, today=today),
             more_url=reverse("projects:index"),
         ),
+        section(_("New files from your clients"), client_files(studio, now=now), more_url=reverse("today")),
         section(_("Touchpoints due"), touchpoints_due(studio, today=today), more_url=reverse("clients:touchpoints")),
         section(_("Mail leaving today"), mail_leaving_today(studio, today=today), more_url=reverse("comms:outbox")),
     ]
@@ -169,7 +172,14 @@ def item(title: str, detail: str, url: str, *, flag: str = "", **extra: Any) -> 
 
 
 # What the Today page may add to a line; every line carries them, so templates never miss a key.
-ITEM_EXTRAS: dict[str, Any] = {"urgent": False, "angel": False, "kind": "", "cancel_url": "", "seen_url": ""}
+ITEM_EXTRAS: dict[str, Any] = {
+    "urgent": False,
+    "angel": False,
+    "kind": "",
+    "cancel_url": "",
+    "seen_url": "",
+    "download_url": "",
+}
 
 
 def calls_today(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
@@ -342,6 +352,39 @@ def last_contact_words(client: Client, *, zone: tzinfo) -> str:
     if day := last_contact_day(client.last_interaction_at, zone):
         return _("Last contact: %(day)s.") % {"day": day}
     return _("Last contact: never.")
+
+
+def client_files(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    """The client's files nobody in the studio has seen yet, newest first (one query), linked to the project's files.
+
+    The same list on Today (with a download and "seen") and in the digest: a file stays until it is seen.
+    """
+    rows = unseen_client_files(studio).values(
+        "pk", "title", "name", "size", "created_at", "project_id", "project__title", "project__client__name",
+        "uploaded_by_contact__name",
+    )[:limit]  # fmt: skip
+    lines = []
+    for row in rows:
+        detail = " · ".join(
+            part
+            for part in (
+                row["project__client__name"],
+                row["project__title"],
+                row["uploaded_by_contact__name"] or "",
+                _("%(since)s ago") % {"since": timesince(row["created_at"], now)},
+            )
+            if part
+        )
+        lines.append(
+            item(
+                row["title"] or row["name"],
+                detail,
+                reverse("files:project", kwargs={"pk": row["project_id"]}),
+                download_url=reverse("files:download", kwargs={"pk": row["pk"]}),
+                seen_url=reverse("files:seen", kwargs={"pk": row["pk"]}),
+            )
+        )
+    return lines
 
 
 def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from clients import selectors
 from clients.forms import PinForm, TouchpointForm
 from clients.models import Client
 from comms.inbox import recent_mail
+from desk.file_timeline import dossier_timeline
 from kernel.access import get_for_member, studio_required
 from kernel.dates import day_date
 from projects import portal_links
@@ -29,7 +30,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "tags": client.tags.all(),
             "projects": client.projects.order_by("-created_at", "-pk"),
             "totals": selectors.client_totals(client=client, as_of=today),
-            "timeline": selectors.client_timeline(client=client),
+            "timeline": dossier_timeline(client=client, zone=request.studio.zoneinfo),
             "recent_mail": recent_mail(client),
             "markup": request.studio.markup_percent(client.difficulty),
             "touchpoint_form": TouchpointForm(studio=request.studio),

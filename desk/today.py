@@ -23,6 +23,7 @@ from comms.inbox import format_duration, inbox_rows
 from comms.models import Message, OutboxEmail
 from comms.outbox import FREELANCER_KINDS
 from desk import digest
+from files.seen import unseen_client_files
 from kernel.dates import short_date
 from kernel.models import Studio
 from kernel.queries import RowCount
@@ -47,6 +48,7 @@ SECTIONS: dict[str, tuple[Any, Any]] = {
     "deposits": (gettext_lazy("Deposits awaited"), gettext_lazy("No deposit is awaited.")),
     "unmatched": (gettext_lazy("Mail from unknown senders"), gettext_lazy("Every email is matched to a client.")),
     "activity": (gettext_lazy("From your clients' portal"), gettext_lazy("Nothing new from the portal.")),
+    "files": (gettext_lazy("New files from your clients"), gettext_lazy("No new files from your clients.")),
     "touchpoints": (gettext_lazy("Stay in touch"), gettext_lazy("Everyone has heard from you recently.")),
 }
 # Test ids kept from the page's first version (the end-to-end tests look for them).
@@ -54,6 +56,7 @@ TEST_IDS = {
     "replies": "replies-owed",
     "calls": "calls-today",
     "activity": "client-activity",
+    "files": "client-files",
     "touchpoints": "stay-in-touch",
 }
 # The sections whose lines change with the clock: the light endpoint renders them again.
@@ -173,6 +176,7 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
             deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
             unmatched=counted(inbox_rows(studio, "unmatched")),
             activity=counted(unseen_activity_rows(studio), capped=False),
+            files=counted(unseen_client_files(studio), capped=False),
             touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
         )
         .get()
@@ -317,6 +321,7 @@ MORE_URLS = {
     "deposits": ("projects:index", ""),
     "unmatched": ("comms:inbox", "?tab=unmatched"),
     "activity": ("", ""),  # no list page: "Mark all as seen" instead
+    "files": ("", ""),  # likewise
     "touchpoints": ("clients:touchpoints", ""),
 }
 
@@ -353,7 +358,7 @@ def section(key: str, items: list[dict[str, Any]], counts: dict[str, int]) -> Se
 
 
 def today_board(studio: Studio, now: datetime) -> TodayBoard:
-    """Every section of the page, in fifteen queries (sixteen in the yearly card's month) whatever the studio's size."""
+    """Every section of the page, in sixteen queries at most (seventeen in the yearly card's month), any size."""
     today: date = studio.local_now(now).date()
     counts = section_counts(studio, now=now)
     live = {entry.key: entry for entry in live_sections(studio, now=now, counts=counts)}
@@ -365,6 +370,7 @@ def today_board(studio: Studio, now: datetime) -> TodayBoard:
         "deposits": digest.deposits_awaited(studio, today=today, limit=SHOWN),
         "unmatched": unmatched_mail(studio),
         "activity": portal_news(studio, now=now),
+        "files": digest.client_files(studio, now=now, limit=SHOWN) if counts["files"] else [],
         "touchpoints": digest.touchpoint_items(
             clients_due(studio=studio, today=today, limit=SHOWN), zone=studio.zoneinfo
         ),

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from files.checks import FileRefused
 from files.forms import DeliverableForm, VersionForm, version_form
 from files.models import ProjectFile
-from files.reviews import deliverable_share, files_mark_seen
+from files.reviews import deliverable_share
+from files.seen import files_mark_seen
 from files.selectors import project_files
 from files.services import file_delete
 from files.uploads import refuse_oversized_upload

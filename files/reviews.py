@@ -5,13 +5,12 @@ the client is asked to approve it, each contact with portal access gets an email
 opens the project's files. In the portal the client approves the current version
 (``deliverable_approve``) or asks for changes (``deliverable_ask_changes``); a change request is
 also an inbound portal message, so it has a reply clock like any other. Both are noted for the
-freelancer as a ``PortalActivity``. ``files_mark_seen`` notes that the studio saw the client's uploads.
+freelancer as a ``PortalActivity``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
@@ -29,7 +28,6 @@ from files.models import ProjectFile
 from files.services import file_upload
 from kernel.i18n import supported_language
 from kernel.links import absolute_url
-from kernel.models import Studio
 from projects import portal_activity
 from projects.models import PortalLink, Project
 from projects.portal_access import issue_link
@@ -46,7 +44,6 @@ __all__ = [
     "deliverable_ask_changes",
     "deliverable_review_request",
     "deliverable_share",
-    "files_mark_seen",
 ]
 
 REVIEW_TEMPLATE = "deliverable-review"  # templates/emails/deliverable-review-*
@@ -258,15 +255,3 @@ def deliverable_ask_changes(
 
 
 # --- the studio has seen ---------------------------------------------------------------------------
-
-
-def files_mark_seen(
-    *, studio: Studio, now: datetime, project: Project | None = None, pks: Iterable[int] | None = None
-) -> int:
-    """Mark the studio's unseen client files (of ``project``, or the given ones) as seen; returns how many."""
-    rows = ProjectFile.objects.filter(studio=studio, side=ProjectFile.Side.CLIENT, seen_at__isnull=True)
-    if project is not None:
-        rows = rows.filter(project=project)
-    if pks is not None:
-        rows = rows.filter(pk__in=list(pks))
-    return rows.update(seen_at=now)

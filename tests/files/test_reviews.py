@@ -16,8 +16,8 @@ from files.reviews import (
     deliverable_ask_changes,
     deliverable_review_request,
     deliverable_share,
-    files_mark_seen,
 )
+from files.seen import files_mark_seen
 from files.services import file_delete, file_upload
 from files.storage import file_storage
 from projects.models import PortalActivity, Project
