@@ -135,7 +135,7 @@ def test_a_refused_attachment_is_named_and_the_rest_saved(owner_client, studio, 
     assert [kept.name for kept in ProjectFile.objects.all()] == ["logo.png"]
     page = response.content.decode()
     assert "1 file saved to" in page
-    assert "“setup.exe” is not a kind of file Rapport keeps." in page
+    assert "“setup.exe” is a program, a script or a web page" in page
 
 
 def test_when_every_attachment_is_refused_the_form_shows_why_next_to_it(owner_client, studio, bakery):
@@ -145,7 +145,7 @@ def test_when_every_attachment_is_refused_the_form_shows_why_next_to_it(owner_cl
     response = owner_client.post(url(message), {"project": project.pk, "attachments": ["0"]})
 
     assert response.status_code == 200
-    assert response.context["refused"] == {0: "“setup.exe” is not a kind of file Rapport keeps."}
+    assert response.context["refused"][0].startswith("“setup.exe” is a program, a script or a web page")
     assert 'data-testid="refused"' in response.content.decode()
     assert not ProjectFile.objects.exists()
 
