@@ -34,6 +34,8 @@ AUTOMATED_KINDS = frozenset(
         "touchpoints-due", "past-clients", "yearly-card", "anniversary",
         # Portal and calls: a link or a calendar invitation answers no question.
         "portal-link", "portal-link-requested", "call-proposal", "call-invite", "call-cancelled", "call-notice",
+        # Billing documents (billing.sending): an invoice or a signed agreement answers no question either.
+        "invoice", "agreement-signed", "agreement-signed-copy",
     }
 )  # fmt: skip
 # Kinds that are the full answer a commitment promised. An acknowledgment stops the clock but is the promise.

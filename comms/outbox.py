@@ -70,7 +70,7 @@ FREELANCER_KINDS = frozenset(
     {
         "account", "inquiry-new-lead", "digest", "clock-warning", "clock-breach", "commitment-warning",
         "commitment-breach", "friday-reminder", "deadline-reminder", "touchpoints-due", "past-clients",
-        "yearly-card", "anniversary", "reminder", "call-notice", "portal-link-requested",
+        "yearly-card", "anniversary", "reminder", "call-notice", "portal-link-requested", "agreement-signed-copy",
     }
 )  # fmt: skip
 """Kinds written to the studio's own people (or a user's own account mail), never to a client.
