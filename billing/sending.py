@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import pgettext
 
@@ -148,7 +149,7 @@ def agreement_send(*, agreement: Agreement, now: datetime) -> list[OutboxEmail]:
     )
     members = _unique([email for email in members if email])
     if members:
-        with translation.override(None):  # the studio's people read the dashboard's language
+        with translation.override(settings.LANGUAGE_CODE):  # like every notification to the studio's people
             filename = _filename(_agreement_document(agreement))
             context = _agreement_context(agreement, first_name="")
         rows.append(
@@ -159,6 +160,7 @@ def agreement_send(*, agreement: Agreement, now: datetime) -> list[OutboxEmail]:
                 context=context,
                 idempotency_key=f"{AGREEMENT_STUDIO_TEMPLATE}:{agreement.pk}",
                 send_after=next_working_time(studio, now),
+                language=settings.LANGUAGE_CODE,
                 attachments=[{"filename": filename, "mimetype": PDF, "content": pdf}],
             )
         )

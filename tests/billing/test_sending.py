@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.utils import translation
 from pypdf import PdfReader
 
 from billing.models import Agreement, Invoice
@@ -177,3 +178,17 @@ def test_an_unsigned_agreement_is_not_sent(studio, owner):
     with pytest.raises(SendingError, match="not signed"):
         agreement_send(agreement=agreement, now=NOW)
     assert not OutboxEmail.objects.exists()
+
+
+def test_a_russian_signer_reads_russian_and_the_studio_its_own_language(studio, owner):
+    agreement = signed_agreement(studio)
+    client = agreement.project.client
+    client.language = "ru"
+    client.save()
+
+    with translation.override("ru"):  # the client signed on a Russian portal page
+        to_client, to_studio = agreement_send(agreement=agreement, now=NOW)
+
+    assert to_client.subject == "Ваш подписанный договор по проекту «New site»"
+    assert to_client.attachments[0]["filename"] == "Договор-New-site-версия-1.pdf"
+    assert to_studio.subject == "Acme signed the agreement for New site"
