@@ -69,6 +69,10 @@ def test_the_invoice_goes_to_the_primary_contact_with_its_pdf_and_the_esp_gets_t
     (message,) = mail.outbox
     assert message.attachments == [("Invoice-2026-0042.pdf", stored, "application/pdf")]
     assert "2026-0042" in PdfReader(io.BytesIO(message.attachments[0][1])).pages[0].extract_text()
+    email.refresh_from_db()
+    assert email.message.attachments == [
+        {"name": "Invoice-2026-0042.pdf", "size": len(stored), "content_type": "application/pdf"}
+    ]  # the client's conversation lists the file it was sent
 
 
 def test_sending_again_returns_the_email_already_queued(studio):
