@@ -187,8 +187,9 @@ def gost_payload(
 def qr_svg(payload: str, *, scale: int = 4) -> str:
     """Draw ``payload`` as an inline SVG (no XML declaration, no script) to embed in a page.
 
-    Error correction level M, as EPC069-12 requires (and fine for ГОСТ Р 56042-2014, which leaves
-    the level to the issuer); byte mode, the text encoded in UTF-8 as both payloads declare.
+    Error correction level M, as EPC069-12 requires, and the same for ГОСТ Р 56042-2014 payloads;
+    byte mode, the text encoded in UTF-8 as both payloads declare (no ECI marker, like segno's
+    own EPC helper).
     The modules are black on a white square with the 4-module quiet zone, so the code scans on a
     dark page too. The ``<svg>`` keeps ``width``/``height`` of ``scale`` pixels a module and gets a
     ``viewBox``, so CSS (``max-width: 100%; height: auto``) may shrink it on a narrow screen.
