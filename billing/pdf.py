@@ -252,8 +252,11 @@ def _totals_table(invoice: Invoice, lines: list[InvoiceLine], money: Any) -> Tab
 
 
 def _payment_block(invoice: Invoice) -> list[Any]:
-    """How to pay: the frozen instructions in words, with the bank QR code beside them when there is one."""
-    if invoice.kind == Invoice.Kind.CREDIT_NOTE or not (invoice.payment_instructions or invoice.balance_minor > 0):
+    """How to pay: the frozen instructions in words, with the bank QR code beside them when there is one.
+
+    Nothing for a credit note or an invoice paid in full: there is nothing left to pay.
+    """
+    if invoice.kind == Invoice.Kind.CREDIT_NOTE or invoice.balance_minor <= 0:
         return []
     png = invoice_qr_png(invoice)
     if not invoice.payment_instructions and png is None:

@@ -153,7 +153,10 @@ def test_a_euro_invoice_carries_the_sepa_qr_code_for_the_open_balance(studio):
     assert "\nEUR606\n" in payload  # 676.00 total, 70.00 paid
     pdf = invoice_pdf(invoice)
     assert b"/Subtype /Image" in pdf
-    assert "Scan to pay" in text_of(pdf)
+    text = text_of(pdf)
+    assert "Scan to pay" in text
+    assert "Paid\n€70.00" in text.replace(" ", "")
+    assert "Balancedue\n€606.00" in text.replace(" ", "")
 
 
 @needs_qr
@@ -185,6 +188,7 @@ def test_no_qr_code_without_valid_bank_details_for_the_currency_or_an_open_balan
     pdf = invoice_pdf(invoice)
     assert pdf.startswith(b"%PDF")
     assert b"/Subtype /Image" not in pdf
+    assert ("How to pay" in text_of(pdf)) is (invoice.balance_minor > 0)  # the instructions, in words
 
 
 def test_the_agreement_pdf_prints_the_exact_text_and_the_audit_trail(studio):
