@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from email.mime.base import MIMEBase
+from typing import Any
 
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.message import DEFAULT_ATTACHMENT_MIME_TYPE
 
 from comms.mailbox import STUDIO_HEADER
 from comms.outbox import enqueue
@@ -19,8 +22,8 @@ logger = logging.getLogger("rapport.outbox")
 class OutboxBackend(BaseEmailBackend):
     """Turns each EmailMessage into an outbox row (kind "account"); the outbox worker sends it.
 
-    How mail finally leaves is ``OUTBOX_DELIVERY_BACKEND``. Attachments are refused: the outbox
-    keeps text and HTML only.
+    How mail finally leaves is ``OUTBOX_DELIVERY_BACKEND``. File attachments (text or bytes) go
+    along; a MIME part attached as such is refused.
     """
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
@@ -42,8 +45,7 @@ def outbox_row_for(message: EmailMessage):
 
     A secret path segment in it (a password-reset token) is sealed, never stored in clear.
     """
-    if message.attachments:
-        raise ValueError("The outbox does not carry attachments.")
+    attachments = [_attachment(item) for item in message.attachments]
     headers = {name: str(value) for name, value in message.extra_headers.items()}
     studio_id = headers.pop(STUDIO_HEADER, None)
     studio = Studio.objects.filter(pk=int(studio_id)).first() if studio_id else None
@@ -62,8 +64,17 @@ def outbox_row_for(message: EmailMessage):
         text=text,
         html=html,
         headers=headers,
+        attachments=attachments,
         secrets=secret_segments(f"{text}\n{html}"),  # a reset link's token rests sealed, like a portal link's
     )
+
+
+def _attachment(item: Any) -> dict[str, Any]:
+    """An ``EmailMessage.attach(filename, content, mimetype)`` attachment as the outbox stores it."""
+    if isinstance(item, MIMEBase):
+        raise ValueError("The outbox carries attachments given as (filename, content, mimetype), not MIME parts.")
+    filename, content, mimetype = item
+    return {"filename": filename or "", "mimetype": mimetype or DEFAULT_ATTACHMENT_MIME_TYPE, "content": content}
 
 
 def _html_alternative(message: EmailMessage) -> str:

@@ -36,6 +36,8 @@ AUTOMATED_KINDS = frozenset(
         "portal-link", "portal-link-requested", "call-proposal", "call-invite", "call-cancelled", "call-notice",
         # Files: a deliverable shared for approval is a notice, not the answer to any email.
         "deliverable-review",
+        # Billing documents (billing.sending): an invoice or a signed agreement answers no question either.
+        "invoice", "agreement-signed", "agreement-signed-copy",
     }
 )  # fmt: skip
 # Kinds that are the full answer a commitment promised. An acknowledgment stops the clock but is the promise.
@@ -344,6 +346,7 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
         in_reply_to=headers.get("In-Reply-To", reply_to_message.message_id if reply_to_message else ""),
         references=headers.get("References", ""),
         project=email.project,
+        attachments=[_attachment_summary(attachment) for attachment in email.attachments],
         stops_clock=email.kind not in AUTOMATED_KINDS,
         fulfils_commitments=email.kind in ANSWER_KINDS,
         personal=email.kind not in AUTOMATED_KINDS,
@@ -351,6 +354,12 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
     email.message = message
     email.save(update_fields=["message"])
     return message
+
+
+def _attachment_summary(attachment: dict) -> dict:
+    """An outbox attachment as a Message lists it (name, size, type), like an inbound one."""
+    size = attachment.get("size") or len(str(attachment.get("content", "")).encode())
+    return {"name": attachment["filename"], "size": size, "content_type": attachment["mimetype"]}
 
 
 def _sanitized(html: str) -> str:

@@ -54,13 +54,14 @@ def studio_email_send(
     project: models.Model | None = None,
     kind: str | None = None,
     language: str | None = None,
-    attachments: Sequence[Mapping[str, str]] = (),
+    attachments: Sequence[Mapping[str, Any]] = (),
     secrets: Sequence[str] = (),
 ) -> OutboxEmail:
     """Render a studio email and queue it in the outbox (kind defaults to the template name).
 
     ``language`` (e.g. the client's ``"ru"``) renders the templates in that language; by default
-    the active one. ``attachments`` are text files ({filename, mimetype, content}), e.g. an .ics.
+    the active one. ``attachments`` are files ({filename, mimetype, content}), content as text
+    (an .ics) or bytes (a PDF).
     ``secrets`` (a link's token) are masked in the stored row and sealed until it leaves (see ``enqueue``).
     With an ``idempotency_key`` already used in the studio, nothing new is queued and the
     existing row is returned.

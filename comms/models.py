@@ -272,7 +272,12 @@ class OutboxEmail(models.Model):
     text = models.TextField(blank=True)
     html = models.TextField(blank=True)
     attachments = models.JSONField(
-        default=list, blank=True, help_text="Text attachments: [{filename, mimetype, content}], e.g. an .ics invite."
+        default=list,
+        blank=True,
+        help_text=(
+            "[{filename, mimetype, content}] for text (an .ics); [{filename, mimetype, content_b64, size}] for "
+            "bytes (a PDF)."
+        ),
     )
     sealed = models.TextField(
         blank=True, help_text="Secrets masked in the text (a portal link's token), encrypted; wiped once sent."

@@ -14,6 +14,8 @@ reminders to the freelancer themselves (``FREELANCER_KINDS``) are sent again. Se
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import re
@@ -56,6 +58,8 @@ RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (AnymailRecipientsRefused, AnymailInvalidAddress)
 MAX_ERROR_LENGTH = 2000
 MAX_REFERENCES = 20
+# All the attachments of one email together, in bytes (an invoice PDF is ~50 KB; ESPs stop near 10 MB).
+MAX_ATTACHMENTS_BYTES = 10 * 1024 * 1024
 HEADER_NAME = re.compile(r"[!-9;-~]+")
 SEALED_MASK = "••••••••"
 # The task that delivers due rows (``comms.tasks``), found in Celery's registry by name: the task calls
@@ -66,7 +70,7 @@ FREELANCER_KINDS = frozenset(
     {
         "account", "inquiry-new-lead", "digest", "clock-warning", "clock-breach", "commitment-warning",
         "commitment-breach", "friday-reminder", "deadline-reminder", "touchpoints-due", "past-clients",
-        "yearly-card", "anniversary", "reminder", "call-notice", "portal-link-requested",
+        "yearly-card", "anniversary", "reminder", "call-notice", "portal-link-requested", "agreement-signed-copy",
     }
 )  # fmt: skip
 """Kinds written to the studio's own people (or a user's own account mail), never to a client.
@@ -101,10 +105,13 @@ def enqueue(
     created_by: User | None = None,
     headers: Mapping[str, str] | None = None,
     from_email: str | None = None,
-    attachments: Sequence[Mapping[str, str]] = (),
+    attachments: Sequence[Mapping[str, Any]] = (),
     secrets: Sequence[str] = (),
 ) -> OutboxEmail:
     """Put one email in the outbox and return its row; the only way Rapport sends email.
+
+    ``attachments`` are ``{filename, mimetype, content}``: ``content`` is text (an .ics) or bytes
+    (a PDF); bytes are stored base64-encoded (see ``attachment_bytes``) and leave as they came.
 
     ``secrets`` (a portal link's token…) never rest in clear: each is replaced in the subject, text
     and HTML by a mask and kept sealed (comms.secrets) until the email leaves, then wiped.
@@ -192,17 +199,53 @@ def unseal(email: OutboxEmail, value: str) -> str:
     return value
 
 
-def _valid_attachments(attachments: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
-    """Text attachments as stored: each needs a filename, a mimetype and string content."""
-    valid = []
+def _valid_attachments(attachments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Attachments as stored: a filename, a MIME type, and ``content`` (text) or ``content_b64`` (bytes).
+
+    Given ``content`` as ``bytes`` (or already as ``content_b64``), the bytes are kept base64-encoded
+    in the row's JSON, so a PDF survives the database and a failed attempt unchanged.
+    """
+    valid: list[dict[str, Any]] = []
+    total = 0
     for attachment in attachments:
         filename = _require_one_line(str(attachment.get("filename", "")), "attachment filename")
         mimetype = _require_one_line(str(attachment.get("mimetype", "")), "attachment type")
         content = attachment.get("content")
-        if not filename or "/" not in mimetype or not isinstance(content, str):
-            raise ValueError("An attachment needs a filename, a MIME type and text content.")
-        valid.append({"filename": filename, "mimetype": mimetype, "content": content})
+        if "content_b64" in attachment and content is None:
+            content = _b64_bytes(attachment["content_b64"])
+        if not filename or "/" not in mimetype or not isinstance(content, str | bytes | bytearray):
+            raise ValueError("An attachment needs a filename, a MIME type and content (text or bytes).")
+        if isinstance(content, str):
+            total += len(content.encode())
+            valid.append({"filename": filename, "mimetype": mimetype, "content": content})
+        else:
+            total += len(content)
+            encoded = base64.b64encode(bytes(content)).decode("ascii")
+            valid.append({"filename": filename, "mimetype": mimetype, "content_b64": encoded, "size": len(content)})
+    if total > MAX_ATTACHMENTS_BYTES:
+        raise ValueError(f"The attachments are larger than {MAX_ATTACHMENTS_BYTES // (1024 * 1024)} MB together.")
     return valid
+
+
+def _b64_bytes(value: Any) -> bytes:
+    try:
+        return base64.b64decode(str(value), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("An attachment's content_b64 is not base64.") from None
+
+
+def attachment_bytes(attachment: Mapping[str, Any]) -> bytes | str:
+    """A stored attachment's content as it leaves: bytes for a binary one, text for a text one."""
+    if "content_b64" in attachment:
+        return base64.b64decode(attachment["content_b64"])
+    return attachment["content"]
+
+
+def attachment_size(attachment: Mapping[str, Any]) -> int:
+    """A stored attachment's size in bytes (text counted in UTF-8)."""
+    if "content_b64" in attachment:
+        return int(attachment.get("size") or len(base64.b64decode(attachment["content_b64"])))
+    return len(str(attachment.get("content", "")).encode())
 
 
 def _valid_address(address: str, field: str) -> str:
@@ -340,7 +383,7 @@ def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = N
     if email.html:
         message.attach_alternative(unseal(email, email.html), "text/html")
     for attachment in email.attachments:
-        message.attach(attachment["filename"], attachment["content"], attachment["mimetype"])
+        message.attach(attachment["filename"], attachment_bytes(attachment), attachment["mimetype"])
     return message
 
 

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
@@ -24,6 +25,8 @@ from kernel.access import get_for_member, safe_next, scoped, studio_required
 
 Status = OutboxEmail.Status
 PER_PAGE = 50
+# Attachment types downloaded as themselves; any other type is downloaded as application/octet-stream.
+DOWNLOAD_TYPES = frozenset({"application/pdf", "text/calendar", "text/plain", "text/csv"})
 DEV_MAILBOX_BACKEND = "comms.mailbox.MailboxBackend"
 
 # tab → (statuses shown, ordering)
@@ -114,7 +117,7 @@ def outbox_page(request: HttpRequest) -> HttpResponse:
             scoped(request, OutboxEmail)
             .filter(status__in=statuses)
             .order_by(*ordering)
-            .defer("text", "html", "headers")
+            .defer("text", "html", "headers", "attachments")
         )
         page = CountedPaginator(rows, PER_PAGE, count=counts[tab]).get_page(request.GET.get("page"))
         now = timezone.now()
@@ -130,8 +133,34 @@ def outbox_email(request: HttpRequest, pk: int) -> HttpResponse:
     email = get_for_member(request, OutboxEmail, pk=pk)
     email.state = outbox.state_of(email, timezone.now())
     email.delivery_tone = DELIVERY_TONES.get(email.delivery_status, "light")
-    context = {"email": email, "headers": outbox.rendered_headers(email)}
+    attachments = [
+        {
+            "index": index,
+            "filename": item["filename"],
+            "mimetype": item["mimetype"],
+            "size": outbox.attachment_size(item),
+        }
+        for index, item in enumerate(email.attachments)
+    ]
+    context = {"email": email, "headers": outbox.rendered_headers(email), "attachments": attachments}
     return render(request, "comms/outbox_email.html", context)
+
+
+@studio_required
+def outbox_attachment(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """One attachment of an outbox email, as a download (never shown inline: its type is not trusted)."""
+    email = get_for_member(request, OutboxEmail.objects.only("pk", "studio", "attachments"), pk=pk)
+    if index >= len(email.attachments):
+        raise Http404
+    attachment = email.attachments[index]
+    content = outbox.attachment_bytes(attachment)
+    if isinstance(content, str):
+        content = content.encode()
+    mimetype = attachment["mimetype"] if attachment["mimetype"] in DOWNLOAD_TYPES else "application/octet-stream"
+    response = HttpResponse(content, content_type=mimetype)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attachment["filename"])
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @studio_required

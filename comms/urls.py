@@ -16,6 +16,7 @@ urlpatterns = [
     path("outbox/", outbox_views.outbox_page, name="outbox"),
     path("outbox/<int:pk>/", outbox_views.outbox_email, name="outbox_email"),
     path("outbox/<int:pk>/html/", outbox_views.outbox_email_html, name="outbox_email_html"),
+    path("outbox/<int:pk>/attachments/<int:index>/", outbox_views.outbox_attachment, name="outbox_attachment"),
     path("outbox/<int:pk>/cancel/", outbox_views.outbox_action, {"action": "cancel"}, name="outbox_cancel"),
     path("outbox/<int:pk>/retry/", outbox_views.outbox_action, {"action": "retry"}, name="outbox_retry"),
     path("outbox/<int:pk>/send-now/", outbox_views.outbox_action, {"action": "send_now"}, name="outbox_send_now"),
