@@ -1,5 +1,5 @@
 """In a real browser on a 390 px phone: the client uploads a logo and approves a deliverable in the portal,
-then the freelancer finds both on the project's files page, which fits the phone too."""
+then the freelancer finds both on Today and on the project's files page, which fit the phone too."""
 
 from pathlib import Path
 
@@ -53,6 +53,11 @@ def test_the_client_uploads_a_logo_and_approves_a_deliverable_on_a_phone(
 
     page.context.clear_cookies()
     sign_in(page, live_server.url, "mira@studio.example")
+    page.goto(live_server.url + reverse("today"))
+    expect(page.get_by_test_id("client-files")).to_contain_text("logo.png")
+    expect(page.get_by_test_id("client-activity")).to_contain_text("approved a deliverable")
+    assert_fits(page)
+    page.screenshot(path=str(screenshot_dir / "today-files-phone.png"), full_page=True)
     page.goto(live_server.url + reverse("projects:detail", args=[project.pk]))
     page.get_by_test_id("files-link").click()
     expect(page.get_by_test_id("client-file")).to_contain_text("logo.png")
