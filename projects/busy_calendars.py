@@ -88,6 +88,11 @@ class FetchError(Exception):
         self.code = code
         self.detail = detail
 
+    def worded(self) -> str:
+        """The reason in the reader's language, with the short fact if any."""
+        words = str(Error(self.code).label)
+        return f"{words} ({self.detail})" if self.detail else words
+
 
 # --- Addresses -------------------------------------------------------------------------------
 
