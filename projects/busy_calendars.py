@@ -72,6 +72,7 @@ NAME_MAX_LENGTH = 100
 USERNAME_MAX_LENGTH = 200
 # A CalDAV calendar with more events than this in the window is refused rather than read in part.
 MAX_EVENTS = 5000
+MAX_REQUESTS = 50
 # The UIDs of the calls Rapport writes to a CalDAV calendar start with this (``call_event_uid``).
 CALL_UID_PREFIX = "rapport-call-"
 
@@ -335,11 +336,19 @@ def _read_bounded(response: object) -> None:
 
 
 def _guard_session(session: object) -> None:
-    """Make every request of ``session`` (redirect hops included) pass ``_checked_url`` first and read bounded."""
+    """Make every request of ``session`` (redirect hops included) pass ``_checked_url`` first and read bounded.
+
+    One client makes at most ``MAX_REQUESTS`` requests (the library may fetch events one by one from a
+    server that does not send them in the REPORT): a refresh or a write costs bounded time.
+    """
     send = session.send
+    sent = [0]
 
     def guarded_send(request: object, **kwargs: object) -> object:
         _checked_url(request.url)
+        sent[0] += 1
+        if sent[0] > MAX_REQUESTS:
+            raise FetchError(Error.TOO_BIG, f"more than {MAX_REQUESTS} requests")
         kwargs["stream"] = True
         response = send(request, **kwargs)
         _read_bounded(response)

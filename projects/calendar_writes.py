@@ -80,10 +80,10 @@ def call_event_ics(call: Call, *, now: datetime) -> str:
     return calendar.to_ical().decode()
 
 
-def writing_calendars(studio_ids: set[int]) -> dict[int, BusyCalendar]:
-    """Each studio's calendar that booked calls are written to (one query); a studio has at most one."""
+def writing_calendars() -> dict[int, BusyCalendar]:
+    """Each studio's calendar that booked calls are written to, by studio id (one query; a studio has at most one)."""
     calendars = (
-        BusyCalendar.objects.filter(studio_id__in=studio_ids, kind=BusyCalendar.Kind.CALDAV, write_calls=True)
+        BusyCalendar.objects.filter(kind=BusyCalendar.Kind.CALDAV, write_calls=True)
         .exclude(calendar_url="")
         .select_related("studio")
         .order_by("pk")
@@ -123,11 +123,12 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_BACKOFF * 2 ** min(attempts, 12), MAX_BACKOFF)
 
 
-def due_calls(now: datetime) -> list[Call]:
-    """Calls whose copy must be written, deleted or checked now (never tried first), at most ``PER_TICK``."""
+def due_calls(now: datetime, studio_ids: set[int]) -> list[Call]:
+    """Those studios' calls whose copy must be written, deleted or checked now (never tried first),
+    at most ``PER_TICK``."""
     due = Q(calendar_retry_at__isnull=True) | Q(calendar_retry_at__lte=now)
     return list(
-        Call.objects.filter(due, calendar_pending=True)
+        Call.objects.filter(due, calendar_pending=True, studio_id__in=studio_ids)
         .select_related("studio", "client")
         .order_by(F("calendar_retry_at").asc(nulls_first=True), "pk")[:PER_TICK]
     )
@@ -136,25 +137,21 @@ def due_calls(now: datetime) -> list[Call]:
 @sweep("caldav-calls")
 def write_calls_to_calendars(now: datetime) -> int:
     """Write, move or delete the pending calls' copies; returns how many calendar changes were made."""
-    calls = due_calls(now)
-    if not calls:
-        return 0
-    calendars = writing_calendars({call.studio_id for call in calls})
+    calendars = writing_calendars()
     # A studio without a writing calendar has nothing to write: its calls are done at once (one query).
-    idle = [call.pk for call in calls if call.studio_id not in calendars]
-    if idle:
-        Call.objects.filter(pk__in=idle, calendar_pending=True).update(calendar_pending=False, calendar_retry_at=None)
+    Call.objects.filter(calendar_pending=True).exclude(studio_id__in=calendars).update(
+        calendar_pending=False, calendar_retry_at=None, calendar_attempts=0
+    )
+    if not calendars:
+        return 0
     written = 0
-    for call in calls:
-        calendar = calendars.get(call.studio_id)
-        if calendar is None:
-            continue
+    for call in due_calls(now, set(calendars)):
         claimed = Call.objects.filter(
             pk=call.pk, calendar_pending=True, calendar_retry_at=call.calendar_retry_at
         ).update(calendar_retry_at=now + CLAIM)
         if not claimed:
             continue
-        written += _write_one(call, calendar=calendar, now=now)
+        written += _write_one(call, calendar=calendars[call.studio_id], now=now)
     return written
 
 

@@ -205,6 +205,17 @@ def test_the_sweep_refreshes_a_caldav_calendar_like_an_ics_one(studio, radicale,
     assert (utc(5, 14), utc(5, 15)) in blocks(calendar)
 
 
+def test_a_server_that_needs_too_many_requests_is_cut_off(studio, radicale, work, monkeypatch):
+    calendar = add(studio, radicale, work)
+    monkeypatch.setattr(busy_calendars, "MAX_REQUESTS", 1)
+
+    assert not refresh_calendar(calendar, now=NOW + timedelta(hours=1))
+
+    calendar.refresh_from_db()
+    assert (calendar.last_error, calendar.last_error_detail) == (Error.TOO_BIG, "more than 1 requests")
+    assert blocks(calendar) == EXPECTED
+
+
 def test_a_private_server_is_refused_in_production(studio, radicale, work, settings):
     settings.RAPPORT_FETCH_PRIVATE_ADDRESSES = False
 
@@ -417,7 +428,7 @@ def test_calls_of_a_studio_without_a_writing_calendar_are_done_in_one_go(studio,
     first = book(studio, customer, utc(6, 12))
     second = book(studio, customer, utc(6, 13))
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):
         assert write_calls_to_calendars(NOW) == 0
 
     assert not Call.objects.filter(pk__in=[first.pk, second.pk], calendar_pending=True).exists()
