@@ -56,6 +56,10 @@ class Radicale:
         )
         assert response.status_code in (201, 204), response.status_code
 
+    def delete(self, calendar_url: str, name: str) -> None:
+        response = requests.delete(f"{calendar_url}{name}", auth=(USER, PASSWORD), timeout=10)
+        assert response.status_code in (200, 204), response.status_code
+
     def get(self, calendar_url: str, name: str) -> requests.Response:
         return requests.get(f"{calendar_url}{name}", auth=(USER, PASSWORD), timeout=10)
 

@@ -294,6 +294,19 @@ def test_booked_calls_are_written_moved_and_deleted_on_the_server(studio, radica
     assert (calendar.write_error, calendar.last_write_at) == ("", NOW + timedelta(minutes=10))
 
 
+def test_a_copy_already_gone_from_the_server_counts_as_deleted(studio, radicale, work, customer):
+    add(studio, radicale, work, write_calls=True)
+    call = book(studio, customer, utc(6, 12))
+    write_calls_to_calendars(NOW)
+    radicale.delete(work, f"rapport-call-{call.pk}.ics")  # the freelancer deleted it in their calendar app
+    cancel_call(call, by=Call.Side.CLIENT, now=NOW)
+
+    assert write_calls_to_calendars(NOW + timedelta(minutes=5)) == 1
+
+    stored = Call.objects.get(pk=call.pk)
+    assert (stored.calendar_pending, stored.calendar_sequence) == (False, None)
+
+
 def test_a_server_refusing_the_write_keeps_the_call_pending_and_shows_why(studio, radicale, work, customer):
     calendar = add(studio, radicale, work, write_calls=True)
     call = book(studio, customer, utc(6, 12))
