@@ -14,8 +14,9 @@ A calendar is either an ICS address or a CalDAV account (``add_caldav_calendar``
 username, password, and one of the account's calendars, listed by ``caldav_calendars`` once the
 credentials work). A CalDAV refresh asks the server for the events that touch the window (a
 time-range REPORT, not expanded there) and feeds their iCalendar data through the same
-``busy_intervals``, so TRANSP, CANCELLED, all-day days and recurrences count the same way; the
-copies of booked calls that Rapport writes there (UID prefix ``CALL_UID_PREFIX``) are left out, so a
+``busy_intervals``, so TRANSP, CANCELLED, all-day days and recurrences count the same way. The
+copies of booked calls that Rapport writes to a CalDAV calendar (UID prefix ``CALL_UID_PREFIX``) are
+left out of every read, CalDAV or ICS (the same calendar may be added by its ICS address too), so a
 call never blocks itself. The ``caldav`` library speaks the protocol; every request it makes goes
 through ``_guarded_session``: the host is checked before connecting (redirects included) and each
 answer is read with the same time and size bounds as an ICS body.
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import re
 import socket
 import time
 from collections.abc import Iterator
@@ -409,12 +409,41 @@ def caldav_calendars(*, url: str, username: str, password: str) -> list[RemoteCa
     ]
 
 
-_CALL_COPY = re.compile(rb"^UID:" + re.escape(CALL_UID_PREFIX.encode()), re.MULTILINE | re.IGNORECASE)
+_CALL_COPY_UID = b"UID:" + CALL_UID_PREFIX.encode()
+
+
+def without_call_copies(document: bytes) -> bytes:
+    """``document`` without the VEVENTs whose UID starts with ``CALL_UID_PREFIX``: Rapport's own copies of
+    calls (``projects.calendar_writes``), which must neither block their slot twice nor block their own move.
+
+    Read line by line (the prefix always sits on a UID line's first, unfolded part); a document with no
+    such UID is returned as it is.
+    """
+    if _CALL_COPY_UID.lower() not in document.lower():
+        return document
+    kept: list[bytes] = []
+    event: list[bytes] | None = None
+    for line in document.splitlines(keepends=True):
+        bare = line.rstrip(b"\r\n").upper()
+        if event is None:
+            if bare == b"BEGIN:VEVENT":
+                event = [line]
+            else:
+                kept.append(line)
+            continue
+        event.append(line)
+        if bare == b"END:VEVENT":
+            if not any(part.upper().startswith(_CALL_COPY_UID.upper()) for part in event):
+                kept.extend(event)
+            event = None
+    kept.extend(event or [])
+    return b"".join(kept)
 
 
 def caldav_events(calendar: BusyCalendar, *, start: datetime, end: datetime) -> list[bytes]:
     """The iCalendar data of the events that touch ``[start, end)`` in the chosen calendar, Rapport's own
-    copies of calls left out; at most ``MAX_EVENTS`` (more is ``TOO_BIG``); else ``FetchError``."""
+    copies of calls left out (``without_call_copies``); at most ``MAX_EVENTS`` (more is ``TOO_BIG``); else
+    ``FetchError``."""
     if not calendar.calendar_url:
         raise FetchError(Error.NOT_CHOSEN)
     url, password = account_secrets(calendar)
@@ -425,7 +454,7 @@ def caldav_events(calendar: BusyCalendar, *, start: datetime, end: datetime) -> 
         if len(found) > MAX_EVENTS:
             raise FetchError(Error.TOO_BIG, f"more than {MAX_EVENTS} events")
         documents = [_as_bytes(item.data) for item in found]
-    return [document for document in documents if document and not _CALL_COPY.search(document)]
+    return [without_call_copies(document) for document in documents if document]
 
 
 def _as_bytes(data: str | bytes | None) -> bytes:
@@ -454,7 +483,7 @@ def refresh_calendar(calendar: BusyCalendar, *, now: datetime) -> bool:
                 url = decrypt(calendar.url_encrypted)
             except SecretError:
                 raise FetchError(Error.KEY) from None
-            intervals = _intervals(fetch_ics(url), calendar=calendar, start=start, end=end)
+            intervals = _intervals(without_call_copies(fetch_ics(url)), calendar=calendar, start=start, end=end)
     except FetchError as error:
         logger.info("Busy calendar %s not read: %s %s", calendar.pk, error.code, error.detail)
         _record(calendar, now=now, error=error.code, detail=error.detail[:200])

@@ -24,6 +24,7 @@ from projects import busy_calendars, calendar_writes
 from projects.busy_calendars import (
     FetchError,
     add_caldav_calendar,
+    add_calendar,
     caldav_calendars,
     refresh_busy_calendars,
     refresh_calendar,
@@ -35,6 +36,7 @@ from projects.calls import book_call, cancel_call, move_call, open_slots
 from projects.models import BusyBlock, BusyCalendar, Call
 from tests.caldav_server import PASSWORD, USER, radicale_server
 from tests.factories import ClientFactory, ContactFactory
+from tests.ics_server import ics_server
 
 # Monday 5 October 2026, 06:00 UTC (08:00 in Berlin).
 NOW = datetime(2026, 10, 5, 6, 0, tzinfo=UTC)
@@ -329,6 +331,33 @@ def test_a_server_refusing_the_write_keeps_the_call_pending_and_shows_why(studio
     assert event(radicale, work, call) is not None
     calendar.refresh_from_db()
     assert calendar.write_error == ""
+
+
+# --- Rapport's own copies ------------------------------------------------------------------------
+
+
+def test_the_copies_of_calls_are_taken_out_of_a_document_and_nothing_else():
+    mixed = RECURRING.replace("END:VCALENDAR\n", "") + OWN_COPY.split("PRODID:-//Rapport//Calls//EN\n", 1)[1]
+    crlf = mixed.replace("\n", "\r\n").encode()
+
+    kept = busy_calendars.without_call_copies(crlf)
+
+    assert b"UID:standup@tests" in kept
+    assert b"rapport-call-999" not in kept
+    assert kept.count(b"BEGIN:VEVENT") == 1
+    assert kept.endswith(b"END:VCALENDAR\r\n")
+    assert busy_calendars.without_call_copies(RECURRING.encode()) == RECURRING.encode()
+
+
+def test_an_ics_address_of_the_written_calendar_does_not_block_the_calls_twice(studio):
+    with ics_server() as server:
+        url = server.serve(
+            "/cal.ics",
+            (ALL_DAY.replace("END:VCALENDAR\n", "") + OWN_COPY.split("PRODID:-//Rapport//Calls//EN\n", 1)[1]).encode(),
+        )
+        calendar = add_calendar(studio, name="Same calendar", url=url, now=NOW)
+
+    assert blocks(calendar) == EXPECTED[3:]
 
 
 # --- With the client mocked ----------------------------------------------------------------------
