@@ -73,6 +73,8 @@ USERNAME_MAX_LENGTH = 200
 # A CalDAV calendar with more events than this in the window is refused rather than read in part.
 MAX_EVENTS = 5000
 MAX_REQUESTS = 50
+CLIENT_MAX_BYTES = 2 * MAX_BYTES
+CLIENT_SECONDS = 60
 # The UIDs of the calls Rapport writes to a CalDAV calendar start with this (``call_event_uid``).
 CALL_UID_PREFIX = "rapport-call-"
 
@@ -338,20 +340,27 @@ def _read_bounded(response: object) -> None:
 def _guard_session(session: object) -> None:
     """Make every request of ``session`` (redirect hops included) pass ``_checked_url`` first and read bounded.
 
-    One client makes at most ``MAX_REQUESTS`` requests (the library may fetch events one by one from a
-    server that does not send them in the REPORT): a refresh or a write costs bounded time.
+    One client makes at most ``MAX_REQUESTS`` requests, reads at most ``CLIENT_MAX_BYTES`` in all and
+    starts no request after ``CLIENT_SECONDS`` (the library may fetch events one by one from a server
+    that does not send them in the REPORT): a refresh or a write costs bounded time and memory.
     """
     send = session.send
-    sent = [0]
+    sent = [0, 0]  # requests, bytes
+    deadline = time.monotonic() + CLIENT_SECONDS
 
     def guarded_send(request: object, **kwargs: object) -> object:
         _checked_url(request.url)
         sent[0] += 1
         if sent[0] > MAX_REQUESTS:
             raise FetchError(Error.TOO_BIG, f"more than {MAX_REQUESTS} requests")
+        if time.monotonic() > deadline:
+            raise FetchError(Error.TIMEOUT)
         kwargs["stream"] = True
         response = send(request, **kwargs)
         _read_bounded(response)
+        sent[1] += len(response._content)
+        if sent[1] > CLIENT_MAX_BYTES:
+            raise FetchError(Error.TOO_BIG)
         return response
 
     session.send = guarded_send
