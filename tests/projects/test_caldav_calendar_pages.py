@@ -149,3 +149,13 @@ def test_an_account_that_stopped_answering_is_said_on_the_choose_page(owner_clie
     page = owner_client.get(reverse("calls:calendar_choose", args=[calendar.pk])).content.decode()
 
     assert "Rapport could not list the account's calendars: the server refused the username or password." in page
+
+
+def test_the_page_speaks_russian(owner_client):
+    owner_client.cookies["django_language"] = "ru"
+
+    page = owner_client.get(PAGE).content.decode()
+
+    assert "Добавить аккаунт CalDAV" in page
+    assert "Адрес сервера" in page
+    assert "Записывать в этот календарь и назначенные звонки" in page
