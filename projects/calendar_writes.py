@@ -160,7 +160,8 @@ def _write_one(call: Call, *, calendar: BusyCalendar, now: datetime) -> int:
         sequence = write_call(call, calendar=calendar, now=now)
     except FetchError as error:
         logger.info("Call %s not written to calendar %s: %s %s", call.pk, calendar.pk, error.code, error.detail)
-        Call.objects.filter(pk=call.pk).update(
+        # A call moved or cancelled meanwhile keeps its "at once" (its retry time was cleared).
+        Call.objects.filter(pk=call.pk, sequence=call.sequence).update(
             calendar_retry_at=now + backoff(call.calendar_attempts), calendar_attempts=F("calendar_attempts") + 1
         )
         _record_write(calendar, now=now, error=error.code, detail=error.detail[:200])
@@ -172,7 +173,8 @@ def _write_one(call: Call, *, calendar: BusyCalendar, now: datetime) -> int:
     )
     if not done:
         Call.objects.filter(pk=call.pk).update(calendar_sequence=sequence, calendar_retry_at=None)
-    _record_write(calendar, now=now)
+    if touched:
+        _record_write(calendar, now=now)
     return int(touched)
 
 
