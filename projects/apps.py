@@ -6,6 +6,7 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         import projects.busy_calendars
+        import projects.calendar_writes
         import projects.reminders  # noqa: F401 - registers its sweeps
         from clients.signals import contacts_changed, payment_recorded
         from comms.signals import message_recorded

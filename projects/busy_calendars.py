@@ -10,8 +10,20 @@
   ``RAPPORT_BUSY_REFRESH_MINUTES`` (15), oldest first, at most ``PER_TICK`` per tick. Each calendar
   is claimed with a conditional update first, so two beats at once fetch it once.
 
-Security note (SSRF): any host is accepted, loopback and private addresses included; the fetch is
-bounded in time and size and only its parsed busy intervals are kept, never the body.
+A calendar is either an ICS address or a CalDAV account (``add_caldav_calendar``: server address,
+username, password, and one of the account's calendars, listed by ``caldav_calendars`` once the
+credentials work). A CalDAV refresh asks the server for the events that touch the window (a
+time-range REPORT, not expanded there) and feeds their iCalendar data through the same
+``busy_intervals``, so TRANSP, CANCELLED, all-day days and recurrences count the same way. The
+copies of booked calls that Rapport writes to a CalDAV calendar (UID prefix ``CALL_UID_PREFIX``) are
+left out of every read, CalDAV or ICS (the same calendar may be added by its ICS address too), so a
+call never blocks itself. The ``caldav`` library speaks the protocol; every request it makes goes
+through ``_guarded_session``: the host is checked before connecting (redirects included) and each
+answer is read with the same time and size bounds as an ICS body.
+
+Security note (SSRF): the server fetches addresses typed by a studio member, so only public hosts
+are fetched (``is_public_host``) unless ``RAPPORT_FETCH_PRIVATE_ADDRESSES`` (development, tests);
+fetches are bounded in time and size and only parsed busy intervals are kept, never a body.
 """
 
 from __future__ import annotations
@@ -20,11 +32,16 @@ import ipaddress
 import logging
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+import caldav
 import requests
+from caldav.lib import error as caldav_error
+from caldav.lib.http_sync import requests as dav_http
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
@@ -34,7 +51,7 @@ from comms.secrets import SecretError, decrypt, encrypt
 from kernel.models import Studio
 from kernel.sweeps import sweep
 from projects.busy import busy_intervals
-from projects.models import BusyBlock, BusyCalendar
+from projects.models import BusyBlock, BusyCalendar, Call
 
 logger = logging.getLogger("rapport.busy")
 
@@ -52,6 +69,14 @@ WINDOW_BEFORE = timedelta(days=1)
 WINDOW_AFTER_EXTRA_DAYS = 2
 URL_MAX_LENGTH = 2000
 NAME_MAX_LENGTH = 100
+USERNAME_MAX_LENGTH = 200
+# A CalDAV calendar with more events than this in the window is refused rather than read in part.
+MAX_EVENTS = 5000
+MAX_REQUESTS = 50
+CLIENT_MAX_BYTES = 2 * MAX_BYTES
+CLIENT_SECONDS = 60
+# The UIDs of the calls Rapport writes to a CalDAV calendar start with this (``call_event_uid``).
+CALL_UID_PREFIX = "rapport-call-"
 
 
 def refresh_every() -> timedelta:
@@ -65,6 +90,11 @@ class FetchError(Exception):
         super().__init__(code)
         self.code = code
         self.detail = detail
+
+    def worded(self) -> str:
+        """The reason in the reader's language, with the short fact if any."""
+        words = str(Error(self.code).label)
+        return f"{words} ({self.detail})" if self.detail else words
 
 
 # --- Addresses -------------------------------------------------------------------------------
@@ -104,11 +134,7 @@ def add_calendar(studio: Studio, *, name: str, url: str, now: datetime) -> BusyC
 
     The first read's outcome is on the returned row (``last_success_at`` or ``last_error``).
     """
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValueError(_("Please give the calendar a name."))
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValueError(_("Please keep the name under %(count)d characters.") % {"count": NAME_MAX_LENGTH})
+    name = _clean_name(name)
     clean = clean_url(url)
     calendar = BusyCalendar.objects.create(
         studio=studio, name=name, url_encrypted=encrypt(clean), url_masked=mask_url(clean), created_at=now
@@ -118,9 +144,97 @@ def add_calendar(studio: Studio, *, name: str, url: str, now: datetime) -> BusyC
     return calendar
 
 
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValueError(_("Please give the calendar a name."))
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValueError(_("Please keep the name under %(count)d characters.") % {"count": NAME_MAX_LENGTH})
+    return name
+
+
+def add_caldav_calendar(
+    studio: Studio,
+    *,
+    name: str,
+    url: str,
+    username: str,
+    password: str,
+    calendar_url: str = "",
+    write_calls: bool = False,
+    now: datetime,
+) -> BusyCalendar:
+    """Store a CalDAV account (server address and password encrypted); read it at once if a calendar is chosen.
+
+    Without ``calendar_url`` the row waits for ``choose_caldav_calendar`` (the page lists the account's
+    calendars). ``ValueError`` for a bad name, address or empty credentials.
+    """
+    name = _clean_name(name)
+    clean = clean_url(url)
+    username = (username or "").strip()
+    if not username or not password:
+        raise ValueError(_("Please give the account's username and password."))
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise ValueError(_("This username is too long."))
+    calendar_url = clean_url(calendar_url) if calendar_url else ""
+    calendar = BusyCalendar.objects.create(
+        studio=studio,
+        name=name,
+        kind=BusyCalendar.Kind.CALDAV,
+        url_encrypted=encrypt(clean),
+        url_masked=mask_url(clean),
+        username=username,
+        password_encrypted=encrypt(password),
+        calendar_url=calendar_url,
+        created_at=now,
+    )
+    calendar.studio = studio
+    if calendar_url:
+        if write_calls:
+            set_write_calls(calendar, on=True, now=now)
+        refresh_calendar(calendar, now=now)
+    return calendar
+
+
+def choose_caldav_calendar(calendar: BusyCalendar, *, calendar_url: str, write_calls: bool, now: datetime) -> None:
+    """Read the account's calendar at ``calendar_url`` from now on (its blocks replaced by the next read)."""
+    calendar.calendar_url = clean_url(calendar_url)
+    BusyCalendar.objects.filter(pk=calendar.pk).update(calendar_url=calendar.calendar_url)
+    set_write_calls(calendar, on=write_calls, now=now)
+    refresh_calendar(calendar, now=now)
+
+
+def set_write_calls(calendar: BusyCalendar, *, on: bool, now: datetime) -> None:
+    """Write booked calls to this CalDAV calendar (the studio's only one that does) or stop writing them.
+
+    Turning it on marks the studio's booked calls pending, so the ``caldav-calls`` sweep writes those
+    ahead. Copies already written elsewhere stay where they are: Rapport forgets them.
+    """
+    if on and (calendar.kind != BusyCalendar.Kind.CALDAV or not calendar.calendar_url):
+        raise ValueError(_("Only a CalDAV calendar can receive booked calls."))
+    with transaction.atomic():
+        others = BusyCalendar.objects.filter(studio_id=calendar.studio_id, write_calls=True).exclude(pk=calendar.pk)
+        if on and others.exists() or calendar.write_calls != on:
+            others.update(write_calls=False)
+            BusyCalendar.objects.filter(pk=calendar.pk).update(write_calls=on, write_error="", write_error_detail="")
+            calls = Call.objects.filter(studio_id=calendar.studio_id)
+            calls.update(calendar_pending=False, calendar_sequence=None, calendar_retry_at=None, calendar_attempts=0)
+            if on:
+                calls.filter(status=Call.Status.BOOKED, ends_at__gt=now).update(calendar_pending=True)
+    calendar.write_calls = on
+
+
 def remove_calendar(calendar: BusyCalendar) -> None:
-    """Forget a calendar, its address and its busy blocks: its time is offered again."""
-    calendar.delete()
+    """Forget a calendar, its address and its busy blocks: its time is offered again.
+
+    Copies of calls it received stay in it; Rapport forgets them.
+    """
+    with transaction.atomic():
+        if calendar.write_calls:
+            Call.objects.filter(studio_id=calendar.studio_id).update(
+                calendar_pending=False, calendar_sequence=None, calendar_retry_at=None, calendar_attempts=0
+            )
+        calendar.delete()
 
 
 def is_public_host(host: str) -> bool:
@@ -191,6 +305,173 @@ def fetch_ics(url: str) -> bytes:
         raise FetchError(Error.UNREACHABLE, type(error).__name__) from None
 
 
+# --- CalDAV ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteCalendar:
+    """One calendar of a CalDAV account, as the server lists it."""
+
+    url: str
+    name: str
+
+
+def _read_bounded(response: object) -> None:
+    """Read a streamed answer whole, within ``MAX_BYTES`` and ``TOTAL_SECONDS``; else ``FetchError``."""
+    declared = response.headers.get("Content-Length", "") or ""
+    if declared.isdigit() and int(declared) > MAX_BYTES:
+        response.close()
+        raise FetchError(Error.TOO_BIG)
+    body = bytearray()
+    deadline = time.monotonic() + TOTAL_SECONDS
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        body.extend(chunk or b"")
+        if len(body) > MAX_BYTES:
+            response.close()
+            raise FetchError(Error.TOO_BIG)
+        if time.monotonic() > deadline:
+            response.close()
+            raise FetchError(Error.TIMEOUT)
+    # What ``response.content`` returns from now on (the library reads it after ``send``).
+    response._content = bytes(body)
+    response._content_consumed = True
+
+
+def _guard_session(session: object) -> None:
+    """Make every request of ``session`` (redirect hops included) pass ``_checked_url`` first and read bounded.
+
+    One client makes at most ``MAX_REQUESTS`` requests, reads at most ``CLIENT_MAX_BYTES`` in all and
+    starts no request after ``CLIENT_SECONDS`` (the library may fetch events one by one from a server
+    that does not send them in the REPORT): a refresh or a write costs bounded time and memory.
+    """
+    send = session.send
+    sent = [0, 0]  # requests, bytes
+    deadline = time.monotonic() + CLIENT_SECONDS
+
+    def guarded_send(request: object, **kwargs: object) -> object:
+        _checked_url(request.url)
+        sent[0] += 1
+        if sent[0] > MAX_REQUESTS:
+            raise FetchError(Error.TOO_BIG, f"more than {MAX_REQUESTS} requests")
+        if time.monotonic() > deadline:
+            raise FetchError(Error.TIMEOUT)
+        kwargs["stream"] = True
+        response = send(request, **kwargs)
+        _read_bounded(response)
+        sent[1] += len(response._content)
+        if sent[1] > CLIENT_MAX_BYTES:
+            raise FetchError(Error.TOO_BIG)
+        return response
+
+    session.send = guarded_send
+
+
+def _caldav_failure(error: Exception) -> FetchError:
+    """The worded error for what the ``caldav`` library (or its HTTP client) raised; no address, no secret."""
+    if isinstance(error, FetchError):
+        return error
+    if isinstance(error, caldav_error.AuthorizationError):
+        return FetchError(Error.AUTH)
+    if isinstance(error, caldav_error.NotFoundError):
+        return FetchError(Error.NOT_FOUND)
+    if isinstance(error, dav_http.exceptions.Timeout):
+        return FetchError(Error.TIMEOUT)
+    if isinstance(error, dav_http.exceptions.RequestException):
+        return FetchError(Error.UNREACHABLE, type(error).__name__)
+    if isinstance(error, caldav_error.DAVError):
+        return FetchError(Error.HTTP, type(error).__name__)
+    # An answer that is no WebDAV (an HTML page, broken XML): only the class name is kept.
+    return FetchError(Error.NOT_CALDAV, type(error).__name__)
+
+
+@contextmanager
+def caldav_client(*, url: str, username: str, password: str) -> Iterator[caldav.DAVClient]:
+    """A ``caldav`` client for the account, its requests guarded; any failure inside becomes ``FetchError``."""
+    _checked_url(url)
+    try:
+        # No RFC 6764 discovery (DNS lookups the guard would not see): the address is used as typed.
+        with caldav.DAVClient(
+            url=url, username=username, password=password, timeout=TIMEOUT_SECONDS, enable_rfc6764=False
+        ) as client:
+            _guard_session(client.session)
+            yield client
+    except Exception as error:  # whatever a remote server makes the library raise
+        raise _caldav_failure(error) from None
+
+
+def account_secrets(calendar: BusyCalendar) -> tuple[str, str]:
+    """The CalDAV server address and password of ``calendar``, decrypted; ``FetchError(KEY)`` if they can't be."""
+    try:
+        return decrypt(calendar.url_encrypted), decrypt(calendar.password_encrypted)
+    except SecretError:
+        raise FetchError(Error.KEY) from None
+
+
+def caldav_calendars(*, url: str, username: str, password: str) -> list[RemoteCalendar]:
+    """The account's calendars (address and name) in the server's order; ``FetchError`` if it can't be listed."""
+    with caldav_client(url=url, username=username, password=password) as client:
+        found = client.principal().calendars()
+        calendars = [RemoteCalendar(url=str(remote.url), name=str(remote.get_display_name() or "")) for remote in found]
+    return [
+        RemoteCalendar(url=remote.url, name=remote.name or urlsplit(remote.url).path.rstrip("/").rsplit("/", 1)[-1])
+        for remote in calendars
+    ]
+
+
+_CALL_COPY_UID = b"UID:" + CALL_UID_PREFIX.encode()
+
+
+def without_call_copies(document: bytes) -> bytes:
+    """``document`` without the VEVENTs whose UID starts with ``CALL_UID_PREFIX``: Rapport's own copies of
+    calls (``projects.calendar_writes``), which must neither block their slot twice nor block their own move.
+
+    Read line by line (the prefix always sits on a UID line's first, unfolded part); a document with no
+    such UID is returned as it is.
+    """
+    if _CALL_COPY_UID.lower() not in document.lower():
+        return document
+    kept: list[bytes] = []
+    event: list[bytes] | None = None
+    for line in document.splitlines(keepends=True):
+        bare = line.rstrip(b"\r\n").upper()
+        if event is None:
+            if bare == b"BEGIN:VEVENT":
+                event = [line]
+            else:
+                kept.append(line)
+            continue
+        event.append(line)
+        if bare == b"END:VEVENT":
+            if not any(part.upper().startswith(_CALL_COPY_UID.upper()) for part in event):
+                kept.extend(event)
+            event = None
+    kept.extend(event or [])
+    return b"".join(kept)
+
+
+def caldav_events(calendar: BusyCalendar, *, start: datetime, end: datetime) -> list[bytes]:
+    """The iCalendar data of the events that touch ``[start, end)`` in the chosen calendar, Rapport's own
+    copies of calls left out (``without_call_copies``); at most ``MAX_EVENTS`` (more is ``TOO_BIG``); else
+    ``FetchError``."""
+    if not calendar.calendar_url:
+        raise FetchError(Error.NOT_CHOSEN)
+    url, password = account_secrets(calendar)
+    with caldav_client(url=url, username=calendar.username, password=password) as client:
+        _checked_url(calendar.calendar_url)
+        remote = client.calendar(url=calendar.calendar_url)
+        found = remote.search(event=True, start=start, end=end, expand=False)
+        if len(found) > MAX_EVENTS:
+            raise FetchError(Error.TOO_BIG, f"more than {MAX_EVENTS} events")
+        documents = [_as_bytes(item.data) for item in found]
+    return [without_call_copies(document) for document in documents if document]
+
+
+def _as_bytes(data: str | bytes | None) -> bytes:
+    if data is None:
+        return b""
+    return data.encode() if isinstance(data, str) else data
+
+
 def busy_window(studio: Studio, now: datetime) -> tuple[datetime, datetime]:
     """The instants a refresh reads: a day back to past the studio's last bookable day."""
     return now - WINDOW_BEFORE, now + timedelta(days=studio.call_days_ahead + WINDOW_AFTER_EXTRA_DAYS)
@@ -201,19 +482,17 @@ def refresh_calendar(calendar: BusyCalendar, *, now: datetime) -> bool:
     studio = calendar.studio
     start, end = busy_window(studio, now)
     try:
-        try:
-            url = decrypt(calendar.url_encrypted)
-        except SecretError:
-            raise FetchError(Error.KEY) from None
-        ics = fetch_ics(url)
-        try:
-            intervals = busy_intervals(ics, tz=studio.zoneinfo, start=start, end=end)
-        except ValueError as error:
-            # projects.busy says "This is not …" for a body that is no calendar; anything else is an
-            # event it cannot read (e.g. a rule that would cost too much): its words help the freelancer.
-            if str(error).startswith("This is not"):
-                raise FetchError(Error.NOT_ICS) from None
-            raise FetchError(Error.UNREADABLE, str(error)) from None
+        if calendar.kind == BusyCalendar.Kind.CALDAV:
+            # One document (busy_intervals reads concatenated VCALENDARs), so one work bound for all events.
+            documents = caldav_events(calendar, start=start, end=end)
+            document = b"\r\n".join(documents)
+            intervals = _intervals(document, calendar=calendar, start=start, end=end) if documents else []
+        else:
+            try:
+                url = decrypt(calendar.url_encrypted)
+            except SecretError:
+                raise FetchError(Error.KEY) from None
+            intervals = _intervals(without_call_copies(fetch_ics(url)), calendar=calendar, start=start, end=end)
     except FetchError as error:
         logger.info("Busy calendar %s not read: %s %s", calendar.pk, error.code, error.detail)
         _record(calendar, now=now, error=error.code, detail=error.detail[:200])
@@ -230,6 +509,19 @@ def refresh_calendar(calendar: BusyCalendar, *, now: datetime) -> bool:
         )
         _record(calendar, now=now, success=True)
     return True
+
+
+def _intervals(
+    document: bytes, *, calendar: BusyCalendar, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    try:
+        return busy_intervals(document, tz=calendar.studio.zoneinfo, start=start, end=end)
+    except ValueError as error:
+        # projects.busy says "This is not …" for a body that is no calendar; anything else is an
+        # event it cannot read (e.g. a rule that would cost too much): its words help the freelancer.
+        if str(error).startswith("This is not"):
+            raise FetchError(Error.NOT_ICS) from None
+        raise FetchError(Error.UNREADABLE, str(error)) from None
 
 
 def _record(calendar: BusyCalendar, *, now: datetime, success: bool = False, error: str = "", detail: str = "") -> None:

@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/move/", call_views.move, name="move"),
     path("propose/<int:message_pk>/", call_views.propose, name="propose"),
     path("calendars/", call_views.calendars, name="calendars"),
+    path("calendars/caldav/", call_views.calendar_add_caldav, name="calendar_add_caldav"),
+    path("calendars/<int:pk>/choose/", call_views.calendar_choose, name="calendar_choose"),
+    path("calendars/<int:pk>/write/", call_views.calendar_write_calls, name="calendar_write_calls"),
     path("calendars/<int:pk>/remove/", call_views.calendar_remove, name="calendar_remove"),
     path("calendars/<int:pk>/refresh/", call_views.calendar_refresh, name="calendar_refresh"),
 ]

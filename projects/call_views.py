@@ -28,8 +28,21 @@ from kernel.i18n import supported_language
 from kernel.links import absolute_url
 from kernel.ratelimit import any_exceeded
 from projects import ics_feed
-from projects.busy_calendar_forms import BusyCalendarForm
-from projects.busy_calendars import add_calendar, refresh_calendar, remove_calendar, stale_calendars, studio_calendars
+from projects.busy_calendar_forms import BusyCalendarForm, CalDAVAccountForm, ChooseCalendarForm
+from projects.busy_calendars import (
+    FetchError,
+    RemoteCalendar,
+    account_secrets,
+    add_caldav_calendar,
+    add_calendar,
+    caldav_calendars,
+    choose_caldav_calendar,
+    refresh_calendar,
+    remove_calendar,
+    set_write_calls,
+    stale_calendars,
+    studio_calendars,
+)
 from projects.call_forms import CancelCallForm, MoveCallForm, chosen_start, slot_days
 from projects.calls import CallError, call_minutes, cancel_call, client_contact, format_when, move_call, open_slots
 from projects.models import BusyCalendar, Call
@@ -256,6 +269,12 @@ def calendars(request: HttpRequest) -> HttpResponse:
         else:
             _say_refreshed(request, calendar, added=True)
             return redirect("calls:calendars")
+    return _calendars_page(request, form=form, caldav_form=CalDAVAccountForm(), now=now)
+
+
+def _calendars_page(
+    request: HttpRequest, *, form: BusyCalendarForm, caldav_form: CalDAVAccountForm, now: datetime
+) -> HttpResponse:
     rows = studio_calendars(request.studio, now)
     return render(
         request,
@@ -264,9 +283,101 @@ def calendars(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "stale_rows": [row.calendar for row in rows if row.stale],
             "form": form,
+            "caldav_form": caldav_form,
             "zone": request.studio.zoneinfo.key,
         },
     )
+
+
+@studio_required
+@require_POST
+def calendar_add_caldav(request: HttpRequest) -> HttpResponse:
+    """Add a CalDAV account: the credentials are checked by listing its calendars (or by reading the one
+    given); with several calendars and none given, the freelancer picks one next."""
+    now = timezone.now()
+    form = CalDAVAccountForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        account = {"url": data["url"], "username": data["username"], "password": data["password"]}
+        found: list[RemoteCalendar] = []
+        try:
+            if not data["calendar_url"]:
+                found = caldav_calendars(**account)
+        except FetchError as error:
+            form.add_error(None, _("Rapport could not sign in: %(error)s.") % {"error": error.worded()})
+        else:
+            if not data["calendar_url"] and not found:
+                form.add_error(None, _("This account has no calendar."))
+            else:
+                calendar_url = data["calendar_url"] or (found[0].url if len(found) == 1 else "")
+                try:
+                    calendar = add_caldav_calendar(
+                        request.studio,
+                        name=data["name"],
+                        calendar_url=calendar_url,
+                        write_calls=data["write_calls"],
+                        now=now,
+                        **account,
+                    )
+                except ValueError as error:
+                    form.add_error(None, str(error))
+                else:
+                    if not calendar_url:
+                        query = "?write=1" if data["write_calls"] else ""
+                        return redirect(reverse("calls:calendar_choose", args=[calendar.pk]) + query)
+                    _say_refreshed(request, calendar, added=True)
+                    return redirect("calls:calendars")
+    return _calendars_page(request, form=BusyCalendarForm(), caldav_form=form, now=now)
+
+
+@studio_required
+def calendar_choose(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pick which of a CalDAV account's calendars blocks booking (listed from the server just now)."""
+    calendar = get_for_member(
+        request, BusyCalendar.objects.select_related("studio").filter(kind=BusyCalendar.Kind.CALDAV), pk=pk
+    )
+    now = timezone.now()
+    problem = ""
+    found: list[RemoteCalendar] = []
+    try:
+        url, password = account_secrets(calendar)
+        found = caldav_calendars(url=url, username=calendar.username, password=password)
+    except FetchError as error:
+        problem = error.worded()
+    initial = {"calendar_url": calendar.calendar_url, "write_calls": calendar.write_calls or "write" in request.GET}
+    form = ChooseCalendarForm(request.POST or None, calendars=found, initial=initial)
+    if request.method == "POST" and not problem and form.is_valid():
+        choose_caldav_calendar(
+            calendar,
+            calendar_url=form.cleaned_data["calendar_url"],
+            write_calls=form.cleaned_data["write_calls"],
+            now=now,
+        )
+        _say_refreshed(request, calendar, added=True)
+        return redirect("calls:calendars")
+    return render(
+        request, "projects/busy_calendar_choose.html", {"calendar": calendar, "form": form, "problem": problem}
+    )
+
+
+@studio_required
+@require_POST
+def calendar_write_calls(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start or stop writing booked calls to a CalDAV calendar."""
+    calendar = get_for_member(request, BusyCalendar, pk=pk)
+    on = request.POST.get("on") == "1"
+    try:
+        set_write_calls(calendar, on=on, now=timezone.now())
+    except ValueError as error:
+        messages.error(request, str(error))
+    else:
+        if on:
+            messages.success(
+                request, _("Booked calls are now written to “%(name)s” within minutes.") % {"name": calendar.name}
+            )
+        else:
+            messages.success(request, _("Booked calls are no longer written to “%(name)s”.") % {"name": calendar.name})
+    return redirect("calls:calendars")
 
 
 @studio_required

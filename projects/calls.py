@@ -404,7 +404,8 @@ def move_call(
         current.starts_at = starts_at
         current.ends_at = starts_at + timedelta(minutes=duration_minutes)
         current.sequence += 1
-        current.save(update_fields=["starts_at", "ends_at", "sequence", "updated_at"])
+        _calendar_pending(current)
+        current.save(update_fields=["starts_at", "ends_at", "sequence", *CALENDAR_SYNC_FIELDS, "updated_at"])
         _sync(call, current)
         _send_invitations(call, action="moved", by=by, now=now, previous=previous)
     return call
@@ -421,8 +422,17 @@ def cancel_call(call: Call, *, by: str, reason: str = "", now: datetime | None =
         current.cancelled_by = by
         current.cancel_reason = " ".join(reason.split())[:300]
         current.sequence += 1
+        _calendar_pending(current)
         current.save(
-            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "sequence", "updated_at"]
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancel_reason",
+                "sequence",
+                *CALENDAR_SYNC_FIELDS,
+                "updated_at",
+            ]
         )
         _sync(call, current)
         _send_invitations(call, action="cancelled", by=by, now=now)
@@ -459,8 +469,19 @@ def _current(call: Call, *, now: datetime) -> Call:
     return current
 
 
+CALENDAR_SYNC_FIELDS = ("calendar_pending", "calendar_retry_at")
+
+
+def _calendar_pending(call: Call) -> None:
+    """The call changed: its copy in the freelancer's CalDAV calendar (if any) is rewritten by the next
+    ``caldav-calls`` sweep, outside this transaction (a calendar server down never blocks booking)."""
+    call.calendar_pending = True
+    call.calendar_retry_at = None
+
+
 def _sync(call: Call, current: Call) -> None:
-    for field in ("starts_at", "ends_at", "sequence", "status", "cancelled_at", "cancelled_by", "cancel_reason"):
+    fields = ("starts_at", "ends_at", "sequence", "status", "cancelled_at", "cancelled_by", "cancel_reason")
+    for field in (*fields, *CALENDAR_SYNC_FIELDS):
         setattr(call, field, getattr(current, field))
 
 

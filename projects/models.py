@@ -491,6 +491,13 @@ class Call(models.Model):
     proposed_from = models.ForeignKey(
         "comms.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The copy in the freelancer's CalDAV calendar (``projects.calendar_writes``): ``calendar_pending`` is
+    # set by every booking, move and cancel and cleared by the ``caldav-calls`` sweep once the calendar
+    # matches; ``calendar_sequence`` is the SEQUENCE written there (None: no copy on the server).
+    calendar_pending = models.BooleanField(default=True)
+    calendar_sequence = models.PositiveIntegerField(null=True, blank=True)
+    calendar_retry_at = models.DateTimeField(null=True, blank=True)
+    calendar_attempts = models.PositiveSmallIntegerField(default=0)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=10, choices=Side, blank=True)
     cancel_reason = models.CharField(_("reason"), max_length=300, blank=True)
@@ -503,6 +510,9 @@ class Call(models.Model):
         ordering = ["starts_at", "pk"]
         indexes = [
             models.Index(fields=["studio", "starts_at"], name="call_booked", condition=Q(status="booked")),
+            models.Index(
+                fields=["calendar_retry_at"], name="call_calendar_pending", condition=Q(calendar_pending=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="call_ends_after_start")
@@ -543,12 +553,19 @@ class CalendarFeed(models.Model):
 
 
 class BusyCalendar(models.Model):
-    """A calendar of the freelancer's that blocks call booking, read from its private ICS address.
+    """A calendar of the freelancer's that blocks call booking: a private ICS address or a CalDAV account.
 
-    The address is a secret (whoever has it reads the calendar): stored encrypted
-    (``comms.secrets``), shown masked (``url_masked``). ``projects.busy_calendars`` refreshes it;
-    ``last_error`` is a code, turned into words in the reader's language when shown.
+    ICS: ``url_encrypted`` is the address, a secret (whoever has it reads the calendar). CalDAV:
+    ``url_encrypted`` is the server's address, ``username`` and ``password_encrypted`` sign in and
+    ``calendar_url`` is the chosen calendar (empty until the freelancer picks one); with ``write_calls``
+    booked calls are written to it (``projects.calendar_writes``). Secrets are stored encrypted
+    (``comms.secrets``) and shown masked (``url_masked``). ``projects.busy_calendars`` refreshes it;
+    ``last_error`` and ``write_error`` are codes, turned into words in the reader's language when shown.
     """
+
+    class Kind(models.TextChoices):
+        ICS = "ics", _("ICS address")
+        CALDAV = "caldav", _("CalDAV account")
 
     class Error(models.TextChoices):
         TIMEOUT = "timeout", _("the calendar did not answer in time")
@@ -558,11 +575,24 @@ class BusyCalendar(models.Model):
         NOT_ICS = "not_ics", _("the address does not give a calendar (ICS)")
         UNREADABLE = "unreadable", _("the calendar has an event Rapport cannot read")
         KEY = "key", _("the stored address cannot be decrypted; please add the calendar again")
+        AUTH = "auth", _("the server refused the username or password")
+        NOT_FOUND = "not_found", _("the calendar was not found on the server")
+        NOT_CALDAV = "not_caldav", _("the server did not answer as a CalDAV server")
+        NOT_CHOSEN = "not_chosen", _("no calendar of the account is chosen yet")
+        WRITE = "write", _("the server refused to save the call")
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(max_length=6, choices=Kind, default=Kind.ICS)
     url_encrypted = models.TextField()
     url_masked = models.CharField(max_length=300)
+    username = models.CharField(max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True)
+    calendar_url = models.CharField(max_length=2000, blank=True)
+    write_calls = models.BooleanField(default=False)
+    write_error = models.CharField(max_length=12, choices=Error, blank=True)
+    write_error_detail = models.CharField(max_length=200, blank=True)
+    last_write_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
