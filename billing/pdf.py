@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, S
 
 from billing.models import Agreement, Invoice, InvoiceLine
 from billing.payment_qr import invoice_qr_png
+from billing.totals import invoice_totals, line_amount
 from kernel.dates import day_date
 from kernel.i18n import supported_language
 from kernel.money import format_money
@@ -40,7 +40,6 @@ from kernel.money import format_money
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
 FONT = "DejaVuSans"
 FONT_BOLD = "DejaVuSans-Bold"
-BASIS_POINTS = 10_000
 QR_SIZE = 36 * mm
 MARGIN = 18 * mm
 
@@ -153,31 +152,6 @@ def _rate(rate_bp: int) -> str:
     return f"{number}\u00a0%"
 
 
-def _line_amount(line: InvoiceLine) -> int:
-    return int(line.quantity) * int(line.unit_price_minor)
-
-
-def _divide_half_up(numerator: int, denominator: int) -> int:
-    sign = -1 if numerator < 0 else 1
-    quotient, remainder = divmod(abs(numerator), denominator)
-    return sign * (quotient + (1 if remainder * 2 >= denominator else 0))
-
-
-def totals_by_rate(lines: Iterable[InvoiceLine]) -> dict[int, tuple[int, int]]:
-    """Rate (basis points) → (net amount, tax) of the lines at that rate, rates ascending.
-
-    The rule of ``billing.totals``: each line's tax rounded half away from zero, then added up, so
-    the rows add up to the invoice's frozen tax.
-    """
-    by_rate: dict[int, tuple[int, int]] = {}
-    for line in lines:
-        amount = _line_amount(line)
-        tax = _divide_half_up(amount * int(line.tax_rate_bp), BASIS_POINTS)
-        net, taxed = by_rate.get(int(line.tax_rate_bp), (0, 0))
-        by_rate[int(line.tax_rate_bp)] = (net + amount, taxed + tax)
-    return dict(sorted(by_rate.items()))
-
-
 def _lines_table(lines: list[InvoiceLine], money: Any) -> Table:
     header = [
         Paragraph(_text(pgettext("billing document", "Description")), LABEL),
@@ -198,7 +172,7 @@ def _lines_table(lines: list[InvoiceLine], money: Any) -> Table:
                 Paragraph(str(line.quantity), RIGHT),
                 Paragraph(_text(money(line.unit_price_minor)), RIGHT),
                 Paragraph(_text(_rate(line.tax_rate_bp)), RIGHT),
-                Paragraph(_text(money(_line_amount(line))), RIGHT),
+                Paragraph(_text(money(line_amount(line))), RIGHT),
             ]
         )
     table = Table(rows, colWidths=[None, 14 * mm, 30 * mm, 16 * mm, 30 * mm], repeatRows=1)
@@ -218,7 +192,7 @@ def _lines_table(lines: list[InvoiceLine], money: Any) -> Table:
 
 def _totals_table(invoice: Invoice, lines: list[InvoiceLine], money: Any) -> Table:
     rows = [(pgettext("billing document", "Subtotal"), money(invoice.subtotal_minor), False)]
-    for rate, (net, tax) in totals_by_rate(lines).items():
+    for rate, (net, tax) in invoice_totals(lines).by_rate.items():
         if rate:
             rows.append(
                 (

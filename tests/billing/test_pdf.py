@@ -10,7 +10,8 @@ import pytest
 from pypdf import PdfReader
 
 from billing.models import Agreement, Invoice, InvoiceLine
-from billing.pdf import agreement_pdf, invoice_pdf, totals_by_rate
+from billing.pdf import agreement_pdf, invoice_pdf
+from billing.totals import invoice_totals
 from tests.factories import ClientFactory, MembershipFactory, ProjectFactory
 
 try:
@@ -76,7 +77,7 @@ def make_invoice(
             tax_rate_bp=1900 if index % 2 == 0 else 0,
             order=index,
         )
-    by_rate = totals_by_rate(invoice.lines.all())
+    by_rate = invoice_totals(invoice.lines.all()).by_rate
     invoice.subtotal_minor = sum(net for net, _tax in by_rate.values())
     invoice.tax_minor = sum(tax for _net, tax in by_rate.values())
     invoice.total_minor = invoice.subtotal_minor + invoice.tax_minor
