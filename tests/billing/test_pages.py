@@ -216,3 +216,12 @@ def test_billing_settings_are_for_owners(studio, client):
     client.force_login(member)
     assert client.get(reverse("billing:settings")).status_code == 404
     assert client.get(reverse("billing:index")).status_code == 200
+
+
+def test_detail_keeps_the_amount_in_view_on_a_phone(owner_client, acme, now):
+    # At 390 px the five columns pushed "Amount" out of the card; unit price and tax fold under the quantity.
+    invoice = make_invoice(acme, now)
+    html = owner_client.get(reverse("billing:detail", args=[invoice.pk])).content.decode()
+    assert html.count('class="text-end d-none d-sm-table-cell"') == 2  # unit price and tax headers
+    assert 'data-testid="line-price-narrow"' in html
+    assert '<th colspan="4"' not in html  # totals line up with three columns too
