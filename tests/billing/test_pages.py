@@ -225,3 +225,13 @@ def test_detail_keeps_the_amount_in_view_on_a_phone(owner_client, acme, now):
     assert html.count('class="text-end d-none d-sm-table-cell"') == 2  # unit price and tax headers
     assert 'data-testid="line-price-narrow"' in html
     assert '<th colspan="4"' not in html  # totals line up with three columns too
+
+
+def test_new_invoice_in_a_studio_without_clients_says_to_add_one_first(owner_client):
+    html = owner_client.get(reverse("billing:new")).content.decode()
+    assert 'data-testid="no-clients"' in html
+    assert reverse("clients:create") in html
+
+
+def test_new_invoice_with_clients_has_no_such_notice(owner_client, acme):
+    assert 'data-testid="no-clients"' not in owner_client.get(reverse("billing:new")).content.decode()
