@@ -65,6 +65,9 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "overdue": overdue,
+            # Issuing freezes the seller's details into the invoice: say so while they are still empty.
+            "seller_missing": invoice.status == Invoice.Status.DRAFT
+            and not services.billing_profile(request.studio).legal_name.strip(),
         },
     )
 

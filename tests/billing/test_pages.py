@@ -235,3 +235,24 @@ def test_new_invoice_in_a_studio_without_clients_says_to_add_one_first(owner_cli
 
 def test_new_invoice_with_clients_has_no_such_notice(owner_client, acme):
     assert 'data-testid="no-clients"' not in owner_client.get(reverse("billing:new")).content.decode()
+
+
+def test_a_draft_warns_while_the_billing_details_are_empty(owner_client, acme, now):
+    draft = make_invoice(acme, now, issue=False)
+    html = owner_client.get(reverse("billing:detail", args=[draft.pk])).content.decode()
+    assert 'data-testid="seller-missing"' in html
+    assert reverse("billing:settings") in html
+
+
+def test_no_such_warning_once_the_details_are_filled_or_the_invoice_is_issued(owner_client, acme, now, profile):
+    draft = make_invoice(acme, now, issue=False)
+    assert (
+        'data-testid="seller-missing"'
+        not in owner_client.get(reverse("billing:detail", args=[draft.pk])).content.decode()
+    )
+    profile.delete()
+    issued = make_invoice(acme, now)
+    assert (
+        'data-testid="seller-missing"'
+        not in owner_client.get(reverse("billing:detail", args=[issued.pk])).content.decode()
+    )
