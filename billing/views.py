@@ -65,6 +65,9 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "overdue": overdue,
+            # Issuing freezes the seller's details into the invoice: say so while they are still empty.
+            "seller_missing": invoice.status == Invoice.Status.DRAFT
+            and not services.billing_profile(request.studio).legal_name.strip(),
         },
     )
 
@@ -104,9 +107,10 @@ def _draft_page(request: HttpRequest, invoice: Invoice | None) -> HttpResponse:
         form = InvoiceForm(initial=initial, studio=request.studio)
         formset = LineFormSet(initial=[{"quantity": 1, "tax_rate": rate}], prefix="lines")
     title = _("New invoice") if invoice is None else _("Edit draft")
-    return render(
-        request, "billing/invoice_form.html", {"form": form, "formset": formset, "invoice": invoice, "title": title}
-    )
+    # A new studio has no client to bill yet: the page says so instead of an empty list to pick from.
+    no_clients = invoice is None and not form.fields["client"].queryset.exists()
+    context = {"form": form, "formset": formset, "invoice": invoice, "title": title, "no_clients": no_clients}
+    return render(request, "billing/invoice_form.html", context)
 
 
 @studio_required

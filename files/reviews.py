@@ -25,7 +25,7 @@ from comms.mail import studio_email_send
 from comms.models import Message, OutboxEmail
 from comms.scheduling import quiet_hours_send_after
 from files.models import ProjectFile
-from files.services import file_upload
+from files.services import REVIEW_TEMPLATE, file_upload, review_requests_withdraw
 from kernel.i18n import supported_language
 from kernel.links import absolute_url
 from projects import portal_activity
@@ -46,7 +46,6 @@ __all__ = [
     "deliverable_share",
 ]
 
-REVIEW_TEMPLATE = "deliverable-review"  # templates/emails/deliverable-review-*
 
 Review = ProjectFile.Review
 Kind = portal_activity.Kind
@@ -100,6 +99,8 @@ def deliverable_share(
         previous=previous,
         ask_review=ask_review,
     )
+    if previous is not None:  # the client reviews the new version: the old one's unsent request is moot
+        review_requests_withdraw(studio_id=project.studio_id, file_pk=previous.pk)
     if ask_review:
         deliverable_review_request(file=file, now=now, by=user)
     return file
@@ -190,6 +191,7 @@ def deliverable_approve(*, file: ProjectFile, contact: Contact, now: datetime) -
     if not changed:
         return False
     file.review, file.reviewed_at, file.reviewed_by_contact = Review.APPROVED, now, contact
+    review_requests_withdraw(studio_id=file.studio_id, file_pk=file.pk)
     project = file.project
     portal_activity.record(
         None,
@@ -242,6 +244,7 @@ def deliverable_ask_changes(
         )
         file.review, file.reviewed_at, file.reviewed_by_contact = Review.CHANGES, now, contact
         file.review_comment, file.review_message = comment, message
+        review_requests_withdraw(studio_id=file.studio_id, file_pk=file.pk)
         portal_activity.record(
             None,
             kind=Kind.FILE_CHANGES,

@@ -11,6 +11,7 @@ from django.core.files import File
 from django.db import transaction
 from django.db.models import Sum
 
+from comms.models import OutboxEmail
 from files.checks import HEAD_BYTES, FileRefused, content_type, safe_name, within_limits
 from files.models import ProjectFile
 from files.storage import file_storage, storage_name
@@ -104,6 +105,26 @@ def _delete_bytes(name: str) -> None:
         logger.exception("Could not delete the bytes of a deleted file (%s)", name)
 
 
+REVIEW_TEMPLATE = (
+    "deliverable-review"  # templates/emails/deliverable-review-*; keys "<template>:<file pk>:<contact pk>"
+)
+
+
+def review_requests_withdraw(*, studio_id: int, file_pk: int) -> int:
+    """Cancel the "for your approval" emails of one deliverable version that have not left yet.
+
+    They wait for the studio's working hours, so a version deleted, replaced or already decided a
+    few minutes after its upload would still reach the client, about a file that is gone or settled.
+    Sent ones stay as they are. Returns how many were withdrawn.
+    """
+    return OutboxEmail.objects.filter(
+        studio_id=studio_id,
+        kind=REVIEW_TEMPLATE,
+        idempotency_key__startswith=f"{REVIEW_TEMPLATE}:{file_pk}:",
+        status__in=[OutboxEmail.Status.QUEUED, OutboxEmail.Status.NEEDS_ATTENTION],
+    ).update(status=OutboxEmail.Status.CANCELLED, claimed_at=None)
+
+
 def file_delete(*, file: ProjectFile) -> None:
     """Delete a file: the row now, its bytes once the transaction commits (a rollback keeps both).
 
@@ -117,6 +138,7 @@ def file_delete(*, file: ProjectFile) -> None:
             return
         before_id = row.previous_id
         after = ProjectFile.objects.filter(previous_id=row.pk).first()
+        review_requests_withdraw(studio_id=row.studio_id, file_pk=row.pk)
         row.delete()
         if after is not None and before_id is not None:
             ProjectFile.objects.filter(pk=after.pk).update(previous_id=before_id)

@@ -82,19 +82,26 @@ class CalDAVAccountForm(forms.Form):
     )
 
     def clean_url(self) -> str:
-        try:
-            return clean_url(self.cleaned_data["url"])
-        except ValueError as error:
-            raise forms.ValidationError(str(error), code="invalid") from None
+        return _clean_server_url(self.cleaned_data["url"])
 
     def clean_calendar_url(self) -> str:
         value = self.cleaned_data["calendar_url"]
         if not value:
             return ""
-        try:
-            return clean_url(value)
-        except ValueError as error:
-            raise forms.ValidationError(str(error), code="invalid") from None
+        return _clean_server_url(value)
+
+
+def _clean_server_url(value: str) -> str:
+    """A CalDAV address: http(s) only. webcal:// is a subscription link, not a server, so the
+    subscription form's wording (which offers webcal://) would send the freelancer the wrong way."""
+    if value.split("://", 1)[0].lower() not in ("http", "https"):
+        raise forms.ValidationError(
+            _("Please paste the server's address: it starts with https:// (or http://)."), code="invalid"
+        )
+    try:
+        return clean_url(value)
+    except ValueError as error:
+        raise forms.ValidationError(str(error), code="invalid") from None
 
 
 class ChooseCalendarForm(forms.Form):

@@ -82,7 +82,9 @@ def create(request: HttpRequest) -> HttpResponse:
         project = form.save()
         messages.success(request, _("Project created. Add its milestones next."))
         return redirect("projects:detail", pk=project.pk)
-    return render(request, "projects/form.html", {"form": form, "title": _("New project")})
+    # A new studio has no client yet: the page says so instead of an empty list to pick from.
+    no_clients = not form.fields["client"].queryset.exists()
+    return render(request, "projects/form.html", {"form": form, "title": _("New project"), "no_clients": no_clients})
 
 
 @studio_required

@@ -216,3 +216,43 @@ def test_billing_settings_are_for_owners(studio, client):
     client.force_login(member)
     assert client.get(reverse("billing:settings")).status_code == 404
     assert client.get(reverse("billing:index")).status_code == 200
+
+
+def test_detail_keeps_the_amount_in_view_on_a_phone(owner_client, acme, now):
+    # At 390 px the five columns pushed "Amount" out of the card; unit price and tax fold under the quantity.
+    invoice = make_invoice(acme, now)
+    html = owner_client.get(reverse("billing:detail", args=[invoice.pk])).content.decode()
+    assert html.count('class="text-end d-none d-sm-table-cell"') == 2  # unit price and tax headers
+    assert 'data-testid="line-price-narrow"' in html
+    assert '<th colspan="4"' not in html  # totals line up with three columns too
+
+
+def test_new_invoice_in_a_studio_without_clients_says_to_add_one_first(owner_client):
+    html = owner_client.get(reverse("billing:new")).content.decode()
+    assert 'data-testid="no-clients"' in html
+    assert reverse("clients:create") in html
+
+
+def test_new_invoice_with_clients_has_no_such_notice(owner_client, acme):
+    assert 'data-testid="no-clients"' not in owner_client.get(reverse("billing:new")).content.decode()
+
+
+def test_a_draft_warns_while_the_billing_details_are_empty(owner_client, acme, now):
+    draft = make_invoice(acme, now, issue=False)
+    html = owner_client.get(reverse("billing:detail", args=[draft.pk])).content.decode()
+    assert 'data-testid="seller-missing"' in html
+    assert reverse("billing:settings") in html
+
+
+def test_no_such_warning_once_the_details_are_filled_or_the_invoice_is_issued(owner_client, acme, now, profile):
+    draft = make_invoice(acme, now, issue=False)
+    assert (
+        'data-testid="seller-missing"'
+        not in owner_client.get(reverse("billing:detail", args=[draft.pk])).content.decode()
+    )
+    profile.delete()
+    issued = make_invoice(acme, now)
+    assert (
+        'data-testid="seller-missing"'
+        not in owner_client.get(reverse("billing:detail", args=[issued.pk])).content.decode()
+    )

@@ -175,3 +175,15 @@ def test_the_project_page_links_to_its_files(owner_client, project):
     html = owner_client.get(reverse("projects:detail", args=[project.pk])).content.decode()
 
     assert f'href="{url(project)}"' in html
+
+
+def test_a_replaced_version_no_longer_reads_as_waiting_for_the_client(owner_client, project):
+    # The client can only review the current version; the older one kept "pending" and said "waiting for the client".
+    first = deliverable_share(project=project, upload=png("home.png"), now=NOW, title="Homepage")
+    assert first.review == ProjectFile.Review.PENDING
+    second = deliverable_share(project=project, upload=png("home-2.png"), now=NOW, previous=first)
+    html = owner_client.get(url(project)).content.decode()
+    older = html.split(f'id="file-{first.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "waiting for the client" not in older
+    current = html.split(f'id="file-{second.pk}"', 1)[1].split("</h3>", 1)[0]
+    assert "waiting for the client" in current

@@ -210,3 +210,32 @@ def test_deleting_removes_the_bytes_once_committed(studio):
     file_delete(file=file)
 
     assert not file_storage().exists(file.storage_name)
+
+
+def _requests(file):
+    return list(
+        OutboxEmail.objects.filter(
+            kind="deliverable-review", idempotency_key__startswith=f"deliverable-review:{file.pk}:"
+        )
+    )
+
+
+def test_an_unsent_request_is_withdrawn_when_its_version_is_deleted_replaced_or_decided(project, anna):
+    # The request waits for working hours: without this the client got "for your approval" about a
+    # deleted file, twice for a quickly replaced one, and after having answered already.
+    deleted, replaced, approved, changed = (share(project, title=t) for t in ("A", "B", "C", "D"))
+    file_delete(file=deleted)
+    newer = share(project, previous=replaced)
+    deliverable_approve(file=approved, contact=anna, now=NOW)
+    deliverable_ask_changes(file=changed, contact=anna, comment="Bigger", now=NOW, studio_address="s@x.example")
+
+    for file in (deleted, replaced, approved, changed):
+        assert [email.status for email in _requests(file)] == [OutboxEmail.Status.CANCELLED]
+    assert [email.status for email in _requests(newer)] == [OutboxEmail.Status.QUEUED]
+
+
+def test_a_request_already_sent_is_left_as_it_is(project):
+    file = share(project)
+    OutboxEmail.objects.filter(kind="deliverable-review").update(status=OutboxEmail.Status.SENT)
+    file_delete(file=file)
+    assert OutboxEmail.objects.get(kind="deliverable-review").status == OutboxEmail.Status.SENT

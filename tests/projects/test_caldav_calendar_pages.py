@@ -159,3 +159,11 @@ def test_the_page_speaks_russian(owner_client):
     assert "Добавить аккаунт CalDAV" in page
     assert "Адрес сервера" in page
     assert "Записывать в этот календарь и назначенные звонки" in page
+
+
+@pytest.mark.parametrize("url", ["ftp://dav.example.com/", "webcal://dav.example.com/", "dav.example.com"])
+def test_a_caldav_address_that_is_not_http_is_refused_in_caldav_words(owner_client, url):
+    page = owner_client.post(ADD, {"name": "Work", "url": url, "username": "u", "password": "p"}).content.decode()
+
+    assert "starts with https:// (or http://)" in page
+    assert "or webcal://" not in page.split('data-testid="add-caldav"', 1)[1].split("</form>", 1)[0]

@@ -271,3 +271,13 @@ def test_a_payment_cannot_be_linked_to_another_clients_project(owner_client: Bro
 def test_the_quote_form_suggests_the_clients_difficulty_markup(owner_client: Browser, acme):
     page = owner_client.get(reverse("projects:create") + f"?client={acme.pk}").content.decode()
     assert "difficulty (2 of 3) suggests adding 20 % to your usual price" in page
+
+
+def test_a_new_project_without_any_client_says_to_add_one_first(owner_client: Browser):
+    html = owner_client.get(reverse("projects:create")).content.decode()
+    assert 'data-testid="no-clients"' in html
+    assert reverse("clients:create") in html
+
+
+def test_a_new_project_with_a_client_has_no_such_notice(owner_client: Browser, acme):
+    assert 'data-testid="no-clients"' not in owner_client.get(reverse("projects:create")).content.decode()
