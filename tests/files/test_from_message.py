@@ -207,3 +207,22 @@ def test_the_project_choice_lists_only_the_clients_projects(db, studio, bakery):
     ProjectFactory(client=ClientFactory(studio=studio))
     message = MessageFactory(thread__client=bakery)
     assert list(project_choices(message)) == [mine]
+
+
+def test_a_message_filed_under_a_project_saves_its_attachments_there_in_one_click(owner_client, studio, bakery):
+    project = ProjectFactory(client=bakery, title="Bakery website")
+    message = received(studio, ("logo.png", PNG, "image/png"), ("brief.pdf", PDF, "application/pdf"))
+    message.project = project
+    message.save(update_fields=["project"])
+
+    page = owner_client.get(reverse("comms:message", kwargs={"pk": message.pk})).content.decode()
+    assert "Save attachments to “Bakery website”" in page
+    form = page.split('data-testid="save-attachments-here"')[1].split("</form>")[0]
+    assert f'name="project" value="{project.pk}"' in form
+    fields = {"project": str(project.pk), "attachments": ["0", "1"]}
+    assert form.count('name="attachments"') == len(fields["attachments"])
+
+    response = owner_client.post(url(message), fields)
+
+    assert response.url == reverse("files:project", kwargs={"pk": project.pk})
+    assert sorted(ProjectFile.objects.values_list("name", flat=True)) == ["brief.pdf", "logo.png"]
