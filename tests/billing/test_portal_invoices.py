@@ -12,20 +12,11 @@ from billing import services, stripe_pay
 from billing.models import BillingProfile
 from billing.services import LineSpec
 from projects.models import PortalActivity, Project
-from projects.portal_access import SESSION_KEY, issue_link
 from tests.billing.stripe_helpers import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 from tests.factories import ClientFactory, ContactFactory, ProjectFactory
+from tests.projects.test_portal_pages import log_into_portal
 
 CREATE = "stripe.checkout.Session.create"
-
-
-def log_into_portal(contact) -> Browser:
-    browser = Browser()
-    link, _token = issue_link(contact)
-    session = browser.session
-    session[SESSION_KEY] = link.pk
-    session.save()
-    return browser
 
 
 @pytest.fixture
@@ -42,7 +33,9 @@ def project(customer):
 
 @pytest.fixture
 def visitor(customer, now):
-    return log_into_portal(ContactFactory(client=customer, name="Anna", email="anna@blum.example", is_primary=True))
+    return log_into_portal(
+        Browser(), ContactFactory(client=customer, name="Anna", email="anna@blum.example", is_primary=True)
+    )
 
 
 def issued(client, now, *, project=None, amount=120_000, currency="EUR", issue=True):

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client
 from django.urls import reverse
 
 from billing import services, stripe_pay
@@ -260,3 +261,14 @@ def test_the_replay_button_is_the_owners_of_the_studio(owner_client, charlie_cli
 
     event.refresh_from_db()
     assert event.status == StripeEvent.Status.PROCESSED
+
+
+def test_the_webhook_needs_no_csrf_token(studio, keys, invoice, now):
+    browser = Client(enforce_csrf_checks=True)
+    payload = session_completed(invoice, created=stamp(now))
+
+    response = deliver(browser, studio, payload, sign(payload, timestamp=stamp(now)))
+
+    assert response.status_code == 200
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID
