@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import stripe_views, views
 
 app_name = "billing"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.invoice_cancel, name="cancel"),
     path("<int:pk>/delete/", views.invoice_delete, name="delete"),
     path("<int:pk>/pay/", views.invoice_pay, name="pay"),
+    path("details/stripe/", stripe_views.stripe_settings, name="stripe"),
+    path("details/stripe/events/<int:pk>/replay/", stripe_views.stripe_event_replay, name="stripe_replay"),
 ]

@@ -39,6 +39,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("calendar/", include("projects.feed_urls")),
     path("comms/", include("comms.urls")),
+    path("hooks/stripe/", include("billing.stripe_urls")),
     path("hooks/", include("comms.webhook_urls")),
     path("settings/mail/", include("comms.source_urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from guest import calendar_views, file_views, portal_file_views, portal_views
+from guest import calendar_views, file_views, portal_billing_views, portal_file_views, portal_views
 
 urlpatterns: list = [
     path("", portal_views.home, name="home"),
@@ -19,4 +19,11 @@ urlpatterns: list = [
     path("contact/", portal_views.contact, name="contact"),
     path("messages/", portal_views.conversation, name="messages"),
     path("calendar.ics", calendar_views.portal_calendar, name="calendar"),
+]
+
+urlpatterns += [
+    path("invoices/", portal_billing_views.invoices, name="invoices"),
+    path("invoices/<int:pk>/", portal_billing_views.invoice, name="invoice"),
+    path("invoices/<int:pk>/pdf/", portal_billing_views.invoice_download, name="invoice_pdf"),
+    path("invoices/<int:pk>/pay/", portal_billing_views.invoice_pay, name="invoice_pay"),
 ]

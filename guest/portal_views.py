@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.models import Invoice
 from comms.conversation import record_message
 from comms.models import Message
 from files.forms import ChangesForm, ClientUploadForm, changes_form
@@ -244,6 +245,9 @@ def change_decide(request: HttpRequest, pk: int, change_pk: int) -> HttpResponse
     return back
 
 
+SHOWN_STATUSES = (Invoice.Status.ISSUED, Invoice.Status.PAID, Invoice.Status.CANCELLED)
+
+
 # --- payments and contact ---------------------------------------------------------------------------
 
 
@@ -257,7 +261,18 @@ def payments(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "portal/payments.html",
-        {"page": page, "project": page.project, "tab": "payments", "payment_options": visitor.studio.payment_options},
+        {
+            "page": page,
+            "project": page.project,
+            "tab": "payments",
+            "payment_options": visitor.studio.payment_options,
+            "invoices": list(
+                Invoice.objects.filter(
+                    studio=visitor.studio, client=visitor.client, project=page.project, status__in=SHOWN_STATUSES
+                ).order_by("-issue_date", "-pk")
+            ),
+            "today": timezone.localdate(),
+        },
     )
 
 

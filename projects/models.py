@@ -433,6 +433,7 @@ class PortalActivity(models.Model):
         SURVEY_ANSWERED = "survey", _("answered the survey")
         FILE_APPROVED = "file_ok", _("approved a deliverable")
         FILE_CHANGES = "file_changes", _("asked for changes to a deliverable")
+        PAY_REFUSED = "pay_refused", _("tried to pay an invoice that cannot be paid")
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="portal_activity")

@@ -543,7 +543,7 @@ def fill(project: Project, studio: Studio, size: int) -> None:
     ("home", False, 3),
     ("project", True, 9),  # 9: the files section reads its files in one query
     ("agreement", True, 4),
-    ("payments", True, 5),
+    ("payments", True, 6),  # 6: the project's invoices, one query
     ("contact", False, 2),
     ("messages", False, 3),
 ])  # fmt: skip
