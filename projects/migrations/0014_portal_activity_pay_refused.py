@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0012_portal_activity_file_kinds'),
+        ('projects', '0013_caldav_busy_calendars'),
     ]
 
     operations = [
