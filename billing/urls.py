@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import proposal_views, views
 
 app_name = "billing"
 
@@ -16,4 +16,15 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.invoice_cancel, name="cancel"),
     path("<int:pk>/delete/", views.invoice_delete, name="delete"),
     path("<int:pk>/pay/", views.invoice_pay, name="pay"),
+]
+
+urlpatterns += [
+    path("proposals/project/<int:project_pk>/", proposal_views.proposal_list, name="proposals"),
+    path("proposals/project/<int:project_pk>/new/", proposal_views.proposal_new, name="proposal_new"),
+    path("proposals/<int:pk>/", proposal_views.proposal_detail, name="proposal"),
+    path("proposals/<int:pk>/send/", proposal_views.proposal_send, name="proposal_send"),
+    path("proposals/<int:pk>/withdraw/", proposal_views.proposal_withdraw, name="proposal_withdraw"),
+    path("agreements/<int:pk>/countersign/", proposal_views.agreement_countersign, name="agreement_countersign"),
+    path("agreements/<int:pk>/revise/", proposal_views.agreement_revise, name="agreement_revise"),
+    path("agreements/<int:pk>/pdf/", proposal_views.agreement_download, name="agreement_pdf"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from guest import calendar_views, file_views, portal_file_views, portal_views
+from guest import calendar_views, file_views, portal_file_views, portal_proposal_views, portal_views
 
 urlpatterns: list = [
     path("", portal_views.home, name="home"),
@@ -19,4 +19,12 @@ urlpatterns: list = [
     path("contact/", portal_views.contact, name="contact"),
     path("messages/", portal_views.conversation, name="messages"),
     path("calendar.ics", calendar_views.portal_calendar, name="calendar"),
+]
+
+urlpatterns += [
+    path("proposals/<int:pk>/", portal_proposal_views.proposal, name="proposal"),
+    path("proposals/<int:pk>/accept/", portal_proposal_views.proposal_accept, name="proposal_accept"),
+    path("projects/<int:pk>/agreements/", portal_proposal_views.agreements, name="agreements"),
+    path("agreements/<int:pk>/sign/", portal_proposal_views.agreement_sign, name="agreement_sign"),
+    path("agreements/<int:pk>/pdf/", portal_proposal_views.agreement_download, name="agreement_pdf"),
 ]

@@ -433,6 +433,8 @@ class PortalActivity(models.Model):
         SURVEY_ANSWERED = "survey", _("answered the survey")
         FILE_APPROVED = "file_ok", _("approved a deliverable")
         FILE_CHANGES = "file_changes", _("asked for changes to a deliverable")
+        PROPOSAL_ACCEPTED = "proposal_ok", _("accepted a proposal")
+        AGREEMENT_SIGNED = "agreement_ok", _("signed a new agreement version")
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="portal_activity")
