@@ -247,3 +247,11 @@ def test_the_portal_agreement_pages_show_the_trail_the_pdf_and_a_new_version_to_
         other.post(reverse("portal:agreement_sign", args=[new.pk]), {"full_name": "B", "agree": "on"}).status_code
         == 404
     )
+
+
+def test_a_russian_client_reads_the_proposal_in_russian(jane, proposal):
+    jane.client.language = "ru"
+    jane.client.save()
+    html = log_into_portal(Browser(), jane).get(reverse("portal:proposal", args=[proposal.pk])).content.decode()
+    assert "Принять предложение" in html
+    assert "Действительно до 20 декабря 2026" in html
