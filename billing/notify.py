@@ -13,11 +13,11 @@ from django.conf import settings
 from django.utils import translation
 
 from billing.models import Invoice
+from billing.sending import member_addresses
 from comms.mail import studio_email_send
 from comms.models import OutboxEmail
 from comms.notify import next_working_time
 from kernel.links import absolute_url
-from kernel.models import Membership
 from kernel.money import format_money
 from projects.models import Project
 
@@ -29,10 +29,7 @@ def deposit_paid_notify(*, invoice: Invoice, now: datetime) -> OutboxEmail | Non
     if invoice.kind != Invoice.Kind.DEPOSIT or invoice.project_id is None:
         return None
     studio = invoice.studio
-    members = list(
-        Membership.objects.filter(studio=studio).order_by("-role", "created_at").values_list("user__email", flat=True)
-    )
-    members = list(dict.fromkeys(email for email in members if email))
+    members = member_addresses(studio)
     if not members:
         return None
     project = Project.objects.select_related("client").get(pk=invoice.project_id)

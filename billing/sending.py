@@ -145,10 +145,7 @@ def agreement_send(*, agreement: Agreement, now: datetime, key_suffix: str = "")
             )
         )
 
-    members = list(
-        Membership.objects.filter(studio=studio).order_by("-role", "created_at").values_list("user__email", flat=True)
-    )
-    members = _unique([email for email in members if email])
+    members = member_addresses(studio)
     if members:
         with translation.override(settings.LANGUAGE_CODE):  # like every notification to the studio's people
             filename = _filename(_agreement_document(agreement))
@@ -166,6 +163,14 @@ def agreement_send(*, agreement: Agreement, now: datetime, key_suffix: str = "")
             )
         )
     return rows
+
+
+def member_addresses(studio: Studio) -> list[str]:
+    """The studio's people's addresses (owners first), each once: where notes to the studio go."""
+    emails = (
+        Membership.objects.filter(studio=studio).order_by("-role", "created_at").values_list("user__email", flat=True)
+    )
+    return _unique([email for email in emails if email])
 
 
 def _agreement_client_recipients(agreement: Agreement, client: Client) -> tuple[list[str], list[str]]:

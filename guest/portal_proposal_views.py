@@ -59,9 +59,12 @@ def _proposal_page(
     request: HttpRequest, proposal: Proposal, *, form: AcceptProposalForm | None = None, chosen=None, status=200
 ) -> HttpResponse:
     items = list(proposal.items.all())
+    agreement = proposal.agreements.order_by("version").first()
     if proposal.status == Proposal.Status.ACCEPTED:
         chosen = [item.pk for item in items if item.optional and item.selected]
     totals, segments, _text = services.proposal_agreement(proposal, items, chosen)
+    if agreement is not None:
+        segments = [(agreement.text, "")]  # what was signed, exactly
     chosen_ids = {item.pk for item in items if item.optional and services.chosen(item, chosen)}
     choices = services.every_choice(proposal, items)
     current = choices[services.choice_key(chosen_ids)]
@@ -87,7 +90,7 @@ def _proposal_page(
             "segments": segments,
             "form": form,
             "expired": services.expired(proposal, timezone.now()),
-            "agreement": proposal.agreements.order_by("version").first(),
+            "agreement": agreement,
         },
         status=status,
     )
