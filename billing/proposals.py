@@ -351,7 +351,8 @@ def proposal_update(
     except ValueError as error:
         if isinstance(error, ProposalError):
             raise
-        raise ProposalError(_("The agreement's braces don't pair up: write {{ and }} for a brace.")) from None
+        message = _("The agreement's braces don't pair up: to write a brace itself, type it twice.")
+        raise ProposalError(message) from None
     for item in items:
         if not item.title.strip() or item.quantity < 1 or item.unit_price_minor < 0:
             raise ProposalError(_("Every item needs a title, a quantity of at least 1 and a price."))

@@ -22,7 +22,7 @@ from billing.proposal_forms import AcceptProposalForm, SignForm
 from billing.proposal_views import agreement_pdf_response
 from guest.portal_views import _client_ip
 from projects import portal_activity
-from projects.portal_access import PortalVisitor, portal_required
+from projects.portal_access import PortalVisitor, portal_required, visitor_project
 
 Kind = portal_activity.Kind
 OPEN = (Proposal.Status.SENT, Proposal.Status.ACCEPTED)
@@ -148,16 +148,16 @@ def proposal_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @portal_required
 @require_GET
 def agreements(request: HttpRequest, pk: int) -> HttpResponse:
-    """The project's agreement versions, newest first; an unsigned one can be signed here."""
-    rows = list(_visitor_agreements(request).filter(project_id=pk).order_by("-version"))
-    if not rows:
-        raise Http404
+    """The project's proposals for the client and its agreement versions, newest first (an unsigned
+    one can be signed here)."""
+    project = visitor_project(request, pk)
     return render(
         request,
         "portal/agreements.html",
         {
-            "project": rows[0].project,
-            "agreements": rows,
+            "project": project,
+            "proposals": list(Proposal.objects.filter(project=project, status__in=OPEN)),
+            "agreements": list(_visitor_agreements(request).filter(project=project).order_by("-version")),
             "form": SignForm(initial={"full_name": request.portal.contact.name}),
         },
     )

@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.models import Agreement, Proposal
 from comms.conversation import record_message
 from comms.models import Message
 from files.forms import ChangesForm, ClientUploadForm, changes_form
@@ -158,10 +157,6 @@ def _agreement_page(request: HttpRequest, current: Project, form: AcceptAgreemen
             "ready": agreement_ready(current),
             "form": form or AcceptAgreementForm(initial={"full_name": request.portal.contact.name}),
             "changes": portal_selectors.proposed_and_decided_changes(current),
-            "proposals": list(
-                Proposal.objects.filter(project=current, status__in=[Proposal.Status.SENT, Proposal.Status.ACCEPTED])
-            ),
-            "agreement_versions": Agreement.objects.filter(project=current).count(),
         },
     )
 
