@@ -107,12 +107,13 @@ def invoice_send(*, invoice: Invoice, now: datetime) -> OutboxEmail:
     )
 
 
-def agreement_send(*, agreement: Agreement, now: datetime) -> list[OutboxEmail]:
+def agreement_send(*, agreement: Agreement, now: datetime, key_suffix: str = "") -> list[OutboxEmail]:
     """Queue the signed agreement's PDF to the client (the signer, with the primary contact) and to the studio.
 
     Returns the outbox rows: the client's first, then the studio's copy to its members (none when the
     studio has nobody with an address). Raises ``SendingError`` when it is not signed yet. Keyed per
-    agreement version: calling again returns the emails already queued.
+    agreement version: calling again returns the emails already queued; a ``key_suffix`` (e.g.
+    "countersigned") sends the PDF again, once per suffix.
     """
     if agreement.signed_at is None:
         raise SendingError(pgettext("billing document", "The agreement is not signed yet."))
@@ -135,7 +136,7 @@ def agreement_send(*, agreement: Agreement, now: datetime) -> list[OutboxEmail]:
                 cc=cc,
                 template=AGREEMENT_TEMPLATE,
                 context=context,
-                idempotency_key=f"{AGREEMENT_TEMPLATE}:{agreement.pk}",
+                idempotency_key=f"{AGREEMENT_TEMPLATE}:{agreement.pk}{':' if key_suffix else ''}{key_suffix}",
                 send_after=_client_send_after(studio, now),
                 client=client,
                 project=project,
@@ -144,10 +145,7 @@ def agreement_send(*, agreement: Agreement, now: datetime) -> list[OutboxEmail]:
             )
         )
 
-    members = list(
-        Membership.objects.filter(studio=studio).order_by("-role", "created_at").values_list("user__email", flat=True)
-    )
-    members = _unique([email for email in members if email])
+    members = member_addresses(studio)
     if members:
         with translation.override(settings.LANGUAGE_CODE):  # like every notification to the studio's people
             filename = _filename(_agreement_document(agreement))
@@ -158,13 +156,21 @@ def agreement_send(*, agreement: Agreement, now: datetime) -> list[OutboxEmail]:
                 to=members,
                 template=AGREEMENT_STUDIO_TEMPLATE,
                 context=context,
-                idempotency_key=f"{AGREEMENT_STUDIO_TEMPLATE}:{agreement.pk}",
+                idempotency_key=f"{AGREEMENT_STUDIO_TEMPLATE}:{agreement.pk}{':' if key_suffix else ''}{key_suffix}",
                 send_after=next_working_time(studio, now),
                 language=settings.LANGUAGE_CODE,
                 attachments=[{"filename": filename, "mimetype": PDF, "content": pdf}],
             )
         )
     return rows
+
+
+def member_addresses(studio: Studio) -> list[str]:
+    """The studio's people's addresses (owners first), each once: where notes to the studio go."""
+    emails = (
+        Membership.objects.filter(studio=studio).order_by("-role", "created_at").values_list("user__email", flat=True)
+    )
+    return _unique([email for email in emails if email])
 
 
 def _agreement_client_recipients(agreement: Agreement, client: Client) -> tuple[list[str], list[str]]:

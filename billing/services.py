@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from billing.models import BillingProfile, Invoice, InvoiceLine, InvoicePayment, Proposal
+from billing.notify import deposit_paid_notify
 from billing.numbering import next_number
 from billing.totals import divide_half_up, invoice_totals
 from clients.models import Client, Payment
@@ -377,6 +378,8 @@ def invoice_record_payment(
         current.save(update_fields=fields)
         if current.status == Invoice.Status.PAID and current.installment_id:
             Installment.objects.filter(pk=current.installment_id, paid_at__isnull=True).update(paid_at=now)
+        if current.status == Invoice.Status.PAID and current.kind == Invoice.Kind.DEPOSIT:
+            deposit_paid_notify(invoice=current, now=now)  # after payment_record: R11 has moved the project
     return link
 
 

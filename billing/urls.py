@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import stripe_views, views
+from billing import proposal_views, stripe_views, views
 
 app_name = "billing"
 
@@ -18,4 +18,15 @@ urlpatterns = [
     path("<int:pk>/pay/", views.invoice_pay, name="pay"),
     path("details/stripe/", stripe_views.stripe_settings, name="stripe"),
     path("details/stripe/events/<int:pk>/replay/", stripe_views.stripe_event_replay, name="stripe_replay"),
+]
+
+urlpatterns += [
+    path("proposals/project/<int:project_pk>/", proposal_views.proposal_list, name="proposals"),
+    path("proposals/project/<int:project_pk>/new/", proposal_views.proposal_new, name="proposal_new"),
+    path("proposals/<int:pk>/", proposal_views.proposal_detail, name="proposal"),
+    path("proposals/<int:pk>/send/", proposal_views.proposal_send, name="proposal_send"),
+    path("proposals/<int:pk>/withdraw/", proposal_views.proposal_withdraw, name="proposal_withdraw"),
+    path("agreements/<int:pk>/countersign/", proposal_views.agreement_countersign, name="agreement_countersign"),
+    path("agreements/<int:pk>/revise/", proposal_views.agreement_revise, name="agreement_revise"),
+    path("agreements/<int:pk>/pdf/", proposal_views.agreement_download, name="agreement_pdf"),
 ]

@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from guest import calendar_views, file_views, portal_billing_views, portal_file_views, portal_views
+from guest import (
+    calendar_views,
+    file_views,
+    portal_billing_views,
+    portal_file_views,
+    portal_proposal_views,
+    portal_views,
+)
 
 urlpatterns: list = [
     path("", portal_views.home, name="home"),
@@ -26,4 +33,9 @@ urlpatterns += [
     path("invoices/<int:pk>/", portal_billing_views.invoice, name="invoice"),
     path("invoices/<int:pk>/pdf/", portal_billing_views.invoice_download, name="invoice_pdf"),
     path("invoices/<int:pk>/pay/", portal_billing_views.invoice_pay, name="invoice_pay"),
+    path("proposals/<int:pk>/", portal_proposal_views.proposal, name="proposal"),
+    path("proposals/<int:pk>/accept/", portal_proposal_views.proposal_accept, name="proposal_accept"),
+    path("projects/<int:pk>/agreements/", portal_proposal_views.agreements, name="agreements"),
+    path("agreements/<int:pk>/sign/", portal_proposal_views.agreement_sign, name="agreement_sign"),
+    path("agreements/<int:pk>/pdf/", portal_proposal_views.agreement_download, name="agreement_pdf"),
 ]

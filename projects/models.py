@@ -434,6 +434,8 @@ class PortalActivity(models.Model):
         FILE_APPROVED = "file_ok", _("approved a deliverable")
         FILE_CHANGES = "file_changes", _("asked for changes to a deliverable")
         PAY_REFUSED = "pay_refused", _("tried to pay an invoice that cannot be paid")
+        PROPOSAL_ACCEPTED = "proposal_ok", _("accepted a proposal")
+        AGREEMENT_SIGNED = "agreement_ok", _("signed a new agreement version")
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="portal_activity")
