@@ -41,11 +41,10 @@ from kernel.links import absolute_url
 from kernel.models import User
 from kernel.money import format_money
 from projects import services as project_services
-from projects.models import PortalLink, Project
+from projects.models import Project
 from projects.portal_access import issue_link
-from projects.portal_links import client_zoneinfo, safe_landing
+from projects.portal_links import client_zoneinfo, portal_recipients, safe_landing
 from projects.reminders import first_name
-from projects.update_email import client_contacts
 
 logger = logging.getLogger("rapport.billing")
 
@@ -388,17 +387,6 @@ def proposal_update(
     return current
 
 
-def proposal_recipients(project: Project, *, now: datetime) -> list[Contact]:
-    """The client's contacts who have a live portal link, else the primary contact (else the first)."""
-    contacts = client_contacts(project)
-    live = set(
-        PortalLink.objects.filter(contact__in=contacts, revoked_at__isnull=True, expires_at__gt=now).values_list(
-            "contact_id", flat=True
-        )
-    )
-    return [contact for contact in contacts if contact.pk in live] or contacts[:1]
-
-
 def proposal_send(*, proposal: Proposal, now: datetime, by: User | None = None) -> list[OutboxEmail]:
     """Email the client a portal link that opens the proposal; the proposal is then sent.
 
@@ -409,7 +397,7 @@ def proposal_send(*, proposal: Proposal, now: datetime, by: User | None = None) 
     client, studio = project.client, project.studio
     if not proposal.items.exists():
         raise ProposalError(_("Add at least one item before sending the proposal."))
-    contacts = proposal_recipients(project, now=now)
+    contacts = portal_recipients(project, now=now)
     if not contacts:
         raise ProposalError(_("The client has no contact to send the proposal to."))
     language = supported_language(client.language)

@@ -29,11 +29,10 @@ from files.services import REVIEW_TEMPLATE, file_upload, review_requests_withdra
 from kernel.i18n import supported_language
 from kernel.links import absolute_url
 from projects import portal_activity
-from projects.models import PortalLink, Project
+from projects.models import Project
 from projects.portal_access import issue_link
-from projects.portal_links import client_zoneinfo, safe_landing
+from projects.portal_links import client_zoneinfo, portal_recipients, safe_landing
 from projects.reminders import first_name
-from projects.update_email import client_contacts
 
 logger = logging.getLogger("rapport.files")
 
@@ -106,18 +105,6 @@ def deliverable_share(
     return file
 
 
-def review_recipients(project: Project, *, now: datetime) -> list[Contact]:
-    """The client's contacts who have a live portal link, else the primary contact (else the first)."""
-    contacts = client_contacts(project)
-    live = set(
-        PortalLink.objects.filter(contact__in=contacts, revoked_at__isnull=True, expires_at__gt=now).values_list(
-            "contact_id", flat=True
-        )
-    )
-    with_access = [contact for contact in contacts if contact.pk in live]
-    return with_access or contacts[:1]
-
-
 def deliverable_review_request(*, file: ProjectFile, now: datetime, by=None) -> list[OutboxEmail]:
     """Email each recipient a portal link that opens the project's files, asking for an approval.
 
@@ -133,7 +120,7 @@ def deliverable_review_request(*, file: ProjectFile, now: datetime, by=None) -> 
     send_after = quiet_hours_send_after(
         now, tz=studio.zoneinfo, working_hours=studio.working_hours, holidays=studio.holiday_spec
     )
-    contacts = review_recipients(project, now=now)
+    contacts = portal_recipients(project, now=now)
     used = set(
         OutboxEmail.objects.filter(
             studio=studio, idempotency_key__in=[review_key(file, contact) for contact in contacts]

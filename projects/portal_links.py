@@ -27,9 +27,10 @@ from kernel.i18n import supported_language
 from kernel.links import absolute_url, site_url
 from kernel.sweeps import freelancer_addresses
 from projects import portal_activity
-from projects.models import PortalLink
+from projects.models import PortalLink, Project
 from projects.portal_access import issue_link
 from projects.reminders import first_name
+from projects.update_email import client_contacts
 
 logger = logging.getLogger("rapport.portal")
 
@@ -207,3 +208,14 @@ def with_live_links(contacts: QuerySet[Contact], *, now: datetime | None = None)
     now = now or timezone.now()
     live = PortalLink.objects.filter(revoked_at__isnull=True, expires_at__gt=now).order_by("-created_at", "-pk")
     return contacts.prefetch_related(Prefetch("portal_links", queryset=live, to_attr="live_portal_links"))
+
+
+def portal_recipients(project: Project, *, now: datetime) -> list[Contact]:
+    """Who hears about something new in the portal: the client's contacts with a live link, else the primary one."""
+    contacts = client_contacts(project)
+    live = set(
+        PortalLink.objects.filter(contact__in=contacts, revoked_at__isnull=True, expires_at__gt=now).values_list(
+            "contact_id", flat=True
+        )
+    )
+    return [contact for contact in contacts if contact.pk in live] or contacts[:1]
