@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views
+from billing import send_views, views
 
 app_name = "billing"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.invoice_cancel, name="cancel"),
     path("<int:pk>/delete/", views.invoice_delete, name="delete"),
     path("<int:pk>/pay/", views.invoice_pay, name="pay"),
+    path("<int:pk>/send/", send_views.invoice_send_view, name="send"),
+    path("<int:pk>/issue-and-send/", send_views.invoice_issue_and_send, name="issue_send"),
 ]

@@ -13,11 +13,13 @@ from django.views.decorators.http import require_POST
 from billing import services
 from billing.forms import BillingProfileForm, InvoiceForm, LineForm, LineFormSet, PaymentForm
 from billing.models import Invoice
+from billing.reminders import invoice_emails
 from kernel.access import get_for_member, owner_required, scoped, studio_required
 from projects.forms import to_major, to_minor
 from projects.models import ChangeRequest, Installment, Project
 
 PER_PAGE = 50
+EMAILS_SHOWN = 10
 
 
 def _invoices(request: HttpRequest):
@@ -33,6 +35,16 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         invoices = invoices.filter(status=status)
     else:
         status = ""
+    client = request.GET.get("client", "")
+    if client.isdigit():
+        invoices = invoices.filter(client_id=int(client))
+    else:
+        client = ""
+    project = request.GET.get("project", "")
+    if project.isdigit():
+        invoices = invoices.filter(project_id=int(project))
+    else:
+        project = ""
     overdue = request.GET.get("overdue") == "1"
     if overdue:
         invoices = invoices.filter(status=Invoice.Status.ISSUED, due_on__lt=today)
@@ -40,7 +52,15 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billing/invoice_list.html",
-        {"page": page, "status": status, "overdue": overdue, "statuses": Invoice.Status.choices, "today": today},
+        {
+            "page": page,
+            "status": status,
+            "overdue": overdue,
+            "statuses": Invoice.Status.choices,
+            "today": today,
+            "project": project,
+            "client": client,
+        },  # fmt: skip
     )
 
 
@@ -65,6 +85,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 }
             ),
             "overdue": overdue,
+            "emails": list(invoice_emails(invoice)[:EMAILS_SHOWN]),
         },
     )
 
