@@ -81,7 +81,7 @@ def test_today_keeps_a_constant_number_of_queries_with_overdue_invoices(
         invoice(studio, number=f"N-{index}")
     with django_assert_max_num_queries(len(few)):
         page = owner_client.get(reverse("today")).content.decode()
-    assert "N-13" not in page or page.count(": N-") == 8
+    assert page.count(": N-") == 8
 
 
 def test_the_digest_has_the_overdue_invoices(studio):
@@ -102,7 +102,8 @@ def test_send_to_client_queues_the_invoice_and_the_page_shows_the_email(owner_cl
     assert email.to == ["jane@acme.example"]
     page = owner_client.get(reverse("billing:detail", kwargs={"pk": sent.pk})).content.decode()
     section = page[page.index('data-testid="invoice-emails"') :]
-    assert email.subject in section and "jane@acme.example" in section
+    assert email.subject in section
+    assert "jane@acme.example" in section
 
     foreign = invoice(other_studio, number="X-1")
     assert owner_client.post(reverse("billing:send", kwargs={"pk": foreign.pk})).status_code == 404
@@ -115,7 +116,8 @@ def test_a_draft_is_issued_and_sent_in_one_click(owner_client, studio):
     owner_client.post(reverse("billing:issue_send", kwargs={"pk": draft.pk}))
 
     draft.refresh_from_db()
-    assert draft.status == Invoice.Status.ISSUED and draft.number
+    assert draft.status == Invoice.Status.ISSUED
+    assert draft.number
     assert OutboxEmail.objects.filter(idempotency_key=f"invoice:{draft.pk}").exists()
 
 
@@ -129,7 +131,7 @@ def test_the_project_page_and_the_dossier_lead_to_their_invoices(owner_client, s
     project_page = owner_client.get(reverse("projects:detail", kwargs={"pk": site.pk})).content.decode()
     assert f"{reverse('billing:index')}?project={site.pk}" in project_page
     listed = owner_client.get(reverse("billing:index"), {"project": site.pk}).content.decode()
-    assert "P-1" in listed and "P-2" not in listed and "Q-1" not in listed
+    assert ("P-1" in listed, "P-2" in listed, "Q-1" in listed) == (True, False, False)
 
     dossier = owner_client.get(reverse("clients:detail", kwargs={"pk": acme.pk})).content.decode()
     section = dossier[dossier.index('data-testid="client-invoices"') :]
@@ -137,4 +139,4 @@ def test_the_project_page_and_the_dossier_lead_to_their_invoices(owner_client, s
     assert reverse("billing:detail", kwargs={"pk": mine.pk}) in section
     assert "Overdue" in section
     listed = owner_client.get(reverse("billing:index"), {"client": acme.pk}).content.decode()
-    assert "P-1" in listed and "P-2" in listed and "Q-1" not in listed
+    assert ("P-1" in listed, "P-2" in listed, "Q-1" in listed) == (True, True, False)
