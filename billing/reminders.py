@@ -10,7 +10,8 @@ Decisions (documented, tested):
   paid and cancelled ones never are. When an invoice is paid or cancelled, its reminders still
   waiting in the outbox are cancelled (``reminders_cancel``, called by the billing services).
 - After downtime only the latest step reached goes out, never two or three at once; an earlier step
-  missed is not sent late.
+  missed is not sent late. Invoices due more than ``MAX_STEP_DAYS`` days ago are not read at all (no
+  step can fall due any more), so a tick's cost does not grow with years of unpaid invoices.
 - A step whose day is on or before the issue date is skipped: the invoice email itself just told the
   client (an invoice issued two days before its due date gets no "due in three days").
 - The day counts in the studio's local date; the email waits for the studio's working hours (R5),
@@ -96,9 +97,10 @@ def open_invoices():
 def reminders_sweep(now: datetime, *, batch: int = BATCH) -> int:
     # Any studio's local date is within a day of UTC's; steps reach at most MAX_STEP_DAYS before the due date.
     latest_due = now.date() + timedelta(days=MAX_STEP_DAYS + 1)
+    earliest_due = now.date() - timedelta(days=MAX_STEP_DAYS + 1)  # no step is left for older ones
     invoices = list(
         open_invoices()
-        .filter(due_on__lte=latest_due)
+        .filter(due_on__lte=latest_due, due_on__gte=earliest_due)
         .select_related("studio", "client", "project")
         .order_by("due_on", "pk")
     )

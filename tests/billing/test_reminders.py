@@ -163,3 +163,10 @@ def test_the_settings_form_reads_the_ladder_and_names_the_field_when_it_is_wrong
     form = BillingProfileForm({**data, "reminders": "3 days"}, instance=profile)
     assert not form.is_valid()
     assert "Payment reminders" in form.errors["reminders"][0]
+
+
+def test_an_invoice_due_longer_ago_than_any_step_is_not_read_any_more(studio):
+    invoice = open_invoice(studio)
+
+    assert reminders_sweep(datetime(2027, 6, 1, 10, 0, tzinfo=UTC)) == 0
+    assert reminders(invoice) == []
