@@ -20,10 +20,17 @@ from projects.models import ChangeRequest, Installment, Project
 
 PER_PAGE = 50
 EMAILS_SHOWN = 10
+MAX_ID_DIGITS = 18  # below 2**63
 
 
 def _invoices(request: HttpRequest):
     return scoped(request, Invoice).select_related("client", "project")
+
+
+def _id_param(request: HttpRequest, name: str) -> str:
+    """A row id from the query string, or "" (junk, or too big for the database's integers)."""
+    value = request.GET.get(name, "")
+    return value if value.isdigit() and len(value) <= MAX_ID_DIGITS else ""
 
 
 @studio_required
@@ -35,16 +42,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         invoices = invoices.filter(status=status)
     else:
         status = ""
-    client = request.GET.get("client", "")
-    if client.isdigit():
+    client = _id_param(request, "client")
+    if client:
         invoices = invoices.filter(client_id=int(client))
-    else:
-        client = ""
-    project = request.GET.get("project", "")
-    if project.isdigit():
+    project = _id_param(request, "project")
+    if project:
         invoices = invoices.filter(project_id=int(project))
-    else:
-        project = ""
     overdue = request.GET.get("overdue") == "1"
     if overdue:
         invoices = invoices.filter(status=Invoice.Status.ISSUED, due_on__lt=today)

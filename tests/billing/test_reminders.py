@@ -10,6 +10,8 @@ from billing.forms import BillingProfileForm
 from billing.models import BillingProfile, Invoice
 from billing.reminders import reminder_key, reminders_sweep, step_due
 from billing.services import invoice_cancel, invoice_record_payment
+from comms.conversation import AUTOMATED_KINDS
+from comms.kinds import KIND_LABELS
 from comms.models import OutboxEmail
 from tests.billing.test_pdf import make_invoice
 from tests.factories import ContactFactory
@@ -170,3 +172,8 @@ def test_an_invoice_due_longer_ago_than_any_step_is_not_read_any_more(studio):
 
     assert reminders_sweep(datetime(2027, 6, 1, 10, 0, tzinfo=UTC)) == 0
     assert reminders(invoice) == []
+
+
+def test_a_reminder_is_automated_mail_with_its_own_label():
+    assert "invoice-reminder" in AUTOMATED_KINDS
+    assert str(KIND_LABELS["invoice-reminder"]) == "Invoice reminder"
