@@ -6,4 +6,5 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        import billing.maintenance  # noqa: F401 - registers its sweep
+        import billing.maintenance
+        import billing.reminders  # noqa: F401 - each registers its sweep

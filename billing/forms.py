@@ -16,6 +16,7 @@ from stdnum.ru import inn as std_inn
 
 from billing.models import BillingProfile, Invoice
 from billing.numbering import validate_pattern
+from billing.reminders import MAX_STEP_DAYS, clean_steps
 from billing.services import LineSpec
 from clients.models import Client, Payment
 from kernel.forms import CurrencyField
@@ -53,6 +54,11 @@ class PercentField(forms.DecimalField):
 
 class BillingProfileForm(forms.ModelForm):
     tax_rate = PercentField(label=_("Default tax rate (%)"), help_text=_("0 when you charge no tax."))
+    reminders = forms.CharField(
+        label=_("Payment reminders (days from the due date)"), required=False, max_length=100,
+        help_text=_("Comma-separated: -3 is three days before the due date, 0 the day itself, 7 a week late. "
+                    "Empty: no reminders."),
+    )  # fmt: skip
 
     class Meta:
         model = BillingProfile
@@ -67,6 +73,7 @@ class BillingProfileForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["number_pattern"].validators.append(validate_pattern)
         self.fields["tax_rate"].initial = bp_to_percent(self.instance.tax_rate_bp)
+        self.fields["reminders"].initial = ", ".join(str(day) for day in clean_steps(self.instance.reminder_days))
 
     def _compact(self, name: str) -> str:
         return re.sub(r"[\s-]", "", self.cleaned_data.get(name) or "").upper()
@@ -122,6 +129,19 @@ class BillingProfileForm(forms.ModelForm):
             raise ValidationError(_("An account number has 20 digits."))
         return value
 
+    def clean_reminders(self) -> list[int]:
+        days = set()
+        for part in re.split(r"[,;\s]+", self.cleaned_data.get("reminders") or ""):
+            if not part:
+                continue
+            if not re.fullmatch(r"[-+−]?\d{1,3}", part) or abs(int(part.replace("−", "-"))) > MAX_STEP_DAYS:
+                raise ValidationError(
+                    _("Payment reminders: whole numbers of days from %(least)s to %(most)s, separated by commas.")
+                    % {"least": -MAX_STEP_DAYS, "most": MAX_STEP_DAYS}
+                )
+            days.add(int(part.replace("−", "-")))
+        return sorted(days)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         bik = data.get("ru_bic") or ""
@@ -139,6 +159,7 @@ class BillingProfileForm(forms.ModelForm):
     def profile_values(self) -> dict[str, Any]:
         values = {name: self.cleaned_data[name] for name in self.Meta.fields}
         values["tax_rate_bp"] = percent_to_bp(self.cleaned_data.get("tax_rate"))
+        values["reminder_days"] = self.cleaned_data.get("reminders") or []
         return values
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import proposal_views, stripe_views, views
+from billing import proposal_views, send_views, stripe_views, views
 
 app_name = "billing"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.invoice_cancel, name="cancel"),
     path("<int:pk>/delete/", views.invoice_delete, name="delete"),
     path("<int:pk>/pay/", views.invoice_pay, name="pay"),
+    path("<int:pk>/send/", send_views.invoice_send_view, name="send"),
+    path("<int:pk>/issue-and-send/", send_views.invoice_issue_and_send, name="issue_send"),
     path("details/stripe/", stripe_views.stripe_settings, name="stripe"),
     path("details/stripe/events/<int:pk>/replay/", stripe_views.stripe_event_replay, name="stripe_replay"),
 ]

@@ -13,15 +13,24 @@ from django.views.decorators.http import require_POST
 from billing import services
 from billing.forms import BillingProfileForm, InvoiceForm, LineForm, LineFormSet, PaymentForm
 from billing.models import Invoice
+from billing.reminders import invoice_emails
 from kernel.access import get_for_member, owner_required, scoped, studio_required
 from projects.forms import to_major, to_minor
 from projects.models import ChangeRequest, Installment, Project
 
 PER_PAGE = 50
+EMAILS_SHOWN = 10
+MAX_ID_DIGITS = 18  # below 2**63
 
 
 def _invoices(request: HttpRequest):
     return scoped(request, Invoice).select_related("client", "project")
+
+
+def _id_param(request: HttpRequest, name: str) -> str:
+    """A row id from the query string, or "" (junk, or too big for the database's integers)."""
+    value = request.GET.get(name, "")
+    return value if value.isdigit() and len(value) <= MAX_ID_DIGITS else ""
 
 
 @studio_required
@@ -33,6 +42,12 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
         invoices = invoices.filter(status=status)
     else:
         status = ""
+    client = _id_param(request, "client")
+    if client:
+        invoices = invoices.filter(client_id=int(client))
+    project = _id_param(request, "project")
+    if project:
+        invoices = invoices.filter(project_id=int(project))
     overdue = request.GET.get("overdue") == "1"
     if overdue:
         invoices = invoices.filter(status=Invoice.Status.ISSUED, due_on__lt=today)
@@ -40,7 +55,15 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "billing/invoice_list.html",
-        {"page": page, "status": status, "overdue": overdue, "statuses": Invoice.Status.choices, "today": today},
+        {
+            "page": page,
+            "status": status,
+            "overdue": overdue,
+            "statuses": Invoice.Status.choices,
+            "today": today,
+            "project": project,
+            "client": client,
+        },  # fmt: skip
     )
 
 
@@ -68,6 +91,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             # Issuing freezes the seller's details into the invoice: say so while they are still empty.
             "seller_missing": invoice.status == Invoice.Status.DRAFT
             and not services.billing_profile(request.studio).legal_name.strip(),
+            "emails": list(invoice_emails(invoice)[:EMAILS_SHOWN]),
         },
     )
 

@@ -37,7 +37,8 @@ AUTOMATED_KINDS = frozenset(
         # Files: a deliverable shared for approval is a notice, not the answer to any email.
         "deliverable-review",
         # Billing documents (billing.sending): an invoice or a signed agreement answers no question either.
-        "invoice", "agreement-signed", "agreement-signed-copy", "proposal-sent", "deposit-paid",
+        "invoice", "agreement-signed", "agreement-signed-copy", "invoice-reminder", "proposal-sent",
+        "deposit-paid",
     }
 )  # fmt: skip
 # Kinds that are the full answer a commitment promised. An acknowledgment stops the clock but is the promise.

@@ -31,6 +31,7 @@ KIND_LABELS: dict[str, Promise] = {
     "friday-update": pgettext_lazy("outbox kind", "Friday update"),
     "friday-update-auto": pgettext_lazy("outbox kind", "Friday update, sent automatically"),
     "invoice": pgettext_lazy("outbox kind", "Invoice"),
+    "invoice-reminder": pgettext_lazy("outbox kind", "Invoice reminder"),
     "inquiry-ack": pgettext_lazy("outbox kind", "Inquiry acknowledgment"),
     "inquiry-new-lead": pgettext_lazy("outbox kind", "New lead"),
     "member-invite": pgettext_lazy("outbox kind", "Invitation to the studio"),

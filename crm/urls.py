@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from desk import report_views, search_views, settings_views
+from desk import money_views, report_views, search_views, settings_views
 from desk import views as desk_views
 from guest import inquiry_views
 from kernel import views
@@ -15,6 +15,8 @@ urlpatterns = [
     path("studio/new/", views.create_studio, name="studio_create"),
     path("reports/", report_views.reports_page, name="reports"),
     path("reports/<slug:kind>.csv", report_views.reports_csv, name="reports_csv"),
+    path("reports/money/", money_views.money_report, name="money_report"),
+    path("reports/money/csv/", money_views.money_report_csv, name="money_report_csv"),
     path("search/", search_views.search_page, name="search"),
     path("settings/", settings_views.studio_settings, name="settings"),
     path("settings/members/add/", settings_views.add_member, name="member_add"),

@@ -4,6 +4,7 @@ from datetime import time
 
 from django.db import transaction
 
+from billing.demo import demo_billing_seed
 from clients.demo import demo_clients_seed
 from comms.demo import demo_comms_seed
 from kernel.models import Membership, Studio, User
@@ -50,5 +51,6 @@ def demo_seed() -> Studio:
     demo_clients_seed(studio, today=studio.local_now().date())
     demo_projects_seed(studio, today=studio.local_now().date())
     demo_comms_seed(studio, now=studio.local_now())
+    demo_billing_seed(studio, now=studio.local_now())
     studio.demo_portal_url = demo_portal_seed(studio, now=studio.local_now())
     return studio

@@ -28,12 +28,13 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing.models import Invoice
 from clients.models import Client
 from clients.selectors import ClientTouches, clients_due
 from comms.inbox import format_duration
@@ -128,6 +129,11 @@ def digest_sections(studio: Studio, *, today: date, now: datetime) -> list[dict[
             more_url=reverse("projects:index"),
         ),
         section(_("New files from your clients"), client_files(studio, now=now), more_url=reverse("today")),
+        section(
+            _("Overdue invoices"),
+            overdue_invoices(studio, today=today),
+            more_url=reverse("billing:index") + "?overdue=1",
+        ),
         section(_("Touchpoints due"), touchpoints_due(studio, today=today), more_url=reverse("clients:touchpoints")),
         section(_("Mail leaving today"), mail_leaving_today(studio, today=today), more_url=reverse("comms:outbox")),
     ]
@@ -382,6 +388,38 @@ def client_files(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 
                 reverse("files:project", kwargs={"pk": row["project_id"]}),
                 download_url=reverse("files:download", kwargs={"pk": row["pk"]}),
                 seen_url=reverse("files:seen", kwargs={"pk": row["pk"]}),
+            )
+        )
+    return lines
+
+
+def overdue_invoice_rows(studio: Studio, *, today: date) -> QuerySet[Invoice]:
+    """Issued invoices past their due date (studio-local ``today``) with a balance left; no credit notes."""
+    return (
+        Invoice.objects.filter(studio=studio, status=Invoice.Status.ISSUED, due_on__lt=today)
+        .filter(total_minor__gt=F("paid_minor"))
+        .exclude(kind=Invoice.Kind.CREDIT_NOTE)
+    )
+
+
+def overdue_invoices(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
+    """The overdue invoices, longest overdue first (one query): client, number, balance, days late."""
+    rows = (
+        overdue_invoice_rows(studio, today=today)
+        .order_by("due_on", "pk")
+        .values("pk", "number", "currency", "total_minor", "paid_minor", "due_on", "client__name")[:limit]
+    )
+    lines = []
+    for row in rows:
+        days = (today - row["due_on"]).days
+        late = ngettext("%(days)d day overdue", "%(days)d days overdue", days) % {"days": days}
+        amount = format_money(row["total_minor"] - row["paid_minor"], row["currency"])
+        lines.append(
+            item(
+                f"{row['client__name']}: {row['number']}",
+                f"{amount} · {late}",
+                reverse("billing:detail", kwargs={"pk": row["pk"]}),
+                flag=_("overdue"),
             )
         )
     return lines

@@ -3,6 +3,7 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from billing.models import Invoice
 from clients import selectors
 from clients.forms import PinForm, TouchpointForm
 from clients.models import Client
@@ -11,6 +12,8 @@ from desk.file_timeline import dossier_timeline
 from kernel.access import get_for_member, studio_required
 from kernel.dates import day_date
 from projects import portal_links
+
+INVOICES = 10
 
 
 @studio_required
@@ -29,6 +32,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "contacts": portal_links.with_live_links(client.contacts.all()),
             "tags": client.tags.all(),
             "projects": client.projects.order_by("-created_at", "-pk"),
+            "invoices": list(
+                Invoice.objects.filter(studio=request.studio, client=client).order_by("-created_at", "-pk")[:INVOICES]
+            ),
+            "today": today,
             "totals": selectors.client_totals(client=client, as_of=today),
             "timeline": dossier_timeline(client=client, zone=request.studio.zoneinfo),
             "recent_mail": recent_mail(client),

@@ -49,6 +49,7 @@ SECTIONS: dict[str, tuple[Any, Any]] = {
     "unmatched": (gettext_lazy("Mail from unknown senders"), gettext_lazy("Every email is matched to a client.")),
     "activity": (gettext_lazy("From your clients' portal"), gettext_lazy("Nothing new from the portal.")),
     "files": (gettext_lazy("New files from your clients"), gettext_lazy("No new files from your clients.")),
+    "invoices": (gettext_lazy("Overdue invoices"), gettext_lazy("No invoice is overdue.")),
     "touchpoints": (gettext_lazy("Stay in touch"), gettext_lazy("Everyone has heard from you recently.")),
 }
 # Test ids kept from the page's first version (the end-to-end tests look for them).
@@ -177,6 +178,7 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
             unmatched=counted(inbox_rows(studio, "unmatched")),
             activity=counted(unseen_activity_rows(studio), capped=False),
             files=counted(unseen_client_files(studio), capped=False),
+            invoices=counted(digest.overdue_invoice_rows(studio, today=today), capped=False),
             touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
         )
         .get()
@@ -184,6 +186,7 @@ def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
     row["deadlines"] = row.pop("project_deadlines") + row.pop("milestones")
     row["deadlines_alarm"] = row.pop("project_deadlines_alarm") + row.pop("milestones_alarm")
     row["steps_alarm"] = row["steps"]  # every one of them is late
+    row["invoices_alarm"] = row["invoices"]  # likewise
     row["friday_alarm"] = row["friday"] if today > week.friday else 0  # Friday is over: every one is late
     return row
 
@@ -322,6 +325,7 @@ MORE_URLS = {
     "unmatched": ("comms:inbox", "?tab=unmatched"),
     "activity": ("", ""),  # no list page: "Mark all as seen" instead
     "files": ("", ""),  # likewise
+    "invoices": ("billing:index", "?overdue=1"),
     "touchpoints": ("clients:touchpoints", ""),
 }
 
@@ -371,6 +375,7 @@ def today_board(studio: Studio, now: datetime) -> TodayBoard:
         "unmatched": unmatched_mail(studio),
         "activity": portal_news(studio, now=now),
         "files": digest.client_files(studio, now=now, limit=SHOWN) if counts["files"] else [],
+        "invoices": digest.overdue_invoices(studio, today=today, limit=SHOWN) if counts["invoices"] else [],
         "touchpoints": digest.touchpoint_items(
             clients_due(studio=studio, today=today, limit=SHOWN), zone=studio.zoneinfo
         ),

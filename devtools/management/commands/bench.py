@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from clients.models import Contact
 from comms.models import Message
+from devtools.bench_billing import bench_billing, billing_lines
 from devtools.bench_busy import DEFAULT_CALENDARS, bench_busy, busy_lines
 from devtools.bench_inbound import bench_inbound
 from devtools.bench_outbox import bench_outbox_throughput
@@ -520,6 +521,9 @@ class Command(BaseCommand):
             f"Outbox through anymail's test backend ({outbox['emails']} emails): "
             f"{outbox['emails_per_second']:.0f} emails/s delivered, {outbox['enqueue_per_second']:.0f}/s enqueued"
         )
+        self.stdout.write("")
+        for line in billing_lines(bench_billing()):
+            self.stdout.write(line)
         self.stdout.write("\nOpen reply clocks (the Inbox query):")
         call_command("bench_clocks", stdout=self.stdout)
         self.stdout.write("\nScheduled sweeps (10 vs 1,000 studios, 10k vs 1M messages):")
