@@ -156,9 +156,7 @@ def invoice_reminder_send(*, invoice: Invoice, step: int, now: datetime) -> Outb
             "due_on": day_date(invoice.due_on, language=language),
             "payment_instructions": invoice.payment_instructions,
             "project_title": invoice.project.title if invoice.project_id else "",
-            "portal_url": absolute_url("portal:payments", pk=invoice.project_id)
-            if invoice.project_id
-            else absolute_url("portal:home"),
+            "portal_url": absolute_url("portal:invoice", pk=invoice.pk),
         }
         if overdue:
             attachments.append(
