@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.safestring import mark_safe
 from django.utils.translation import pgettext
 
 from billing import qr
@@ -66,3 +67,15 @@ def invoice_qr_png(invoice: Invoice, *, scale: int = 8) -> bytes | None:
     if payload is None:
         return None
     return qr.qr_png(payload, scale=scale)
+
+
+def invoice_qr_svg(invoice: Invoice, *, scale: int = 4) -> str:
+    """The QR code of an issued ``invoice`` as inline SVG for a page, or "" when it gets none.
+
+    segno draws it from the payload as path data only: the markup is ours, no user text is in it,
+    so it is marked safe here, once, for every page that shows it.
+    """
+    if invoice.status != Invoice.Status.ISSUED:
+        return ""
+    payload = invoice_qr_payload(invoice)
+    return mark_safe(qr.qr_svg(payload, scale=scale)) if payload else ""  # noqa: S308

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from billing import services
 from billing.forms import BillingProfileForm, InvoiceForm, LineForm, LineFormSet, PaymentForm
 from billing.models import Invoice
+from billing.payment_qr import invoice_qr_svg
 from billing.reminders import invoice_emails
 from kernel.access import get_for_member, owner_required, scoped, studio_required
 from projects.forms import to_major, to_minor
@@ -92,6 +93,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "seller_missing": invoice.status == Invoice.Status.DRAFT
             and not services.billing_profile(request.studio).legal_name.strip(),
             "emails": list(invoice_emails(invoice)[:EMAILS_SHOWN]),
+            "qr_code": invoice_qr_svg(invoice),
         },
     )
 

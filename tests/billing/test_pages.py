@@ -256,3 +256,12 @@ def test_no_such_warning_once_the_details_are_filled_or_the_invoice_is_issued(ow
         'data-testid="seller-missing"'
         not in owner_client.get(reverse("billing:detail", args=[issued.pk])).content.decode()
     )
+
+
+def test_an_issued_euro_invoice_shows_its_bank_qr_code_to_the_studio_too(owner_client, acme, now, profile):
+    invoice = make_invoice(acme, now)
+    html = owner_client.get(reverse("billing:detail", args=[invoice.pk])).content.decode()
+    assert 'data-testid="qr"' in html
+    assert "<svg" in html
+    draft = make_invoice(acme, now, issue=False)
+    assert 'data-testid="qr"' not in owner_client.get(reverse("billing:detail", args=[draft.pk])).content.decode()
