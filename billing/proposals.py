@@ -513,7 +513,11 @@ def proposal_accept(
     if not signature.name.strip():
         raise ProposalError(_("Type your full name to sign."))
     with transaction.atomic():
-        current = Proposal.objects.select_for_update().select_related("studio", "project__client").get(pk=proposal.pk)
+        current = (
+            Proposal.objects.select_for_update(of=("self",))
+            .select_related("studio", "project__client")
+            .get(pk=proposal.pk)
+        )
         if current.status == Proposal.Status.ACCEPTED:
             agreement = current.agreements.order_by("version").first()
             invoice = Invoice.objects.filter(proposal=current, kind=Invoice.Kind.DEPOSIT).first()

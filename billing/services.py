@@ -140,7 +140,9 @@ def invoice_create(
 
 def _locked(invoice: Invoice) -> Invoice:
     """The invoice re-read under a row lock (call inside a transaction)."""
-    return Invoice.objects.select_for_update().select_related("studio", "client", "project").get(pk=invoice.pk)
+    return (
+        Invoice.objects.select_for_update(of=("self",)).select_related("studio", "client", "project").get(pk=invoice.pk)
+    )
 
 
 def invoice_update_draft(
