@@ -107,6 +107,16 @@ def test_a_new_proposal_from_the_quote_shows_the_suggested_markup_and_applies_it
     assert proposal.items.get().unit_price_minor == 100_000
 
 
+def test_an_easy_client_is_not_offered_a_zero_markup(owner_client, project):
+    project.client.difficulty = 0
+    project.client.save(update_fields=["difficulty"])
+    assert project.studio.markup_percent(0) == 0
+    response = owner_client.post(reverse("billing:proposal_new", args=[project.pk]))
+    page = owner_client.get(response.url).content.decode()
+    assert 'data-testid="suggested-markup"' not in page
+    assert 'name="apply_markup"' not in page
+
+
 def test_send_and_withdraw(owner_client, project):
     draft = proposals.proposal_create(project=project, now=NOW)
     owner_client.post(reverse("billing:proposal_send", args=[draft.pk]))
