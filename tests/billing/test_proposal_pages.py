@@ -152,6 +152,16 @@ def test_countersign_and_a_new_version_from_the_agreements_page(owner_client, ow
     assert pdf["Content-Type"] == "application/pdf"
 
 
+def test_an_agreement_with_a_cyrillic_title_downloads_under_its_name(owner_client, proposal):
+    # Django wrote the raw header as RFC 2047 (=?utf-8?b?...?=), which Chromium ignores: no download.
+    Project.objects.filter(pk=proposal.project_id).update(title="Сайт детского сада")
+    agreement = accepted(proposal)
+    pdf = owner_client.get(reverse("billing:agreement_pdf", args=[agreement.pk]))
+    disposition = pdf["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''"), disposition
+    assert "=?utf-8?" not in disposition
+
+
 # --- the portal -----------------------------------------------------------------------------------
 
 
