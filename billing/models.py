@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kernel.models import Studio, StudioScopedQuerySet
 
@@ -166,7 +167,8 @@ class Invoice(models.Model):
         DRAFT = "draft", _("draft")
         ISSUED = "issued", _("issued")
         PAID = "paid", _("paid")
-        CANCELLED = "cancelled", _("cancelled")
+        # "cancelled" alone is the neuter "отменено" (an email, a call); an invoice (счёт) is "отменён".
+        CANCELLED = "cancelled", pgettext_lazy("invoice status", "cancelled")
 
     class Kind(models.TextChoices):
         DEPOSIT = "deposit", _("deposit")

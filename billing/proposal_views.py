@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -161,5 +162,7 @@ def agreement_pdf_response(agreement: Agreement) -> HttpResponse:
     name = _filename(_("Agreement %(project)s v%(version)s") % {"project": agreement.project.title,
                                                                  "version": agreement.version})  # fmt: skip
     response = HttpResponse(agreement_pdf(agreement), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # A Cyrillic or accented title needs RFC 6266's filename*=: a raw non-ASCII header is RFC 2047-encoded
+    # by Django, which browsers do not read (Chromium then shows the PDF instead of saving it).
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
     return response

@@ -36,6 +36,7 @@ from clients.models import Contact
 from comms.mail import studio_email_send
 from comms.models import OutboxEmail
 from comms.scheduling import quiet_hours_send_after
+from kernel.dates import day_date
 from kernel.i18n import supported_language
 from kernel.links import absolute_url
 from kernel.models import User
@@ -210,8 +211,7 @@ def text_sha256(text: str) -> str:
 
 def agreement_values(proposal: Proposal, totals: ProposalTotals, *, language: str) -> dict[str, str]:
     project = proposal.project
-    with translation.override(language):
-        valid_until = date_format(proposal.valid_until, "DATE_FORMAT") if proposal.valid_until else ""
+    valid_until = day_date(proposal.valid_until, language=language) if proposal.valid_until else ""
     return {
         "client": project.client.name,
         "project": project.title,
@@ -420,7 +420,7 @@ def proposal_send(*, proposal: Proposal, now: datetime, by: User | None = None) 
                 continue
             _link, token = issue_link(contact, now=now, created_by=by, landing=landing)
             with translation.override(language):
-                valid_until = date_format(current.valid_until, "DATE_FORMAT") if current.valid_until else ""
+                valid_until = day_date(current.valid_until, language=language) if current.valid_until else ""
                 expires_on = date_format(_link.expires_at.astimezone(client_zoneinfo(contact)), "DATE_FORMAT")
             queued.append(
                 studio_email_send(

@@ -292,7 +292,11 @@ def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -
     rows = []
     for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today, limit=limit):
         due_minor = project.deposit_due_minor
-        if due_minor:
+        paid = bool(due_minor) and received_minor >= due_minor
+        if paid:
+            # The studio starts work by hand: the deposit is in, so the project waits on us, not the client.
+            amount = _("deposit paid in full: start the work")
+        elif due_minor:
             amount = _("%(amount)s outstanding") % {
                 "amount": format_money(max(due_minor - received_minor, 0), project.currency)
             }
@@ -302,7 +306,7 @@ def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -
         rows.append(
             item(
                 f"{project.title} ({project.client.name})",
-                f"{amount}, {waiting}",
+                amount if paid else f"{amount}, {waiting}",
                 reverse("projects:detail", kwargs={"pk": project.pk}),
             )
         )

@@ -109,6 +109,16 @@ def test_send_to_client_queues_the_invoice_and_the_page_shows_the_email(owner_cl
     assert owner_client.post(reverse("billing:send", kwargs={"pk": foreign.pk})).status_code == 404
 
 
+def test_the_emails_log_names_the_recipient_in_russian_as_komu(owner_client, studio):
+    # The bare "to" is the date range's "по" in Russian ("с 1 мая по 1 июня"): "по jane@…" read as nonsense.
+    sent = invoice(studio, due_on=TODAY + timedelta(days=10))
+    ContactFactory(client=sent.client, email="jane@acme.example", is_primary=True)
+    owner_client.post(reverse("billing:send", kwargs={"pk": sent.pk}))
+    page = owner_client.get(reverse("billing:detail", kwargs={"pk": sent.pk}), HTTP_ACCEPT_LANGUAGE="ru")
+    section = page.content.decode()[page.content.decode().index('data-testid="invoice-emails"') :]
+    assert "кому: jane@acme.example" in section
+
+
 def test_a_draft_is_issued_and_sent_in_one_click(owner_client, studio):
     draft = invoice(studio, number="", status="draft", due_on=None)
     ContactFactory(client=draft.client, email="jane@acme.example", is_primary=True)

@@ -155,6 +155,16 @@ def test_cancel_makes_a_credit_note_and_delete_removes_a_draft(owner_client, acm
     assert not Invoice.objects.filter(pk=draft.pk).exists()
 
 
+def test_a_cancelled_invoice_is_otmenen_in_russian(owner_client, acme, now):
+    # The shared "cancelled" is the neuter "отменено" (an email, a call): an invoice, счёт, is "отменён".
+    invoice = make_invoice(acme, now)
+    owner_client.post(reverse("billing:cancel", args=[invoice.pk]))
+    page = owner_client.get(reverse("billing:index"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Отменён</span>" in page
+    assert ">отменён</option>" in page
+    assert "тменено" not in page
+
+
 def test_payment_refused_with_its_reason(owner_client, acme, now):
     draft = make_invoice(acme, now, issue=False)
     page = owner_client.post(

@@ -107,6 +107,16 @@ def test_a_new_proposal_from_the_quote_shows_the_suggested_markup_and_applies_it
     assert proposal.items.get().unit_price_minor == 100_000
 
 
+def test_an_easy_client_is_not_offered_a_zero_markup(owner_client, project):
+    project.client.difficulty = 0
+    project.client.save(update_fields=["difficulty"])
+    assert project.studio.markup_percent(0) == 0
+    response = owner_client.post(reverse("billing:proposal_new", args=[project.pk]))
+    page = owner_client.get(response.url).content.decode()
+    assert 'data-testid="suggested-markup"' not in page
+    assert 'name="apply_markup"' not in page
+
+
 def test_send_and_withdraw(owner_client, project):
     draft = proposals.proposal_create(project=project, now=NOW)
     owner_client.post(reverse("billing:proposal_send", args=[draft.pk]))
@@ -140,6 +150,16 @@ def test_countersign_and_a_new_version_from_the_agreements_page(owner_client, ow
     assert list(Agreement.objects.order_by("version").values_list("version", "signed_at")) == [(1, NOW), (2, None)]
     pdf = owner_client.get(reverse("billing:agreement_pdf", args=[agreement.pk]))
     assert pdf["Content-Type"] == "application/pdf"
+
+
+def test_an_agreement_with_a_cyrillic_title_downloads_under_its_name(owner_client, proposal):
+    # Django wrote the raw header as RFC 2047 (=?utf-8?b?...?=), which Chromium ignores: no download.
+    Project.objects.filter(pk=proposal.project_id).update(title="Сайт детского сада")
+    agreement = accepted(proposal)
+    pdf = owner_client.get(reverse("billing:agreement_pdf", args=[agreement.pk]))
+    disposition = pdf["Content-Disposition"]
+    assert disposition.startswith("attachment; filename*=utf-8''"), disposition
+    assert "=?utf-8?" not in disposition
 
 
 # --- the portal -----------------------------------------------------------------------------------

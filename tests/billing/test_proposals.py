@@ -109,6 +109,14 @@ def test_the_russian_client_gets_the_russian_default_agreement(project):
     assert "соглашение" in proposals.proposal_create(project=project, now=NOW).agreement_text
 
 
+@pytest.mark.parametrize(("language", "expected"), [("en", "20 December 2026"), ("ru", "20 декабря 2026")])
+def test_the_validity_date_reads_like_every_other_date_in_the_clients_language(project, language, expected):
+    # Django's DATE_FORMAT wrote "Dec. 20, 2026" into an otherwise British-style agreement.
+    proposal = sent_proposal(project)
+    totals = proposals.totals_for(proposal, list(proposal.items.all()))
+    assert proposals.agreement_values(proposal, totals, language=language)["valid_until"] == expected
+
+
 def test_an_unknown_placeholder_is_refused_with_its_name(project):
     proposal = proposals.proposal_create(project=project, now=NOW)
     with pytest.raises(proposals.ProposalError, match="client.studio"):

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from clients.models import Client
 from comms.models import Commitment, OutboxEmail
-from desk.digest import SECTION_LIMIT, sweep_daily_digest
+from desk.digest import SECTION_LIMIT, deposits_awaited, sweep_daily_digest
 from kernel.models import SweepSchedule
 from kernel.sweeps import run_sweeps
 from projects.models import Call
@@ -170,6 +170,18 @@ def test_the_digest_lists_each_section_with_the_right_items(studio, owner, baker
     assert "Calls" not in text
     assert "<!doctype html>" in digest.html
     assert "Ann&#x27;s Bakery: “Opening hours”" in digest.html
+
+
+def test_a_deposit_paid_in_full_asks_to_start_the_work_not_for_zero_outstanding(studio):
+    # The studio starts work by hand: until it does, the project still awaits its deposit, but nothing is owed.
+    client = ClientFactory(studio=studio, name="Volt")
+    project = ProjectFactory(
+        client=client, title="Landing page", status="awaiting_deposit", deposit_amount_minor=50_000
+    )
+    PaymentFactory(client=client, project=project, amount_minor=50_000)
+
+    [row] = deposits_awaited(studio, today=days(0))
+    assert row["detail"] == "deposit paid in full: start the work"
 
 
 def test_user_text_is_escaped_in_the_html_digest(studio, owner):
