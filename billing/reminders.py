@@ -8,7 +8,7 @@ Decisions (documented, tested):
 
 - Only issued invoices (not credit notes) with a balance left and a due date are reminded; drafts,
   paid and cancelled ones never are. When an invoice is paid or cancelled, its reminders still
-  waiting in the outbox are cancelled (``reminders_cancel``, called by the billing services).
+  waiting in the outbox are cancelled (``invoice_mail_cancel``, called by the billing services).
 - After downtime only the latest step reached goes out, never two or three at once; an earlier step
   missed is not sent late. Invoices due more than ``MAX_STEP_DAYS`` days ago are not read at all (no
   step can fall due any more), so a tick's cost does not grow with years of unpaid invoices.
@@ -193,11 +193,16 @@ def invoice_emails(invoice: Invoice):
     )
 
 
-def reminders_cancel(invoice: Invoice) -> int:
-    """Cancel this invoice's reminders still waiting in the outbox (it was paid or cancelled)."""
+def invoice_mail_cancel(invoice: Invoice) -> int:
+    """Cancel this invoice's mail still waiting in the outbox once it is paid or cancelled.
+
+    Its reminders, and the invoice email itself when it is still held for working hours: a client
+    who has paid meanwhile must not get "due by…" with the unpaid PDF.
+    """
     waiting = OutboxEmail.objects.filter(
+        Q(idempotency_key__startswith=f"{KEY_PREFIX}:{invoice.pk}:")
+        | Q(idempotency_key=f"{INVOICE_TEMPLATE}:{invoice.pk}"),
         studio_id=invoice.studio_id,
-        idempotency_key__startswith=f"{KEY_PREFIX}:{invoice.pk}:",
         status=OutboxEmail.Status.QUEUED,
     )
     return sum(outbox.cancel(email) for email in waiting)

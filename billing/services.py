@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from billing.models import BillingProfile, Invoice, InvoiceLine, InvoicePayment, Proposal
 from billing.notify import deposit_paid_notify
 from billing.numbering import next_number
-from billing.reminders import reminders_cancel
+from billing.reminders import invoice_mail_cancel
 from billing.totals import divide_half_up, invoice_totals
 from clients.models import Client, Payment
 from clients.services import payment_record
@@ -296,7 +296,7 @@ def invoice_cancel(*, invoice: Invoice, now: datetime, by: User | None = None) -
             )
         current.status = Invoice.Status.CANCELLED
         current.save(update_fields=["status"])
-        reminders_cancel(current)
+        invoice_mail_cancel(current)
         if not current.number:
             return current
         credit = Invoice(
@@ -379,7 +379,7 @@ def invoice_record_payment(
         if current.paid_minor >= current.total_minor:
             current.status, current.paid_at = Invoice.Status.PAID, now
             fields += ["status", "paid_at"]
-            reminders_cancel(current)
+            invoice_mail_cancel(current)
         current.save(update_fields=fields)
         if current.status == Invoice.Status.PAID and current.installment_id:
             Installment.objects.filter(pk=current.installment_id, paid_at__isnull=True).update(paid_at=now)

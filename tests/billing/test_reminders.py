@@ -9,6 +9,7 @@ import pytest
 from billing.forms import BillingProfileForm
 from billing.models import BillingProfile, Invoice
 from billing.reminders import reminder_key, reminders_sweep, step_due
+from billing.sending import invoice_send
 from billing.services import invoice_cancel, invoice_record_payment
 from comms.conversation import AUTOMATED_KINDS
 from comms.kinds import KIND_LABELS
@@ -177,3 +178,17 @@ def test_an_invoice_due_longer_ago_than_any_step_is_not_read_any_more(studio):
 def test_a_reminder_is_automated_mail_with_its_own_label():
     assert "invoice-reminder" in AUTOMATED_KINDS
     assert str(KIND_LABELS["invoice-reminder"]) == "Invoice reminder"
+
+
+def test_the_invoice_email_still_held_for_working_hours_is_cancelled_once_the_invoice_is_paid(studio):
+    invoice = open_invoice(studio)
+    night = datetime(2026, 12, 1, 22, 0, tzinfo=UTC)
+    held = invoice_send(invoice=invoice, now=night)
+    assert held.status == OutboxEmail.Status.QUEUED
+
+    invoice_record_payment(
+        invoice=invoice, amount_minor=invoice.total_minor, paid_on=date(2026, 12, 1), method="bank", now=night
+    )
+
+    held.refresh_from_db()
+    assert held.status == OutboxEmail.Status.CANCELLED
