@@ -8,6 +8,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from kernel.dates import last_contact_day, long_date, long_datetime
+from kernel.links import url_with_id
 from kernel.money import format_money
 
 register = template.Library()
@@ -22,6 +23,12 @@ def money(minor: int | None, currency: str) -> str:
 @register.filter
 def money_round(minor: int | None, currency: str) -> str:
     return "" if minor is None else format_money(minor, currency, cents=False)
+
+
+@register.filter
+def link(name: str, pk: int) -> str:
+    """`{{ "clients:detail"|link:client.pk }}`: `{% url %}` for a one-id route, cheap enough for every row of a list."""
+    return url_with_id(name, pk)
 
 
 @register.simple_tag

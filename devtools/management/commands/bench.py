@@ -54,11 +54,13 @@ DEFAULT_SCALES = (1.0, 10.0, 100.0)
 TARGET_GROWTH = 1.5
 TARGET_TODAY_FLOOR = 5.0
 FLOOR = "floor (/healthz)"
+SIGNED_IN_FLOOR = "signed-in floor"
 WEBHOOK_SECRET = "bench:webhook-secret-0123456789"  # noqa: S105 - a throwaway database's webhook secret
 MIN_RUNS = 30
 # (name, what it is) in table order; the floor first.
 PAGES = (
     (FLOOR, "a bare view doing one query"),
+    (SIGNED_IN_FLOOR, "session, user, studio, context processors, one query, the base template (devtools.floor)"),
     ("Today", "/"),
     ("Inbox", "/comms/inbox/"),
     ("Clients", "/clients/"),
@@ -321,7 +323,10 @@ def measure_pages(seeded, *, runs: int, budget: float = 0) -> dict[str, Measurem
 
 
 def webhook_secret():
-    return override_settings(ANYMAIL={**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET})
+    """The bench's webhook secret, and the URLconf that adds the signed-in floor page."""
+    return override_settings(
+        ANYMAIL={**settings.ANYMAIL, "WEBHOOK_SECRET": WEBHOOK_SECRET}, ROOT_URLCONF="devtools.floor", DEBUG=False
+    )
 
 
 def page_requests(seeded) -> dict[str, Callable[[], Any]]:
@@ -337,6 +342,7 @@ def page_requests(seeded) -> dict[str, Callable[[], Any]]:
     project = seeded.busy_project_id
     return {
         FLOOR: lambda: owner.get("/healthz"),
+        SIGNED_IN_FLOOR: lambda: owner.get("/bench/floor/"),
         "Today": lambda: owner.get("/"),
         "Inbox": lambda: owner.get("/comms/inbox/"),
         "Clients": lambda: owner.get("/clients/"),
