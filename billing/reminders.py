@@ -19,8 +19,9 @@ Decisions (documented, tested):
 - Overdue steps (after the due date) attach the invoice PDF; the friendly ones before it do not.
 - The client's language (English or Russian), the portal link to the project's payments page.
 
-Cost of a tick: 3 queries to find what is due (open invoices near their steps with studio and client,
-the billing profiles, the keys already used), then per email the recipients, the PDF and the row.
+Cost of a tick: one indexed query for the studios due (their local midnight came), then 3 to find what
+is due there (their open invoices near their steps with client and project, the billing profiles, the
+keys already used), then per email the recipients, the PDF and the row; one to reschedule the studios.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from comms.notify import keys_already_used
 from kernel.dates import day_date
 from kernel.links import absolute_url
 from kernel.money import format_money
-from kernel.sweeps import sweep
+from kernel.sweeps import due_studios, reschedule, sweep
 
 logger = logging.getLogger("rapport.billing")
 
@@ -95,17 +96,34 @@ def open_invoices():
 
 @sweep(REMINDERS_JOB)
 def reminders_sweep(now: datetime, *, batch: int = BATCH) -> int:
+    """Queue the latest step reached of each open invoice of the studios due, at most ``batch`` emails.
+
+    A step is reached at a local midnight, so the studio schedule (``kernel.sweeps.AT_MIDNIGHT``) hands
+    a tick only the studios whose midnight has come since they were last looked at; a changed ladder
+    makes the studio due at once. Studios left over by the batch stay due for the next tick.
+    """
+    checked = due_studios(REMINDERS_JOB, now)
+    studios = {moment.studio.pk: moment.studio for moment in checked}
     # Any studio's local date is within a day of UTC's; steps reach at most MAX_STEP_DAYS before the due date.
     latest_due = now.date() + timedelta(days=MAX_STEP_DAYS + 1)
     earliest_due = now.date() - timedelta(days=MAX_STEP_DAYS + 1)  # no step is left for older ones
     invoices = list(
         open_invoices()
-        .filter(due_on__lte=latest_due, due_on__gte=earliest_due)
-        .select_related("studio", "client", "project")
+        .filter(studio_id__in=list(studios), due_on__lte=latest_due, due_on__gte=earliest_due)
+        .select_related("client", "project")
         .order_by("due_on", "pk")
     )
+    for invoice in invoices:
+        invoice.studio = studios[invoice.studio_id]
+    written, left_over = send_steps_due(invoices, now=now, batch=batch)
+    reschedule(REMINDERS_JOB, [moment for moment in checked if moment.studio.pk not in left_over], now)
+    return written
+
+
+def send_steps_due(invoices: list[Invoice], *, now: datetime, batch: int) -> tuple[int, set[int]]:
+    """Queue each invoice's step due, at most ``batch``: (emails written, studios with some left over)."""
     if not invoices:
-        return 0
+        return 0, set()
     profiles = {
         studio_id: clean_steps(days)
         for studio_id, days in BillingProfile.objects.filter(
@@ -122,17 +140,19 @@ def reminders_sweep(now: datetime, *, batch: int = BATCH) -> int:
             due.append((invoice, step, reminder_key(invoice.pk, step)))
     used = keys_already_used((invoice.studio_id, key) for invoice, _step, key in due)
     written = 0
+    left_over: set[int] = set()
     for invoice, step, key in due:
         if (invoice.studio_id, key) in used:
             continue
         if written >= batch:
-            break  # the rest at the next tick
+            left_over.add(invoice.studio_id)  # the rest at the next tick
+            continue
         try:
             if invoice_reminder_send(invoice=invoice, step=step, now=now) is not None:
                 written += 1
         except ValueError:
             logger.warning("Invoice reminder %s not queued", key, exc_info=True)
-    return written
+    return written, left_over
 
 
 def invoice_reminder_send(*, invoice: Invoice, step: int, now: datetime) -> OutboxEmail | None:

@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 from billing.models import BillingProfile, Invoice, InvoiceLine, InvoicePayment, Proposal
 from billing.notify import deposit_paid_notify
 from billing.numbering import next_number
-from billing.reminders import invoice_mail_cancel
+from billing.reminders import REMINDERS_JOB, invoice_mail_cancel
 from billing.totals import divide_half_up, invoice_totals
 from clients.models import Client, Payment
 from clients.services import payment_record
 from kernel.models import Studio, User
+from kernel.sweeps import schedule_due_now
 from projects.models import ChangeRequest, Installment, MaintenancePlan, Project
 
 # What a draft may carry about the buyer beyond the client's name (the Client model has no billing fields).
@@ -532,8 +533,11 @@ def maintenance_invoice(*, plan: MaintenancePlan, period: str, now: datetime, pr
 def billing_profile_update(*, studio: Studio, values: dict[str, Any], now: datetime) -> BillingProfile:
     """Save the studio's seller details; issued invoices keep the ones frozen in them."""
     profile = billing_profile(studio)
+    ladder = profile.reminder_days
     for name, value in values.items():
         setattr(profile, name, value)
     profile.updated_at = now
     profile.save()
+    if profile.reminder_days != ladder:
+        schedule_due_now(studio.pk, REMINDERS_JOB, now)  # a new step may be reached already
     return profile

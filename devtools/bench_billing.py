@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime
 
 from django.db import connection
 
-from billing.maintenance import BATCH, maintenance_sweep
+from billing.maintenance import BATCH, MAINTENANCE_JOB, maintenance_sweep
 from billing.models import BillingProfile, Invoice, InvoiceLine, NumberSequence
 from billing.pdf import invoice_pdf
 from clients.models import Client
 from devtools.benchdb import throwaway_database
-from kernel.models import Studio
+from kernel.models import Studio, SweepSchedule
+from kernel.sweeps import schedules_reset
 from projects.models import MaintenancePlan
 
 PLANS = 1_000
@@ -28,6 +29,7 @@ SWEEP_AT = datetime(2026, 3, 15, 9, 0, tzinfo=UTC)
 
 def _seed(plans: int) -> Studio:
     studio = Studio.objects.create(name="Bench Studio", slug="bench-billing", timezone="Europe/Berlin")
+    schedules_reset(studio, SWEEP_AT)  # as studio_create leaves a new studio
     BillingProfile.objects.create(
         studio=studio, legal_name="Bench Studio GmbH", address="Hauptstr. 1\n10115 Berlin",
         iban="DE89370400440532013000", bic="COBADEFFXXX", tax_rate_bp=1_900,
@@ -63,6 +65,8 @@ class _Counter:
 
 
 def _sweep(batch: int) -> dict:
+    # The plans were just saved: their studio is due at once, as ``projects.views.maintenance_add`` leaves it.
+    SweepSchedule.objects.filter(job=MAINTENANCE_JOB).update(next_run_at=SWEEP_AT)
     ticks = []
     while True:
         counter = _Counter()

@@ -87,7 +87,11 @@ def studios_local(now: datetime, studios: QuerySet[Studio] | None = None) -> Ite
         yield LocalMoment(studio=studio, local=now.astimezone(studio.zoneinfo))
 
 
-# The hour-based sweeps, each with the studio setting that holds its local hour.
+# When a scheduled job looks at a studio again once it has handled it: at a local hour held by a studio
+# setting, at local midnight (items that fall due by the local date), or at the studio's next opening
+# (items due by the local date and written only inside working hours).
+AT_MIDNIGHT = "midnight"
+AT_OPENING = "opening"
 SCHEDULED_JOBS: dict[str, str] = {
     "daily-digest": "digest_hour",
     "friday": "friday_update_hour",
@@ -95,11 +99,15 @@ SCHEDULED_JOBS: dict[str, str] = {
     "past-clients": "digest_hour",
     "yearly-card": "digest_hour",
     "anniversaries": "digest_hour",
+    "deposits": AT_OPENING,
+    "surveys": AT_OPENING,
+    "invoice-reminders": AT_MIDNIGHT,
+    "maintenance-invoices": AT_MIDNIGHT,
 }
-# Settings that move a studio's local hours: saving any of them makes every scheduled job due again.
+# Settings that move a studio's local hours or days: saving any of them makes every scheduled job due again.
 SCHEDULE_FIELDS = frozenset(
     {"timezone", "working_hours_json", "holiday_country", "holiday_subdivision", "digest_hour", "friday_update_hour",
-     "yearly_card_month", "past_clients_per_week"}
+     "yearly_card_month", "past_clients_per_week", "deposit_reminder_days", "survey_after_days"}
 )  # fmt: skip
 
 
@@ -117,10 +125,20 @@ def due_studios(job: str, now: datetime) -> list[LocalMoment]:
 
 
 def next_check_at(studio: Studio, job: str, now: datetime) -> datetime:
-    """The job's local hour today if it is still ahead, else tomorrow's: when to look at the studio next."""
+    """When to look at the studio next for ``job``: its local hour today if still ahead, else tomorrow's.
+
+    A job checked at the opening is next checked at the next opening after ``now`` (the next working
+    day's when the studio is open now).
+    """
     tz = studio.zoneinfo
+    when = SCHEDULED_JOBS[job]
+    if when == AT_OPENING:
+        try:
+            return workhours.next_opening(now, tz=tz, working_hours=studio.working_hours, holidays=studio.holiday_spec)
+        except ValueError:  # never opens: nothing it holds is written, look again tomorrow
+            when = AT_MIDNIGHT
+    hour = 0 if when == AT_MIDNIGHT else getattr(studio, when)
     local = now.astimezone(tz)
-    hour = getattr(studio, SCHEDULED_JOBS[job])
     day = local.date() if local.hour < hour else local.date() + timedelta(days=1)
     return datetime.combine(day, time(hour), tzinfo=tz).astimezone(UTC)
 
@@ -151,6 +169,12 @@ def schedules_reset(studio: Studio, now: datetime | None = None) -> None:
         unique_fields=["studio", "job"],
         update_fields=["next_run_at"],
     )
+
+
+def schedule_due_now(studio_id: int, job: str, now: datetime | None = None) -> None:
+    """Look at the studio for ``job`` at the next tick: something it holds may have fallen due already."""
+    at = now or timezone.now()
+    SweepSchedule.objects.filter(studio_id=studio_id, job=job, next_run_at__gt=at).update(next_run_at=at)
 
 
 def freelancer_addresses(studio_ids: Iterable[int]) -> dict[int, list[str]]:

@@ -34,7 +34,7 @@ from icalendar import Calendar, Event
 
 from kernel.dates import as_utc
 from kernel.sweeps import sweep
-from projects.busy_calendars import CALL_UID_PREFIX, FetchError, account_secrets, caldav_client
+from projects.busy_calendars import CALL_UID_PREFIX, FetchError, account_secrets, caldav_client, with_studios
 from projects.models import BusyCalendar, Call
 
 logger = logging.getLogger("rapport.busy")
@@ -85,10 +85,9 @@ def writing_calendars() -> dict[int, BusyCalendar]:
     calendars = (
         BusyCalendar.objects.filter(kind=BusyCalendar.Kind.CALDAV, write_calls=True)
         .exclude(calendar_url="")
-        .select_related("studio")
         .order_by("pk")
     )
-    return {calendar.studio_id: calendar for calendar in calendars}
+    return {calendar.studio_id: calendar for calendar in with_studios(list(calendars))}
 
 
 def write_call(call: Call, *, calendar: BusyCalendar, now: datetime) -> int | None:

@@ -100,12 +100,9 @@ class Project(models.Model):
             models.Index(
                 F("studio"), F("status"), Coalesce("agreement_accepted_at", "created_at"), name="project_waiting_since"
             ),
-            # The reminder sweeps look across studios for what is due (kernel.sweeps).
-            models.Index(
-                fields=["deadline_on"],
-                name="project_deadline_active",
-                condition=Q(status__in=["in_progress", "in_review", "waiting_on_client"]),
-            ),
+            # The reminder sweeps look across studios for what is due (kernel.sweeps). Not a partial index
+            # on the active statuses: SQLite cannot match its condition to the sweep's bound parameters.
+            models.Index(fields=["status", "deadline_on"], name="project_status_deadline"),
             models.Index(
                 fields=["deposit_requested_at"], name="project_awaiting_deposit", condition=Q(status="awaiting_deposit")
             ),

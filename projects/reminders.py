@@ -32,7 +32,7 @@ from kernel.dates import long_date
 from kernel.links import absolute_url
 from kernel.models import Studio
 from kernel.money import format_money
-from kernel.sweeps import due_studios, freelancer_addresses, reschedule, sweep
+from kernel.sweeps import due_studios, freelancer_addresses, reschedule, scheduled, sweep
 from projects.covered_week import refresh_covered_weeks
 from projects.drafts import status_update_get_or_draft
 from projects.friday import week_bounds
@@ -424,7 +424,10 @@ def deposit_reminder_key(project_id: int, requested_on: date, day: int) -> str:
     return f"deposit-reminder:{project_id}:{requested_on.isoformat()}:{day}"
 
 
-@sweep("deposits")
+DEPOSITS_JOB = "deposits"
+
+
+@sweep(DEPOSITS_JOB)
 def deposit_sweep(now: datetime) -> int:
     """Job 5 (R11): remind the client of an unpaid deposit ``deposit_reminder_days`` after it was asked for.
 
@@ -432,21 +435,33 @@ def deposit_sweep(now: datetime) -> int:
     Days count in the studio's local dates. Key ``deposit-reminder:{project id}:{requested on}:{day}``. After
     downtime only the latest threshold reached is sent, never the earlier ones with it. Written
     only inside the studio's working hours (R5). Stops once the deposit is paid in full (or the
-    project leaves "awaiting deposit", which clears ``deposit_requested_at``).
+    project leaves "awaiting deposit", which clears ``deposit_requested_at``). A threshold is reached
+    at a local midnight and written inside working hours, so the studio schedule hands a tick only
+    the studios at their opening (``kernel.sweeps.AT_OPENING``).
     """
+    with scheduled(DEPOSITS_JOB, now) as checked:
+        return deposit_reminders(working_studios([moment.studio for moment in checked], now), now)
+
+
+def deposit_reminders(studios: dict[int, Studio], now: datetime) -> int:
+    """The deposit reminders due now in ``studios`` (those inside their working hours)."""
+    if not studios:
+        return 0
     projects = list(
         Project.objects.filter(
-            status=Status.AWAITING_DEPOSIT, deposit_requested_at__isnull=False, client__archived_at__isnull=True
+            studio_id__in=list(studios),
+            status=Status.AWAITING_DEPOSIT,
+            deposit_requested_at__isnull=False,
+            client__archived_at__isnull=True,
         )
-        .select_related("studio", "client")
+        .select_related("client")
         .annotate(received=Coalesce(Sum("payments__amount_minor", filter=Q(payments__currency=F("currency"))), 0))
     )
-    studios = working_studios([project.studio for project in projects], now)
     due = []
     for project in projects:
-        studio = studios.get(project.studio_id)
+        studio = project.studio = studios[project.studio_id]
         outstanding = project.deposit_due_minor - project.received
-        if studio is None or outstanding <= 0:
+        if outstanding <= 0:
             continue
         tz = studio.zoneinfo
         requested_on = project.deposit_requested_at.astimezone(tz).date()
@@ -501,18 +516,23 @@ def survey_key(project_id: int) -> str:
     return f"survey:{project_id}"
 
 
-def _completed_window(today_utc: date) -> Q:
-    """Completed projects whose invitation window may be open today, for each studio setting in use."""
+def _completed_window(studios: Iterable[Studio], today_utc: date) -> Q:
+    """Completed projects of ``studios`` whose invitation window may be open today, per setting in use."""
+    by_setting: dict[int, list[int]] = {}
+    for studio in studios:
+        by_setting.setdefault(studio.survey_after_days, []).append(studio.pk)
     window = Q(pk__in=[])
-    settings_in_use = Studio.objects.order_by().values_list("survey_after_days", flat=True).distinct()
-    for after_days in settings_in_use:
+    for after_days, studio_ids in by_setting.items():
         latest_due = today_utc + ZONE_SLACK - timedelta(days=after_days)
         earliest = today_utc - ZONE_SLACK - timedelta(days=after_days + SURVEY_STALE_AFTER_DAYS)
-        window |= Q(studio__survey_after_days=after_days, completed_on__range=(earliest, latest_due))
+        window |= Q(studio_id__in=studio_ids, completed_on__range=(earliest, latest_due))
     return window
 
 
-@sweep("surveys")
+SURVEYS_JOB = "surveys"
+
+
+@sweep(SURVEYS_JOB)
 def survey_sweep(now: datetime) -> int:
     """Job 7 (R16): invite the client to the satisfaction survey ``survey_after_days`` after completion.
 
@@ -520,25 +540,35 @@ def survey_sweep(now: datetime) -> int:
     client's primary contact (else the first), in the client's language. Key ``survey:{project id}``;
     ``invited_at`` is set, so never twice. Written inside the studio's working hours (R5). Stale:
     more than ``SURVEY_STALE_AFTER_DAYS`` days after the day the invitation was due (after downtime,
-    or a project marked completed long after the fact), nobody is invited.
+    or a project marked completed long after the fact), nobody is invited. The studio schedule hands
+    a tick the studios at their opening (``kernel.sweeps.AT_OPENING``); completing a project makes its
+    studio due at once (``survey_after_days`` may be 0).
     """
+    with scheduled(SURVEYS_JOB, now) as checked:
+        return survey_invitations(working_studios([moment.studio for moment in checked], now), now)
+
+
+def survey_invitations(studios: dict[int, Studio], now: datetime) -> int:
+    """The survey invitations due now in ``studios`` (those inside their working hours)."""
+    if not studios:
+        return 0
     today_utc = now.astimezone(UTC).date()
     projects = list(
-        Project.objects.filter(_completed_window(today_utc), status=Status.COMPLETED, client__archived_at__isnull=True)
+        Project.objects.filter(
+            _completed_window(studios.values(), today_utc), status=Status.COMPLETED, client__archived_at__isnull=True
+        )
         .filter(Q(survey__isnull=True) | Q(survey__invited_at__isnull=True))
-        .select_related("studio", "client")
+        .select_related("client")
     )
-    studios = working_studios([project.studio for project in projects], now)
-    due = [
-        (project, studio)
-        for project in projects
-        if (studio := studios.get(project.studio_id)) is not None
-        and survey_invite_due(
+    due = []
+    for project in projects:
+        studio = project.studio = studios[project.studio_id]
+        if survey_invite_due(
             completed_on=project.completed_on,
             after_days=studio.survey_after_days,
             today=now.astimezone(studio.zoneinfo).date(),
-        )
-    ]
+        ):
+            due.append((project, studio))
     contacts = first_contacts({project.client_id for project, _ in due})
     written = 0
     for project, studio in due:

@@ -19,7 +19,9 @@ from kernel.dates import long_date
 from kernel.i18n import supported_language
 from kernel.models import Studio, User
 from kernel.money import ZERO_DECIMAL_CURRENCIES, format_money
+from kernel.sweeps import schedule_due_now
 from projects.models import ActionItem, ChangeRequest, DeadlineChange, Installment, Milestone, Project
+from projects.reminders import SURVEYS_JOB
 from projects.update_email import client_contacts, split_recipients
 from projects.workflow import transition_problem
 
@@ -248,6 +250,8 @@ def project_set_status(
         locked.save(update_fields=fields)
         if target == Status.LAUNCHED:
             project_launch_followups(project=locked, now=now)
+        elif target == Status.COMPLETED:
+            schedule_due_now(locked.studio_id, SURVEYS_JOB, now)  # the invitation may be due today
             fields += ["maintenance_offer_draft"]
 
     for field in fields:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from clients.models import Client
 from comms import drafts
 from kernel.access import get_for_member, query_pk, scoped, studio_required
+from kernel.sweeps import schedule_due_now
 from projects import client_drafts, services
 from projects.forms import (
     ActionItemForm,
@@ -299,6 +300,7 @@ def maintenance_add(request: HttpRequest, pk: int) -> HttpResponse:
         plan.studio, plan.client = request.studio, project.client
         plan.monthly_price_minor = to_minor(form.cleaned_data["monthly_price"])
         plan.save()
+        schedule_due_now(plan.studio_id, "maintenance-invoices")  # billed at once if its day has come
         messages.success(request, _("Maintenance plan saved for %(client)s.") % {"client": project.client})
         return redirect("projects:detail", pk=project.pk)
     title = _("Maintenance plan for %(client)s") % {"client": project.client}

@@ -7,16 +7,20 @@ from django.test.utils import CaptureQueriesContext
 from billing.maintenance import MAINTENANCE_JOB, maintenance_sweep
 from billing.models import Invoice
 from billing.services import billing_day, maintenance_due
-from kernel.sweeps import load_sweeps
+from kernel.sweeps import load_sweeps, schedule_due_now
 from projects.models import MaintenancePlan
 from tests.factories import ClientFactory, StudioFactory
 
+LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)
+
 
 def plan_for(studio, *, start_on, end_on=None, price=9_900, currency="EUR"):
-    return MaintenancePlan.objects.create(
+    plan = MaintenancePlan.objects.create(
         studio=studio, client=ClientFactory(studio=studio), monthly_price_minor=price, currency=currency,
         included="Updates", start_on=start_on, end_on=end_on,
     )  # fmt: skip
+    schedule_due_now(studio.pk, MAINTENANCE_JOB, LONG_AGO)  # as saving a plan does, at a time before the ticks
+    return plan
 
 
 def test_the_sweep_is_registered():

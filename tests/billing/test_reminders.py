@@ -6,14 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from billing import reminders as ladder
 from billing.forms import BillingProfileForm
 from billing.models import BillingProfile, Invoice
-from billing.reminders import reminder_key, reminders_sweep, step_due
+from billing.reminders import reminder_key, step_due
 from billing.sending import invoice_send
 from billing.services import invoice_cancel, invoice_record_payment
 from comms.conversation import AUTOMATED_KINDS
 from comms.kinds import KIND_LABELS
 from comms.models import OutboxEmail
+from kernel.models import SweepSchedule
 from tests.billing.test_pdf import make_invoice
 from tests.factories import ContactFactory
 
@@ -26,6 +28,12 @@ AFTER_DOWNTIME = datetime(2026, 12, 14, 10, 0, tzinfo=UTC)  # Monday: steps -3, 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
     monkeypatch.setattr("comms.outbox.kick_delivery", lambda: None)
+
+
+def reminders_sweep(now: datetime) -> int:
+    """The sweep at ``now`` with every studio due: the studio schedule is tested in tests/crm/test_sweeps.py."""
+    SweepSchedule.objects.update(next_run_at=now)
+    return ladder.reminders_sweep(now)
 
 
 def open_invoice(studio, **fields) -> Invoice:

@@ -6,12 +6,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from billing.services import billing_profile_update
 from comms.notify import KEY_CHUNK, keys_already_used
 from kernel import sweeps
 from kernel.models import SweepSchedule
 from kernel.services import studio_settings_save
 from kernel.sweeps import due_studios, next_check_at, reschedule, run_sweeps
-from tests.factories import OutboxEmailFactory, StudioFactory
+from projects.services import project_set_status
+from tests.factories import OutboxEmailFactory, ProjectFactory, StudioFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -92,3 +94,35 @@ def test_one_failing_sweep_is_reported_and_the_others_still_run(db, monkeypatch)
     results = run_sweeps(datetime.now(tz=UTC), names=["broken", "fine"])
 
     assert results == {"broken": "failed: RuntimeError: the database went away", "fine": 3}
+
+
+@pytest.mark.parametrize(
+    ("job", "now", "expected"),
+    [
+        # Due by the local date: the next local midnight.
+        ("invoice-reminders", datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN), datetime(2026, 11, 26, 0, 0, tzinfo=BERLIN)),
+        ("maintenance-invoices", datetime(2026, 11, 25, 0, 0, tzinfo=BERLIN), datetime(2026, 11, 26, tzinfo=BERLIN)),
+        # Due by the local date, written in working hours (Mon–Fri 09:00–18:00): the next opening.
+        ("deposits", datetime(2026, 11, 25, 7, 0, tzinfo=BERLIN), datetime(2026, 11, 25, 9, 0, tzinfo=BERLIN)),
+        ("deposits", datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN), datetime(2026, 11, 26, 9, 0, tzinfo=BERLIN)),
+        ("surveys", datetime(2026, 11, 27, 19, 0, tzinfo=BERLIN), datetime(2026, 11, 30, 9, 0, tzinfo=BERLIN)),
+    ],
+)
+def test_jobs_due_by_the_local_date_are_checked_at_midnight_or_at_the_opening(db, job, now, expected):
+    studio = StudioFactory(timezone="Europe/Berlin")
+    assert next_check_at(studio, job, now) == expected
+
+
+def test_what_makes_a_studio_due_before_its_next_check(db):
+    studio = StudioFactory(timezone="Europe/Berlin")
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=BERLIN)
+    for job in ("invoice-reminders", "surveys"):
+        reschedule(job, due_studios(job, now), now)
+        assert due_studios(job, now) == []
+
+    billing_profile_update(studio=studio, values={"reminder_days": [-3, 0]}, now=now)
+    assert [moment.studio for moment in due_studios("invoice-reminders", now)] == [studio]
+
+    project = ProjectFactory(client__studio=studio, status="launched")
+    project_set_status(project=project, target="completed", by=None, now=now)
+    assert [moment.studio for moment in due_studios("surveys", now)] == [studio]

@@ -14,6 +14,7 @@ from comms.conversation import reply_due
 from comms.models import Message, OutboxEmail
 from comms.outbox import build_message
 from guest.survey_forms import SurveyForm
+from kernel.models import SweepSchedule
 from projects import reminders
 from projects.models import PortalActivity, Survey
 from projects.portal_access import hash_token
@@ -27,6 +28,8 @@ ANSWERED = DUE + timedelta(days=1)  # Tuesday 10:00, inside working hours
 
 
 def run(when: datetime) -> int:
+    """The sweep as beat runs it at ``when``, every studio due: the schedule is tested in tests/crm/test_sweeps.py."""
+    SweepSchedule.objects.update(next_run_at=when)
     with time_machine.travel(when, tick=False):
         return reminders.survey_sweep(when)
 

@@ -532,7 +532,7 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("\nOpen reply clocks (the Inbox query):")
         call_command("bench_clocks", stdout=self.stdout)
-        self.stdout.write("\nScheduled sweeps (10 vs 1,000 studios, 10k vs 1M messages):")
+        self.stdout.write("\nScheduled sweeps (10 vs 10,000 studios, 10k vs 1M messages):")
         call_command("bench_sweeps", stdout=self.stdout)
         self.stdout.write("")
         for line in busy_lines(bench_busy(busy_calendars)):
