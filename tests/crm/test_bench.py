@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.http import HttpResponse
 from django.template import Template
 from django.test import Client as DjangoClient
 from django.test.utils import instrumented_test_render
@@ -37,6 +38,7 @@ from devtools.management.commands.bench import (
     growth_verdict,
     inbound_lines,
     markdown_lines,
+    measure_interleaved,
     measure_pages,
     outbox_lines,
     page_cells,
@@ -137,6 +139,20 @@ def test_a_page_that_is_not_what_its_row_says_is_never_timed(db):
         with pytest.raises(PageError, match="rendered crm/today.html.*expected clients/index.html"):
             check_page(Page("Clients", "/clients/", "clients/index.html", 2.0), lambda: owner.get("/"))
         assert check_page(today, lambda: owner.get("/"))[1] == "crm/today.html"
+
+
+def test_a_page_failing_while_timed_is_reported_not_measured(db):
+    answers = iter([200, 200, 200, 500])
+
+    def flaky() -> HttpResponse:
+        return HttpResponse(status=next(answers, 200))
+
+    pages = {HEALTHZ: HttpResponse, "Inbound webhook": flaky}
+    results = measure_interleaved({1.0: (lambda: None, pages)}, runs=5, block=2)[1.0]
+
+    assert (results[HEALTHZ].runs, results[HEALTHZ].error) == (5, "")
+    assert results["Inbound webhook"].error == "while timing: HTTP 500, expected 200"
+    assert list(results) == [HEALTHZ, "Inbound webhook"]
 
 
 def test_pages_are_measured_as_in_production(settings):

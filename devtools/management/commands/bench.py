@@ -3,8 +3,9 @@
 For each database (SQLite always; PostgreSQL too when DATABASE_URL points at one) a child process
 seeds a throwaway database per scale (``devtools.bench_seed``, never the dev data nor the test
 suite's), then requests each page many times in that one process through Django's test client
-(the whole middleware stack, no network), the scales taking turns, and records the median, the p95
-and the query count. Before timing a page it checks that the page is what the row says: the
+(the whole middleware stack, no network), every page at every scale taking turns in blocks of ten
+(the floors too, so the machine's other work falls on all rows alike), and records the median,
+the p95 and the query count. Before timing a page it checks that the page is what the row says: the
 expected status and template (a login redirect or an error page is never timed), and every timed
 response's status too.
 
@@ -231,46 +232,49 @@ def measure_interleaved(
     budget: float = 0,
     block: int = 10,
 ) -> dict[float, dict[str, Measurement]]:
-    """Time every page at every scale, the scales taking turns in blocks of ``block`` requests.
+    """Time every page at every scale, all of them taking turns in blocks of ``block`` requests.
 
-    ``targets`` maps a scale to (a function that switches to its database, its page requests). Taking
-    turns spreads whatever else the machine does over all scales alike, so their ratio holds up on a
-    shared machine. A page stops once each scale has ``runs`` requests, or when ``budget`` seconds
-    per scale are spent and each has ``MIN_RUNS``. Call it inside ``as_in_production``.
+    ``targets`` maps a scale to (a function that switches to its database, its page requests). Each
+    page is checked first (``check_page``); then every round times a block of each page at each
+    scale, the floors included, so whatever else the machine does falls on all rows alike and their
+    ratios to the floor hold up on a shared machine. A page stops once it has ``runs`` requests at
+    each scale, or when ``budget`` seconds per page and scale are spent and every one has
+    ``MIN_RUNS``. Call it inside ``as_in_production``.
     """
     results: dict[float, dict[str, Measurement]] = {scale: {} for scale in targets}
     names = list(next(iter(targets.values()))[1])
-    min_runs = min(MIN_RUNS, runs)
-    for name in names:
-        page = PAGE[name]
-        checked: dict[float, tuple[int, str]] = {}
-        for scale, (activate, requests) in targets.items():
-            activate()
+    checked: dict[tuple[float, str], tuple[int, str]] = {}
+    for scale, (activate, requests) in targets.items():
+        activate()
+        for name in names:
             try:
-                checked[scale] = check_page(page, requests[name])
+                checked[scale, name] = check_page(PAGE[name], requests[name])
             except PageError as exc:
                 results[scale][name] = Measurement(0, 0, 0, 0, error=str(exc))
-        live = [scale for scale in targets if scale in checked]
-        timings: dict[float, list[float]] = {scale: [] for scale in live}
-        deadline = time.perf_counter() + budget * len(live) if budget else None
-        while live and any(len(timings[scale]) < runs for scale in live):
-            if deadline and time.perf_counter() > deadline and all(len(timings[s]) >= min_runs for s in live):
-                break
-            for scale in list(live):
-                activate, requests = targets[scale]
-                activate()
+    timings: dict[tuple[float, str], list[float]] = {key: [] for key in checked}
+    min_runs = min(MIN_RUNS, runs)
+    deadline = time.perf_counter() + budget * len(timings) if budget else None
+    while any(len(samples) < runs for samples in timings.values()):
+        if deadline and time.perf_counter() > deadline and all(len(s) >= min_runs for s in timings.values()):
+            break
+        for scale, (activate, requests) in targets.items():
+            activate()
+            connection.ensure_connection()  # switching databases reconnects: not a page's cost
+            for name in names:
+                samples = timings.get((scale, name))
+                if samples is None or len(samples) >= runs:
+                    continue
                 try:
-                    timings[scale] += timed(requests[name], min(block, max(0, runs - len(timings[scale]))))
+                    samples += timed(requests[name], min(block, runs - len(samples)))
                 except PageError as exc:
                     results[scale][name] = Measurement(0, 0, 0, 0, error=f"while timing: {exc}")
-                    live.remove(scale)
-        for scale in live:
-            samples = timings[scale]
-            queries, template = checked[scale]
-            results[scale][name] = Measurement(
-                statistics.median(samples), percentile(samples, 95), queries, len(samples), template=template
-            )
-    return results
+                    del timings[scale, name]
+    for (scale, name), samples in timings.items():
+        queries, template = checked[scale, name]
+        results[scale][name] = Measurement(
+            statistics.median(samples), percentile(samples, 95), queries, len(samples), template=template
+        )
+    return {scale: {name: by_name[name] for name in names if name in by_name} for scale, by_name in results.items()}
 
 
 def percentile(values: list[float], share: int) -> float:
@@ -590,7 +594,7 @@ def bench_pages(scales: list[float], *, runs: int, budget: float, log: Callable[
             )
             targets[scale] = (partial(use_database, database.name), page_requests(seeded))
             seeded_at[scale] = (seeded, database)
-        log(f"  {connection.vendor}: measuring, the scales taking turns…")
+        log(f"  {connection.vendor}: measuring, the pages and scales taking turns…")
         started = time.perf_counter()
         with as_in_production():
             measured = measure_interleaved(targets, runs=runs, budget=budget)
@@ -685,7 +689,8 @@ class Command(BaseCommand):
             "--page-seconds",
             type=float,
             default=15,
-            help=f"Stop a page's requests after this long, once {MIN_RUNS} are done (default 15; 0: no limit).",
+            help=f"Seconds per page and scale, all taking turns: stop after that many in all once each has "
+            f"{MIN_RUNS} requests (default 15; 0: no limit).",
         )
         parser.add_argument("--only", choices=["sqlite", "postgres"], help="One database only.")
         parser.add_argument(
@@ -728,7 +733,7 @@ class Command(BaseCommand):
         for line in machine_lines(pg_version):
             self.stdout.write(line)
         databases = self._databases(only, has_postgres=pg_version is not None)
-        limit = f", or fewer after {budget:g} s once {MIN_RUNS} are done" if budget else ""
+        limit = f", or fewer after {budget:g} s per page and scale once {MIN_RUNS} are done" if budget else ""
         self.stdout.write(
             f"scales {', '.join(scale_label(s) for s in scale_list)} of a busy freelancer; up to {runs} requests "
             f"per page{limit}; one process per database, Django's test client (no network), DEBUG off"
@@ -756,7 +761,7 @@ class Command(BaseCommand):
             measuring = max(data["measure_seconds"] for data in by_scale.values())
             self.stdout.write(
                 f"{database}: seeded {seeded}; migrating {migrating:.0f} s; measuring {measuring:.0f} s "
-                f"({min(done, default=0)}–{max(done, default=0)} requests per page and scale, the scales taking turns)"
+                f"({min(done, default=0)}–{max(done, default=0)} requests per page and scale, taking turns)"
             )
         self.stdout.write("(Other work shares this machine's cores: compare rows of one run, not runs.)")
         pages_seconds = time.perf_counter() - started
