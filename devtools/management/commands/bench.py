@@ -15,7 +15,7 @@ what every studio page pays before doing any work of its own. /healthz (no sessi
 stands beside it. The parent prints one table with a PASS/FAIL per cell (``--markdown``: the same
 table for the README), then the other benches with their verdicts, and the run time.
 
-Targets (``TARGETS``, ``TARGET_GROWTH``), per database and page:
+Targets (each ``Page.floor_target`` in ``PAGES``, ``TARGET_GROWTH``), per database and page:
 - at every scale, the page's median at most its multiple of the signed-in floor's median
   measured in the same run: Today 3×, Inbox, Clients and Project 2×, the portal pages 1.5×
   (the inbound webhook has no floor target: its ratio is shown, not judged);
@@ -448,7 +448,7 @@ def table_lines(results: Results) -> list[str]:
         if any(row[i].verdict for row in rows):
             number = max(len(row[i].text) for row in rows)
             widths[i] = max(widths[i], number + 1 + verdict_width)
-    groups = _group_spans(columns, widths)
+    groups = _group_spans(columns)
     for group, members in groups:  # a group heading wider than its columns widens its first column
         span = sum(widths[i] for i in members) + len(members) - 1
         if len(group) > span:
@@ -482,7 +482,7 @@ def _aligned(cell: Cell, width: int, verdict_width: int) -> str:
     return f"{cell.text.rjust(width - verdict_width - 1)} {cell.verdict.rjust(verdict_width)}"
 
 
-def _group_spans(columns: list[Column], widths: list[int]) -> list[tuple[str, list[int]]]:
+def _group_spans(columns: list[Column]) -> list[tuple[str, list[int]]]:
     """Consecutive columns under one heading: [(heading, column indexes)], a column of its own alone."""
     spans: list[tuple[str, list[int]]] = []
     for i, column in enumerate(columns):
