@@ -56,8 +56,10 @@ migrations-check: export DEBUG ?= 1
 migrations-check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
-# Pages at 1x/10x/100x on SQLite (and PostgreSQL when DATABASE_URL is set), then the other benches; ~7 min.
-# Quicker: BENCH_ARGS="--scales 1,10 --runs 50 --only sqlite --extras none".
+# Pages as multiples of a signed-in floor at 1x and 100x on SQLite (and PostgreSQL when DATABASE_URL is set),
+# PASS/FAIL per cell, then the other benches with their verdicts. Quicker: BENCH_ARGS="--scales 1 --runs 50
+# --only sqlite --extras none"; the table as markdown for the README: BENCH_ARGS="--markdown". DEBUG=1 only
+# lets the settings load without a secret key; the timed requests run with DEBUG off.
 bench: export DEBUG ?= 1
 bench: export DJANGO_SETTINGS_MODULE = crm.settings_dev
 bench: $(STAMP) messages

@@ -11,6 +11,10 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.http import HttpResponse
+from django.template import Template
+from django.test import Client as DjangoClient
+from django.test.utils import instrumented_test_render
 
 from clients.models import Client, Contact, Payment
 from comms.models import Message, OutboxEmail, Thread
@@ -18,13 +22,31 @@ from devtools.bench_seed import BASE, BUSY_PAYMENTS, BUSY_THREADS, MESSAGES_PER_
 from devtools.loadtest import run
 from devtools.loadtest.config import LoadConfig, parse_args, parse_duration, report_lines
 from devtools.management.commands.bench import (
+    DJANGO_TEMPLATE_RENDER,
+    FAIL,
     FLOOR,
+    HEALTHZ,
+    PAGES,
+    PASS,
+    TARGET_GROWTH,
     Measurement,
+    Page,
+    PageError,
+    as_in_production,
+    check_page,
+    floor_verdict,
+    growth_verdict,
+    inbound_lines,
+    markdown_lines,
+    measure_interleaved,
     measure_pages,
+    outbox_lines,
+    page_cells,
     parse_scales,
     percentile,
+    queries_verdict,
     table_lines,
-    target_failures,
+    unlike_production,
 )
 from projects.models import Milestone, PortalLink, Project
 
@@ -86,56 +108,160 @@ def test_seeding_a_tiny_scale_writes_the_right_proportions(db):
 
 
 @pytest.mark.usefixtures("frozen")
-def test_every_page_answers_on_seeded_data(db):
+def test_every_page_answers_with_its_template_on_seeded_data(db):
     seeded = seed(TINY, now=NOW)
 
-    results = measure_pages(seeded, runs=1)
+    results = measure_pages(seeded, runs=3)
 
-    assert list(results)[0] == FLOOR
+    assert list(results) == [page.name for page in PAGES]
     assert {name: m.error for name, m in results.items() if m.error} == {}
-    assert all(m.queries >= 1 and m.runs == 1 for m in results.values())
-    assert Message.objects.filter(studio=seeded.studio, message_id__startswith="<bench-hook-").count() == 3
+    assert all(m.queries >= 1 and m.runs == 3 for m in results.values())
+    assert {page.name: results[page.name].template for page in PAGES if page.template} == {
+        page.name: page.template for page in PAGES if page.template
+    }
+    # The floor: session, user, studio, the heartbeats base.html shows, its own SELECT 1.
+    assert results[FLOOR].queries == 5
+    assert results[HEALTHZ].queries == 1
+    assert Message.objects.filter(studio=seeded.studio, message_id__startswith="<bench-hook-").count() == 3 + 2
+
+
+@pytest.mark.usefixtures("frozen")
+def test_a_page_that_is_not_what_its_row_says_is_never_timed(db):
+    seeded = seed(TINY, now=NOW)
+    signed_out = DjangoClient()
+    today = Page("Today", "/", "crm/today.html", 3.0)
+
+    with as_in_production():
+        with pytest.raises(PageError, match="HTTP 302 to /accounts/login/"):
+            check_page(today, lambda: signed_out.get("/"))
+        owner = DjangoClient()
+        owner.force_login(seeded.user)
+        with pytest.raises(PageError, match="rendered crm/today.html.*expected clients/index.html"):
+            check_page(Page("Clients", "/clients/", "clients/index.html", 2.0), lambda: owner.get("/"))
+        assert check_page(today, lambda: owner.get("/"))[1] == "crm/today.html"
+
+
+def test_a_page_failing_while_timed_is_reported_not_measured(db):
+    answers = iter([200, 200, 200, 500])
+
+    def flaky() -> HttpResponse:
+        return HttpResponse(status=next(answers, 200))
+
+    pages = {HEALTHZ: HttpResponse, "Inbound webhook": flaky}
+    results = measure_interleaved({1.0: (lambda: None, pages)}, runs=5, block=2)[1.0]
+
+    assert (results[HEALTHZ].runs, results[HEALTHZ].error) == (5, "")
+    assert results["Inbound webhook"].error == "while timing: HTTP 500, expected 200"
+    assert list(results) == [HEALTHZ, "Inbound webhook"]
+
+
+def test_pages_are_measured_as_in_production(settings):
+    settings.DEBUG = True
+    assert "DEBUG on" in unlike_production()
+
+    with as_in_production():
+        assert unlike_production() == []
+        assert Template._render is DJANGO_TEMPLATE_RENDER  # no signal and context copy per template
+    assert Template._render is instrumented_test_render  # the test suite's, back again
 
 
 def m(median: float, queries: int = 5) -> Measurement:
     return Measurement(median_ms=median, p95_ms=median * 1.5, queries=queries, runs=100)
 
 
-def test_target_failures_name_each_missed_target():
-    floor = {1.0: m(1, 1), 100.0: m(1, 1)}
+def test_floor_verdicts_hold_each_page_to_its_multiple():
+    assert floor_verdict("Today", 3.0) == PASS
+    assert floor_verdict("Today", 3.01) == FAIL
+    for page in ("Inbox", "Clients", "Project (busy)"):
+        assert (floor_verdict(page, 2.0), floor_verdict(page, 2.01)) == (PASS, FAIL)
+    for page in ("Portal home", "Portal project"):
+        assert (floor_verdict(page, 1.5), floor_verdict(page, 1.51)) == (PASS, FAIL)
+    assert floor_verdict("Inbound webhook", 40) == "-"  # shown, not judged
+    assert floor_verdict(FLOOR, 1) == floor_verdict(HEALTHZ, 0.1) == "-"
 
-    assert target_failures("Inbox", {1.0: m(10), 100.0: m(14)}, floor) == []
-    assert target_failures("Inbox", {1.0: m(10), 100.0: m(16)}, floor) == ["100×/1× 1.60 > 1.5"]
-    assert target_failures("Inbox", {1.0: m(10, 5), 10.0: m(10, 5), 100.0: m(10, 7)}, floor) == ["queries 5→5→7"]
-    assert target_failures("Today", {1.0: m(4), 100.0: m(4)}, floor) == []
-    assert target_failures("Today", {1.0: m(6), 100.0: m(6)}, floor) == ["6.0× floor > 5"]
-    assert target_failures("Clients", {1.0: m(6), 100.0: m(6)}, floor) == []  # the floor target is Today's
-    assert target_failures(FLOOR, floor, floor) == []
+
+def test_query_and_growth_verdicts():
+    assert queries_verdict("Inbox", [7, 7]) == PASS
+    assert queries_verdict("Inbox", [7, 8]) == FAIL
+    assert queries_verdict("Inbox", [7, 7, 8]) == FAIL
+    assert queries_verdict("Inbox", [7]) == ""  # one scale: nothing to compare
+    assert queries_verdict(FLOOR, [5, 6]) == "-"
+    assert TARGET_GROWTH == 1.2
+    assert (growth_verdict("Today", 1.2), growth_verdict("Today", 1.21)) == (PASS, FAIL)
+    assert growth_verdict(HEALTHZ, 3) == "-"
+
+
+def test_page_cells_judge_every_scale_and_fail_on_errors():
+    floor = [m(2), m(2)]
+    cells = page_cells("Today", [m(6, 21), m(7, 21)], floor)
+    assert [(cell.text, cell.verdict) for cell in cells] == [
+        ("21/21", PASS),
+        ("6.00", ""),
+        ("7.00", ""),
+        ("9.00", ""),
+        ("10.50", ""),
+        ("3.00", PASS),
+        ("3.50", FAIL),
+        ("1.17", PASS),
+    ]
     failed = Measurement(0, 0, 0, 0, error="HTTP 500, expected 200")
-    assert target_failures("Inbox", {1.0: m(10), 100.0: failed}, floor) == ["100×: HTTP 500, expected 200"]
+    cells = page_cells("Inbox", [m(4, 7), failed], floor)
+    assert [cell.verdict for cell in cells if cell.verdict] == [FAIL, PASS, FAIL, FAIL]
+    assert [cell.text for cell in page_cells("Inbox", [m(4), m(4)], [m(2), failed])][5:7] == ["2.00", "error"]
 
 
-def test_the_table_has_a_row_per_database_and_page_and_flags_failures():
+def test_the_table_has_a_row_per_database_and_page_and_counts_failed_cells():
     results = {
         "sqlite": {
-            1.0: {FLOOR: m(1, 1), "Today": m(3), "Inbox": m(10)},
-            10.0: {FLOOR: m(1, 1), "Today": m(3), "Inbox": m(20)},
+            1.0: {HEALTHZ: m(0.2, 1), FLOOR: m(2), "Today": m(6, 21), "Inbox": m(3, 7)},
+            100.0: {HEALTHZ: m(0.2, 1), FLOOR: m(2), "Today": m(6, 21), "Inbox": m(4.5, 8)},
         },
-        "postgres": {1.0: {FLOOR: m(1, 1), "Today": m(8), "Inbox": m(10)}},
+        "postgres": {
+            1.0: {HEALTHZ: m(0.3, 1), FLOOR: m(3), "Today": m(12, 21)},
+            100.0: {HEALTHZ: m(0.3, 1), FLOOR: m(3), "Today": m(12, 21)},
+        },
     }
 
     lines = table_lines(results)
 
-    rows = {tuple(line.split()[:2]): line for line in lines if line.startswith(("sqlite", "postgres"))}
-    assert len(rows) == 6
-    assert rows[("sqlite", "Today")].endswith("ok")
-    assert "FAIL: 10×/1× 2.00 > 1.5" in rows[("sqlite", "Inbox")]
-    assert "FAIL: 8.0× floor > 5" in rows[("postgres", "Today")]
-    assert rows[("sqlite", "floor")].endswith("-")
-    assert "1×/10×" in lines[1]
-    assert "×floor 1×" in lines[1]
-    assert lines[-1].endswith("2 rows FAIL.")
-    assert table_lines({"sqlite": {1.0: {FLOOR: m(1, 1), "Today": m(2)}}})[-1].endswith("All met.")
+    assert all(len(line) <= 150 for line in lines)
+    rows = {tuple(line.split()[:2]): line.split() for line in lines if line.startswith(("sqlite", "postgres"))}
+    assert len(rows) == 7
+    assert rows[("sqlite", "Today")][2:4] == ["21/21", PASS]
+    assert rows[("sqlite", "Today")][-5:] == ["3.00", PASS, "1.00", PASS, "30"]  # growth, then × /healthz
+    assert rows[("sqlite", "Inbox")][2:4] == ["7/8", FAIL]
+    assert rows[("postgres", "Today")][8:12] == ["4.00", FAIL, "4.00", FAIL]
+    assert rows[("sqlite", "signed-in")][3:5] == ["5/5", "-"]
+    assert "× signed-in floor" in lines[0]
+    assert "100×/1×" in lines[1]
+    # Inbox: its queries, 2.25 × floor at 100×, growth 1.50; postgres Today: 4 × floor at both scales.
+    assert lines[-1] == "verdict: 5 of 12 cells FAIL (sqlite 3 of 8, postgres 2 of 4)."
+    healthy = {
+        1.0: {HEALTHZ: m(0.2, 1), FLOOR: m(2), "Today": m(5)},
+        100.0: {HEALTHZ: m(0.2, 1), FLOOR: m(2), "Today": m(5)},
+    }
+    assert table_lines({"sqlite": healthy})[-1] == "verdict: all 4 cells PASS (sqlite 0 of 4)."
+
+
+def test_the_markdown_table_has_the_same_cells():
+    results = {"sqlite": {1.0: {HEALTHZ: m(0.2, 1), FLOOR: m(2), "Today": m(8, 21)}}}
+
+    lines = markdown_lines(results)
+
+    assert lines[0].startswith("| database | page | queries 1× | median ms 1× |")
+    assert lines[1] == "|---|---|---|---|---|---|---|"
+    assert lines[4] == "| sqlite | Today | 21 | 8.00 | 12.00 | 4.00 **FAIL** | 40 |"
+    assert lines[-1] == "verdict: 1 of 1 cells FAIL (sqlite 1 of 1)."
+
+
+def test_the_other_benches_have_verdicts_with_or_without_their_floors():
+    inbound = {"messages": 300, "median_ms": 6.0, "p95_ms": 9.0, "per_second": 160}
+    assert inbound_lines(inbound)[1].endswith("not measured -")
+    assert inbound_lines({**inbound, "floor_median_ms": 2.0, "ratio": 3.0})[1].endswith("3.00 PASS (target ≤ 3)")
+    assert inbound_lines({**inbound, "floor_median_ms": 1.5})[1].endswith("4.00 FAIL (target ≤ 3)")
+    outbox = {"emails": 500, "emails_per_second": 999.0, "enqueue_per_second": 800.0}
+    assert "999 emails/s delivered FAIL (target ≥ 1,000)" in outbox_lines(outbox)[0]
+    assert "1,000 emails/s delivered PASS" in outbox_lines({**outbox, "emails_per_second": 1000})[0]
 
 
 def test_scales_and_percentiles_parse():
