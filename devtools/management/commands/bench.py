@@ -520,7 +520,9 @@ class Command(BaseCommand):
         inbound = bench_inbound()
         self.stdout.write(
             f"\nInbound message → stored ({inbound['messages']} varied messages through comms.inbound.receive): "
-            f"median {inbound['median_ms']:.2f} ms, p95 {inbound['p95_ms']:.2f} ms, {inbound['per_second']:.0f}/s"
+            f"median {inbound['median_ms']:.2f} ms, p95 {inbound['p95_ms']:.2f} ms, {inbound['per_second']:.0f}/s; "
+            f"{inbound['ratio']:.1f}× the parse-and-sanitise floor ({inbound['floor_median_ms']:.2f} ms), "
+            f"target ≤ {inbound['target_ratio']}× {'PASS' if inbound['ratio'] <= inbound['target_ratio'] else 'FAIL'}"
         )
         outbox = bench_outbox_throughput()
         self.stdout.write(
