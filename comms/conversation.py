@@ -79,13 +79,13 @@ def first_client_among(studio: Studio, addresses: Iterable[str]) -> Client | Non
     wanted = [address for address in (parseaddr(raw or "")[1].strip().lower() for raw in addresses) if address]
     if not wanted:
         return None
-    contacts = (
-        Contact.objects.filter(studio=studio)
-        .annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=wanted)
-        .select_related("client")
+    clients = (
+        Client.objects.filter(studio=studio, contacts__studio=studio)
+        .annotate(address=Lower("contacts__email"))
+        .filter(address__in=wanted)
+        .order_by()
     )
-    by_address = {contact.email_lower: contact.client for contact in contacts}
+    by_address = {client.address: client for client in clients}
     if not by_address.keys() >= set(wanted):
         for contact in Contact.objects.filter(studio=studio).exclude(other_emails=[]).select_related("client"):
             for other in contact.other_emails or []:
