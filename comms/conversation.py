@@ -79,13 +79,13 @@ def first_client_among(studio: Studio, addresses: Iterable[str]) -> Client | Non
     wanted = [address for address in (parseaddr(raw or "")[1].strip().lower() for raw in addresses) if address]
     if not wanted:
         return None
-    contacts = (
-        Contact.objects.filter(studio=studio)
-        .annotate(email_lower=Lower("email"))
-        .filter(email_lower__in=wanted)
-        .select_related("client")
+    clients = (
+        Client.objects.filter(studio=studio, contacts__studio=studio)
+        .annotate(address=Lower("contacts__email"))
+        .filter(address__in=wanted)
+        .order_by()
     )
-    by_address = {contact.email_lower: contact.client for contact in contacts}
+    by_address = {client.address: client for client in clients}
     if not by_address.keys() >= set(wanted):
         for contact in Contact.objects.filter(studio=studio).exclude(other_emails=[]).select_related("client"):
             for other in contact.other_emails or []:
@@ -98,16 +98,30 @@ def _referenced_ids(in_reply_to: str, references: str) -> list[str]:
     return list(dict.fromkeys(reversed(ids)))  # the nearest ancestor first
 
 
-def _find_thread(studio: Studio, *, client, subject_key: str, referenced: list[str], sent_at: datetime):
-    if referenced:
-        parent = (
-            Message.objects.filter(studio=studio, message_id__in=referenced)
-            .select_related("thread")
-            .order_by("-sent_at")
-            .first()
-        )
-        if parent is not None:
-            return parent.thread
+def _earlier_messages(studio: Studio, message_id: str, referenced: list[str]) -> tuple[Message | None, Message | None]:
+    """(the message already filed under ``message_id``, the nearest referenced ancestor with its thread).
+
+    One query for both; ancestors are read without their bodies (a long thread references many).
+    """
+    wanted = [message_id, *referenced] if message_id else referenced
+    if not wanted:
+        return None, None
+    found = list(
+        Message.objects.filter(studio=studio, message_id__in=wanted)
+        .select_related("thread")
+        .only("message_id", "sent_at", "thread")
+        .order_by()
+    )
+    duplicate = next((known for known in found if message_id and known.message_id == message_id), None)
+    if duplicate is not None:
+        return Message.objects.get(pk=duplicate.pk), None
+    ancestors = [known for known in found if known.message_id in referenced]
+    return None, max(ancestors, key=lambda known: known.sent_at, default=None)
+
+
+def _find_thread(studio: Studio, *, client, subject_key: str, parent: Message | None, sent_at: datetime):
+    if parent is not None:
+        return parent.thread
     if client is not None and subject_key:
         return (
             Thread.objects.filter(
@@ -223,10 +237,9 @@ def record_message(
     """
     if sent_at.tzinfo is None:
         raise ValueError("sent_at must be an aware datetime.")
-    if message_id:
-        existing = Message.objects.filter(studio=studio, message_id=message_id).first()
-        if existing is not None:
-            return existing
+    existing, parent = _earlier_messages(studio, message_id, _referenced_ids(in_reply_to, references))
+    if existing is not None:
+        return existing
     try:
         with transaction.atomic():
             message = _file_in_thread(
@@ -255,7 +268,8 @@ def record_message(
                     is_urgent=is_urgent,
                     raw_email=raw_email,
                     logged_by=logged_by,
-                )
+                ),
+                parent=parent,
             )
             if _starts_clock(message):
                 _start_clock(message)
@@ -286,15 +300,11 @@ def interaction_sent(message: Message) -> None:
     interaction_recorded.send(sender=Message, studio=message.studio, client_id=message.client_id, at=message.sent_at)
 
 
-def _file_in_thread(message: Message) -> Message:
-    """Give an unsaved message its thread, creating one when nothing joins it; returns the message."""
+def _file_in_thread(message: Message, *, parent: Message | None) -> Message:
+    """Give an unsaved message its thread (``parent``'s, else by subject), creating one when nothing joins it."""
     studio, subject_key = message.studio, normalize_subject(message.subject)
     thread = _find_thread(
-        studio,
-        client=message.client,
-        subject_key=subject_key,
-        referenced=_referenced_ids(message.in_reply_to, message.references),
-        sent_at=message.sent_at,
+        studio, client=message.client, subject_key=subject_key, parent=parent, sent_at=message.sent_at
     )
     if thread is not None and message.client is None and thread.client_id is not None:
         message.client = thread.client  # a colleague of the client answering in the client's thread

@@ -88,7 +88,8 @@ def _mark(raw_email: RawEmail, status: str, error: str) -> None:
 def own_addresses(studio: Studio) -> set[str]:
     """The studio's sender address and its members' addresses, lower-cased."""
     addresses = {
-        email.lower() for email in Membership.objects.filter(studio=studio).values_list("user__email", flat=True)
+        email.lower()
+        for email in Membership.objects.filter(studio=studio).order_by().values_list("user__email", flat=True)
     }
     if studio.sender_email:
         addresses.add(studio.sender_email.lower())

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
+from email.policy import EmailPolicy
 from email.utils import collapse_rfc2231_value, getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
@@ -62,6 +63,32 @@ _STRUCTURED = {"from", "to", "cc", "subject"}
 _BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
 
 
+class _HeadersParsedOnce(EmailPolicy):
+    """``email.policy.default``, except that a message's header is parsed once however often it is read.
+
+    The email package parses a header at every read, and finding the body parts and attachments reads
+    each part's Content-Type a dozen times. One instance per message (``_reading_policy``).
+    """
+
+    parsed_headers: dict | None = None
+
+    def header_fetch_parse(self, name, value):
+        if self.parsed_headers is None:
+            return super().header_fetch_parse(name, value)
+        key = (name, value)
+        if key not in self.parsed_headers:
+            self.parsed_headers[key] = super().header_fetch_parse(name, value)
+        return self.parsed_headers[key]
+
+
+def _reading_policy() -> EmailPolicy:
+    return _HeadersParsedOnce(header_factory=email.policy.default.header_factory, parsed_headers={})
+
+
+def _message_from_bytes(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=_reading_policy())
+
+
 class ParseError(ValueError):
     """The bytes are not an email message at all."""
 
@@ -96,7 +123,7 @@ def parse_email(raw: bytes) -> ParsedEmail:
     raw = bytes(raw)
     if not raw.strip():
         raise ParseError("empty message")
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = _message_from_bytes(raw)
     raw_headers = _raw_headers(message)
     if not _EMAIL_HEADERS & raw_headers.keys():
         raise ParseError("no email headers found")
@@ -415,7 +442,7 @@ def attachment_parts(raw: bytes) -> list[AttachmentPart]:
     raw = bytes(raw)
     if not raw.strip():
         raise ParseError("empty message")
-    message = email.message_from_bytes(raw, policy=email.policy.default)
+    message = _message_from_bytes(raw)
     if not _EMAIL_HEADERS & _raw_headers(message).keys():
         raise ParseError("no email headers found")
     text_part, html_part = _body_parts(message)

@@ -6,11 +6,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from comms import conversation
 from comms.inbound import InboundError, receive, replay
 from comms.models import Message, RawEmail, Thread
-from tests.factories import ClientFactory, ContactFactory
+from tests.factories import ClientFactory, ContactFactory, MessageFactory
 
 EML = Path(__file__).parent / "eml"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -267,3 +269,44 @@ def test_the_bench_mix_is_received_in_full(db):
 
     assert result["messages"] == 10
     assert result["median_ms"] > 0
+    assert result["floor_median_ms"] > 0
+    assert result["ratio"] == result["median_ms"] / result["floor_median_ms"]
+    assert result["target_ratio"] == 3
+
+
+def _the_mix(studio, owner, index: int) -> list[bytes]:
+    """A client's new mail, a reply in its thread, a stranger's, an auto-reply and the owner's BCC copy."""
+    first = mail(sender="c0@client.example", subject=f"Logo {index}", body=f"first {index}")
+    first_id = first.split(b"Message-ID: ")[1].split(b"\n")[0].decode()
+    return [
+        first,
+        mail(sender="c0@client.example", subject=f"Re: Logo {index}", body=f"reply {index}",
+             extra=f"In-Reply-To: {first_id}\nReferences: {first_id}\n"),
+        mail(sender=f"stranger{index}@elsewhere.example", subject=f"Inquiry {index}"),
+        mail(sender="c0@client.example", subject=f"Out of office {index}", extra="Auto-Submitted: auto-replied\n"),
+        mail(sender=owner.email, to="c0@client.example", subject=f"Re: Logo {index}", body=f"answer {index}"),
+    ]  # fmt: skip
+
+
+def _queries_per_kind(studio, owner, index: int) -> list[int]:
+    counts = []
+    for raw in _the_mix(studio, owner, index):
+        with CaptureQueriesContext(connection) as queries:
+            receive(studio, raw, received_at=MONDAY_10 + timedelta(minutes=index))
+        counts.append(len(queries))
+    return counts
+
+
+def test_receive_costs_the_same_queries_in_a_small_and_a_large_studio(studio, owner):
+    ContactFactory(client=ClientFactory(studio=studio), email="c0@client.example")
+    small = _queries_per_kind(studio, owner, 0)
+    for number in range(40):
+        ContactFactory(client=ClientFactory(studio=studio), email=f"c{number + 1}@client.example")
+        MessageFactory(thread__client__studio=studio, subject=f"Logo {number}")
+    large = _queries_per_kind(studio, owner, 1)
+
+    # Each includes the raw insert, the atomic blocks (savepoints here: the test runs in a transaction),
+    # the studio's own addresses, the contact, the duplicate-and-parent lookup, the thread, the message and
+    # the raw marked parsed; then last contact (client mail), other addresses (a stranger), the clocks,
+    # promises and Friday cover (the owner's BCC copy).
+    assert small == large == [13, 11, 12, 12, 16]
