@@ -43,7 +43,7 @@ from comms.notify import keys_already_used, notify_freelancer
 from comms.outbox import FREELANCER_KINDS
 from files.seen import unseen_client_files
 from kernel.dates import last_contact_day, local_midnight, long_date, short_date
-from kernel.links import absolute_url, site_url
+from kernel.links import absolute_url, fixed_url, site_url, url_with_id
 from kernel.models import Studio
 from kernel.money import format_money
 from kernel.sweeps import LocalMoment, due_studios, freelancer_addresses, reschedule, sweep
@@ -197,11 +197,12 @@ def calls_today(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) 
         .only("starts_at", "ends_at", "topic", "client__name", "contact__name")[:limit]
     )
     zone = studio.zoneinfo
+    calls_url = fixed_url("calls:index")
     return [
         item(
             f"{call.starts_at.astimezone(zone):%H:%M}–{call.ends_at.astimezone(zone):%H:%M} {call.client.name}",
             call.topic,
-            reverse("calls:index"),
+            calls_url,
         )
         for call in calls
     ]
@@ -221,7 +222,7 @@ def replies_owed(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 
             f"{message.client.name if message.client else message.from_email}: "
             f"“{message.subject or _('(no subject)')}”",
             due_detail(message.reply_due_at, studio=studio, now=now),
-            reverse("comms:message", kwargs={"pk": message.pk}),
+            url_with_id("comms:message", message.pk),
             flag=_("overdue") if message.reply_due_at <= now else "",
             urgent=message.is_urgent,
         )
@@ -240,9 +241,9 @@ def promises_due(studio: Studio, *, today: date, now: datetime, limit: int = SEC
         item(
             f"{commitment.client.name}: {commitment.description}",
             due_detail(commitment.promised_by, studio=studio, now=now),
-            reverse("comms:message", kwargs={"pk": commitment.message_id})
+            url_with_id("comms:message", commitment.message_id)
             if commitment.message_id
-            else reverse("clients:detail", kwargs={"pk": commitment.client_id}),
+            else url_with_id("clients:detail", commitment.client_id),
             flag=_("overdue") if commitment.promised_by <= now else "",
         )
         for commitment in commitments
@@ -281,7 +282,7 @@ def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) ->
         item(
             title,
             f"{what} {short_date(day)}, {relative_day(day, today)}",
-            reverse("projects:detail", kwargs={"pk": project_id}),
+            url_with_id("projects:detail", project_id),
             flag=_("overdue") if day < today else "",
         )
         for day, _order, _pk, title, what, project_id in dated[:limit]
@@ -307,7 +308,7 @@ def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -
             item(
                 f"{project.title} ({project.client.name})",
                 amount if paid else f"{amount}, {waiting}",
-                reverse("projects:detail", kwargs={"pk": project.pk}),
+                url_with_id("projects:detail", project.pk),
             )
         )
     return rows
@@ -325,7 +326,7 @@ def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LI
         item(
             f"{action.project.client.name}: {action.text}",
             f"{_('due')} {short_date(action.due_on)}, {relative_day(action.due_on, today)} · {action.project.title}",
-            reverse("projects:detail", kwargs={"pk": action.project_id}),
+            url_with_id("projects:detail", action.project_id),
             flag=_("overdue"),
         )
         for action in items
@@ -342,7 +343,7 @@ def touchpoint_items(lines: Iterable[ClientTouches], *, zone: tzinfo) -> list[di
         item(
             line.client.name,
             touch_detail(line, zone=zone),
-            reverse("clients:detail", kwargs={"pk": line.client.pk}),
+            url_with_id("clients:detail", line.client.pk),
             angel=line.client.is_angel,
         )
         for line in lines
@@ -389,9 +390,9 @@ def client_files(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 
             item(
                 row["title"] or row["name"],
                 detail,
-                reverse("files:project", kwargs={"pk": row["project_id"]}),
-                download_url=reverse("files:download", kwargs={"pk": row["pk"]}),
-                seen_url=reverse("files:seen", kwargs={"pk": row["pk"]}),
+                url_with_id("files:project", row["project_id"]),
+                download_url=url_with_id("files:download", row["pk"]),
+                seen_url=url_with_id("files:seen", row["pk"]),
             )
         )
     return lines
@@ -422,7 +423,7 @@ def overdue_invoices(studio: Studio, *, today: date, limit: int = SECTION_LIMIT 
             item(
                 f"{row['client__name']}: {row['number']}",
                 f"{amount} · {late}",
-                reverse("billing:detail", kwargs={"pk": row["pk"]}),
+                url_with_id("billing:detail", row["pk"]),
                 flag=_("overdue"),
             )
         )
@@ -450,7 +451,7 @@ def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
         }
         if email.confirm_before_sending:
             detail += " · " + _("waits for your confirmation")
-        rows.append(item(email.subject, detail, reverse("comms:outbox_email", kwargs={"pk": email.pk})))
+        rows.append(item(email.subject, detail, url_with_id("comms:outbox_email", email.pk)))
     return rows
 
 

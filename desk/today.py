@@ -13,7 +13,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -25,8 +24,9 @@ from comms.outbox import FREELANCER_KINDS
 from desk import digest
 from files.seen import unseen_client_files
 from kernel.dates import short_date
+from kernel.links import fixed_url, url_with_id
 from kernel.models import Studio
-from kernel.queries import RowCount
+from kernel.queries import RowCount, StudioQuery
 from projects import portal_activity
 from projects.calls import booked_calls, day_bounds
 from projects.covered_week import due_rows as friday_due_rows
@@ -153,42 +153,53 @@ def unseen_activity_rows(studio: Studio) -> QuerySet[PortalActivity]:
 def section_counts(studio: Studio, *, now: datetime) -> dict[str, int]:
     """The count of each section (and its overdue part, ``<key>_alarm``), in one query."""
     today = studio.local_now(now).date()
-    # "Due time set" lets every planner walk the partial index of open clocks, not the studio's whole mail.
-    open_clocks = Message.objects.for_studio(studio).open_clocks().filter(reply_due_at__isnull=False)
-    promised = digest.promises_due_rows(studio, today=today)
-    projects, milestones = digest.deadline_rows(studio, today=today)
-    start, end = day_bounds(today, studio.zoneinfo)
     week = week_bounds(now, studio.zoneinfo)
-    row = (
-        Studio.objects.filter(pk=studio.pk)
-        .values(
-            replies=counted(open_clocks),
-            replies_alarm=counted(open_clocks.filter(reply_due_at__lte=now)),
-            promises=counted(promised),
-            promises_alarm=counted(promised.filter(promised_by__lte=now)),
-            calls=counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
-            mail=counted(waiting_mail_rows(studio, now=now)),
-            friday=counted(friday_due_rows(studio, week)),
-            project_deadlines=counted(projects),
-            project_deadlines_alarm=counted(projects.filter(deadline_on__lt=today), capped=False),
-            milestones=counted(milestones),
-            milestones_alarm=counted(milestones.filter(due_on__lt=today), capped=False),
-            steps=counted(digest.client_steps_overdue_rows(studio, today=today)),
-            deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
-            unmatched=counted(inbox_rows(studio, "unmatched")),
-            activity=counted(unseen_activity_rows(studio), capped=False),
-            files=counted(unseen_client_files(studio), capped=False),
-            invoices=counted(digest.overdue_invoice_rows(studio, today=today), capped=False),
-            touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
-        )
-        .get()
-    )
+    shape = (today, studio.timezone, studio.angel_cadence_days, studio.regular_cadence_days, studio.yearly_card_month)
+    row = COUNTS.rows(studio, now, shape=shape)[0]
     row["deadlines"] = row.pop("project_deadlines") + row.pop("milestones")
     row["deadlines_alarm"] = row.pop("project_deadlines_alarm") + row.pop("milestones_alarm")
     row["steps_alarm"] = row["steps"]  # every one of them is late
     row["invoices_alarm"] = row["invoices"]  # likewise
     row["friday_alarm"] = row["friday"] if today > week.friday else 0  # Friday is over: every one is late
     return row
+
+
+def counts_query(studio: Studio, now: datetime) -> QuerySet[Studio]:
+    """``section_counts``' one query: a row of counts, each over its own index.
+
+    Its SQL depends on the studio's local date, time zone and touch settings besides its id and the
+    time: ``COUNTS`` builds it once per process for each of those (``kernel.queries.StudioQuery``).
+    """
+    today = studio.local_now(now).date()
+    # "Due time set" lets every planner walk the partial index of open clocks, not the studio's whole mail.
+    open_clocks = Message.objects.for_studio(studio).open_clocks().filter(reply_due_at__isnull=False)
+    promised = digest.promises_due_rows(studio, today=today)
+    projects, milestones = digest.deadline_rows(studio, today=today)
+    start, end = day_bounds(today, studio.zoneinfo)
+    week = week_bounds(now, studio.zoneinfo)
+    return Studio.objects.filter(pk=studio.pk).values(
+        replies=counted(open_clocks),
+        replies_alarm=counted(open_clocks.filter(reply_due_at__lte=now)),
+        promises=counted(promised),
+        promises_alarm=counted(promised.filter(promised_by__lte=now)),
+        calls=counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
+        mail=counted(waiting_mail_rows(studio, now=now)),
+        friday=counted(friday_due_rows(studio, week)),
+        project_deadlines=counted(projects),
+        project_deadlines_alarm=counted(projects.filter(deadline_on__lt=today), capped=False),
+        milestones=counted(milestones),
+        milestones_alarm=counted(milestones.filter(due_on__lt=today), capped=False),
+        steps=counted(digest.client_steps_overdue_rows(studio, today=today)),
+        deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
+        unmatched=counted(inbox_rows(studio, "unmatched")),
+        activity=counted(unseen_activity_rows(studio), capped=False),
+        files=counted(unseen_client_files(studio), capped=False),
+        invoices=counted(digest.overdue_invoice_rows(studio, today=today), capped=False),
+        touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
+    )
+
+
+COUNTS = StudioQuery(counts_query)
 
 
 # --- The lines of the sections that only Today shows ----------------------------------------------
@@ -216,8 +227,8 @@ def waiting_mail(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
             digest.item(
                 email["subject"] or _("(no subject)"),
                 _("to %(to)s") % {"to": ", ".join(email["to"])} + f" · {when}",
-                reverse("comms:outbox_email", kwargs={"pk": email["pk"]}),
-                cancel_url=reverse("comms:outbox_cancel", kwargs={"pk": email["pk"]}),
+                url_with_id("comms:outbox_email", email["pk"]),
+                cancel_url=url_with_id("comms:outbox_cancel", email["pk"]),
             )
         )
     return rows
@@ -255,7 +266,7 @@ def friday_updates(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
             digest.item(
                 f"{project['title']} ({project['client__name']})",
                 state,
-                reverse("projects:update", kwargs={"pk": project["pk"]}),
+                url_with_id("projects:update", project["pk"]),
                 flag=_("overdue") if late else "",
             )
         )
@@ -272,7 +283,7 @@ def unmatched_mail(studio: Studio) -> list[dict[str, Any]]:
                 "sender": message["from_email"],
                 "when": short_date(message["sent_at"].astimezone(studio.zoneinfo).date()),
             },
-            reverse("comms:message", kwargs={"pk": message["pk"]}),
+            url_with_id("comms:message", message["pk"]),
         )
         for message in messages
     ]  # fmt: skip
@@ -297,14 +308,14 @@ def portal_news(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
             )
             if part
         )
-        url = row["url"] or reverse("clients:detail", kwargs={"pk": row["client_id"]})
+        url = row["url"] or url_with_id("clients:detail", row["client_id"])
         lines.append(
             digest.item(
                 title,
                 detail,
                 url,
                 kind=row["kind"],
-                seen_url=reverse("portal_access:activity_seen", kwargs={"pk": row["pk"]}),
+                seen_url=url_with_id("portal_access:activity_seen", row["pk"]),
             )
         )
     return lines
@@ -332,18 +343,18 @@ MORE_URLS = {
 
 def more_url(key: str) -> str:
     name, query = MORE_URLS[key]
-    return reverse(name) + query if name else ""
+    return fixed_url(name) + query if name else ""
 
 
 def live_sections(studio: Studio, *, now: datetime, counts: dict[str, int]) -> list[Section]:
     """The sections whose lines carry countdowns: replies owed, promises due, mail waiting to leave."""
     today = studio.local_now(now).date()
     lines = {
-        "replies": digest.replies_owed(studio, now=now, limit=SHOWN),
-        "promises": digest.promises_due(studio, today=today, now=now, limit=SHOWN),
-        "mail": waiting_mail(studio, now=now),
+        "replies": lambda: digest.replies_owed(studio, now=now, limit=SHOWN),
+        "promises": lambda: digest.promises_due(studio, today=today, now=now, limit=SHOWN),
+        "mail": lambda: waiting_mail(studio, now=now),
     }
-    return [section(key, lines[key], counts) for key in LIVE]
+    return [section(key, lines[key]() if counts[key] else [], counts) for key in LIVE]
 
 
 def counted_sections(counts: dict[str, int]) -> list[Section]:
@@ -362,22 +373,29 @@ def section(key: str, items: list[dict[str, Any]], counts: dict[str, int]) -> Se
 
 
 def today_board(studio: Studio, now: datetime) -> TodayBoard:
-    """Every section of the page, in sixteen queries at most (seventeen in the yearly card's month), any size."""
+    """Every section of the page, in sixteen queries at most (seventeen in the yearly card's month), any size.
+
+    A section with nothing to count costs its count alone: its lines are not asked for.
+    """
     today: date = studio.local_now(now).date()
     counts = section_counts(studio, now=now)
     live = {entry.key: entry for entry in live_sections(studio, now=now, counts=counts)}
     lines = {
-        "calls": digest.calls_today(studio, today=today, limit=SHOWN),
-        "friday": friday_updates(studio, now=now),
-        "deadlines": digest.deadlines(studio, today=today, limit=SHOWN),
-        "steps": digest.client_steps_overdue(studio, today=today, limit=SHOWN),
-        "deposits": digest.deposits_awaited(studio, today=today, limit=SHOWN),
-        "unmatched": unmatched_mail(studio),
-        "activity": portal_news(studio, now=now),
-        "files": digest.client_files(studio, now=now, limit=SHOWN) if counts["files"] else [],
-        "invoices": digest.overdue_invoices(studio, today=today, limit=SHOWN) if counts["invoices"] else [],
-        "touchpoints": digest.touchpoint_items(
+        "calls": lambda: digest.calls_today(studio, today=today, limit=SHOWN),
+        "friday": lambda: friday_updates(studio, now=now),
+        "deadlines": lambda: digest.deadlines(studio, today=today, limit=SHOWN),
+        "steps": lambda: digest.client_steps_overdue(studio, today=today, limit=SHOWN),
+        "deposits": lambda: digest.deposits_awaited(studio, today=today, limit=SHOWN),
+        "unmatched": lambda: unmatched_mail(studio),
+        "activity": lambda: portal_news(studio, now=now),
+        "files": lambda: digest.client_files(studio, now=now, limit=SHOWN),
+        "invoices": lambda: digest.overdue_invoices(studio, today=today, limit=SHOWN),
+        "touchpoints": lambda: digest.touchpoint_items(
             clients_due(studio=studio, today=today, limit=SHOWN), zone=studio.zoneinfo
         ),
     }
-    return TodayBoard(sections=[live[key] if key in live else section(key, lines[key], counts) for key in SECTIONS])
+    return TodayBoard(
+        sections=[
+            live[key] if key in live else section(key, lines[key]() if counts[key] else [], counts) for key in SECTIONS
+        ]
+    )
