@@ -353,6 +353,8 @@ def local_today(studio: Studio, now: datetime) -> date:
 
 # As ``clients.selectors.clients_due`` reads them: a client is due at most one touch of each kind.
 TOUCH_PAIRS = SHOWN * len(DueKind)
+# What ``touch_pairs`` and ``digest.touchpoint_items`` read of each client.
+TOUCH_FIELDS = ("name", "tier", "next_touch_on", "client_since", "created_at", "last_interaction_at")
 
 
 def touch_kind(kind: str) -> Any:
@@ -360,7 +362,7 @@ def touch_kind(kind: str) -> Any:
 
     def listed(studio: Studio, now: datetime) -> QuerySet | None:
         rows = getattr(touch_rows(studio=studio, today=local_today(studio, now)), kind)
-        return None if rows is None else rows[:TOUCH_PAIRS]
+        return None if rows is None else rows.only(*TOUCH_FIELDS)[:TOUCH_PAIRS]
 
     return listed
 
