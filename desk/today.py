@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -246,41 +246,36 @@ def waiting_mail_items(emails: list[dict[str, Any]], *, studio: Studio, now: dat
 def friday_listed(studio: Studio, now: datetime) -> QuerySet:
     """The projects due a Friday update this week (R2), by client name then title as on the Friday page.
 
-    Read through the clients' stored cover (``projects.covered_week``), whatever the studio's size.
+    Read through the clients' stored cover (``projects.covered_week``), whatever the studio's size;
+    each with whether its update is drafted and when it was sent (one per project and week).
     """
+    bounds = week_bounds(now, studio.zoneinfo)
+    update = StatusUpdate.objects.filter(project=OuterRef("pk"), week=bounds.key)
     return (
-        friday_due_rows(studio, week_bounds(now, studio.zoneinfo))
+        friday_due_rows(studio, bounds)
         .order_by("client__name", "title", "pk")
         .values("pk", "title", "client__name")
+        .annotate(drafted=Exists(update), sent_at=Subquery(update.values("sent_at")[:1]))
     )
 
 
 def friday_updates(studio: Studio, *, now: datetime) -> list[dict[str, Any]]:
-    """The first ``SHOWN`` projects due a Friday update this week, each linked to its draft: two queries."""
+    """The first ``SHOWN`` projects due a Friday update this week, each linked to its draft: one query."""
     return friday_items(Listed(studio, now)("friday"), studio=studio, now=now)
 
 
 def friday_items(shown: list[dict[str, Any]], *, studio: Studio, now: datetime) -> list[dict[str, Any]]:
-    """``shown`` (``friday_listed``'s first lines), each linked to its draft: one query for the drafts' state."""
-    if not shown:
-        return []
-    bounds = week_bounds(now, studio.zoneinfo)
-    sent = dict(
-        StatusUpdate.objects.filter(project__in=[project["pk"] for project in shown], week=bounds.key)
-        .order_by()
-        .values_list("project_id", "sent_at")
-    )
-    late = studio.local_now(now).date() > bounds.friday
-    states = (_("no draft yet"), _("draft saved"), _("sent: waiting in the outbox"))
-    flag = _("overdue") if late else ""
+    """``friday_listed``'s first lines, each with the state of its update."""
+    late = studio.local_now(now).date() > week_bounds(now, studio.zoneinfo).friday
+    flag = _("overdue") if late and shown else ""
     rows = []
     for project in shown:
-        if project["pk"] not in sent:
-            state = states[0]
-        elif sent[project["pk"]] is None:
-            state = states[1]
+        if not project["drafted"]:
+            state = _("no draft yet")
+        elif project["sent_at"] is None:
+            state = _("draft saved")
         else:
-            state = states[2]
+            state = _("sent: waiting in the outbox")
         rows.append(
             digest.item(
                 f"{project['title']} ({project['client__name']})",
