@@ -48,7 +48,7 @@ from kernel.models import Studio
 from kernel.money import format_money
 from kernel.sweeps import LocalMoment, due_studios, freelancer_addresses, reschedule, sweep
 from projects.calls import calls_on_day
-from projects.models import ActionItem, Call, Milestone, Project
+from projects.models import ActionItem, Milestone, Project
 from projects.services import projects_awaiting_deposit
 
 DIGEST_KIND = "digest"
@@ -197,21 +197,17 @@ def calls_today(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) 
     return call_items(calls_today_rows(studio, today=today)[:limit], zone=studio.zoneinfo)
 
 
-def calls_today_rows(studio: Studio, *, today: date) -> QuerySet[Call]:
-    return (
-        calls_on_day(studio, today)
-        .select_related(None)
-        .select_related("client", "contact")
-        .only("starts_at", "ends_at", "topic", "client__name", "contact__name")
-    )
+def calls_today_rows(studio: Studio, *, today: date) -> QuerySet:
+    return calls_on_day(studio, today).values("starts_at", "ends_at", "topic", "client__name")
 
 
-def call_items(calls: Iterable[Call], *, zone: tzinfo) -> list[dict[str, Any]]:
+def call_items(calls: Iterable[dict[str, Any]], *, zone: tzinfo) -> list[dict[str, Any]]:
     calls_url = fixed_url("calls:index")
     return [
         item(
-            f"{call.starts_at.astimezone(zone):%H:%M}–{call.ends_at.astimezone(zone):%H:%M} {call.client.name}",
-            call.topic,
+            f"{call['starts_at'].astimezone(zone):%H:%M}–{call['ends_at'].astimezone(zone):%H:%M} "
+            f"{call['client__name']}",
+            call["topic"],
             calls_url,
         )
         for call in calls
@@ -222,27 +218,26 @@ def replies_owed(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 
     return reply_items(replies_owed_listed(studio)[:limit], studio=studio, now=now)
 
 
-def replies_owed_listed(studio: Studio) -> QuerySet[Message]:
+def replies_owed_listed(studio: Studio) -> QuerySet:
     return (
         Message.objects.for_studio(studio)
         .open_clocks()
         .filter(reply_due_at__isnull=False)
-        .select_related("client")
-        .only("subject", "from_email", "reply_due_at", "is_urgent", "client__name")
         .order_by("reply_due_at", "pk")
+        .values("pk", "subject", "from_email", "reply_due_at", "is_urgent", "client_id", "client__name")
     )
 
 
-def reply_items(clocks: Iterable[Message], *, studio: Studio, now: datetime) -> list[dict[str, Any]]:
+def reply_items(clocks: Iterable[dict[str, Any]], *, studio: Studio, now: datetime) -> list[dict[str, Any]]:
     overdue = _("overdue")
     return [
         item(
-            f"{message.client.name if message.client else message.from_email}: "
-            f"“{message.subject or _('(no subject)')}”",
-            due_detail(message.reply_due_at, studio=studio, now=now),
-            url_with_id("comms:message", message.pk),
-            flag=overdue if message.reply_due_at <= now else "",
-            urgent=message.is_urgent,
+            f"{message['client__name'] if message['client_id'] else message['from_email']}: "
+            f"“{message['subject'] or _('(no subject)')}”",
+            due_detail(message["reply_due_at"], studio=studio, now=now),
+            url_with_id("comms:message", message["pk"]),
+            flag=overdue if message["reply_due_at"] <= now else "",
+            urgent=message["is_urgent"],
         )
         for message in clocks
     ]
@@ -252,25 +247,24 @@ def promises_due(studio: Studio, *, today: date, now: datetime, limit: int = SEC
     return promise_items(promises_due_listed(studio, today=today)[:limit], studio=studio, now=now)
 
 
-def promises_due_listed(studio: Studio, *, today: date) -> QuerySet[Commitment]:
+def promises_due_listed(studio: Studio, *, today: date) -> QuerySet:
     return (
         promises_due_rows(studio, today=today)
-        .select_related("client")
-        .only("message", "description", "promised_by", "client__name")
         .order_by("promised_by", "pk")
+        .values("message_id", "client_id", "description", "promised_by", "client__name")
     )
 
 
-def promise_items(commitments: Iterable[Commitment], *, studio: Studio, now: datetime) -> list[dict[str, Any]]:
+def promise_items(commitments: Iterable[dict[str, Any]], *, studio: Studio, now: datetime) -> list[dict[str, Any]]:
     overdue = _("overdue")
     return [
         item(
-            f"{commitment.client.name}: {commitment.description}",
-            due_detail(commitment.promised_by, studio=studio, now=now),
-            url_with_id("comms:message", commitment.message_id)
-            if commitment.message_id
-            else url_with_id("clients:detail", commitment.client_id),
-            flag=overdue if commitment.promised_by <= now else "",
+            f"{commitment['client__name']}: {commitment['description']}",
+            due_detail(commitment["promised_by"], studio=studio, now=now),
+            url_with_id("comms:message", commitment["message_id"])
+            if commitment["message_id"]
+            else url_with_id("clients:detail", commitment["client_id"]),
+            flag=overdue if commitment["promised_by"] <= now else "",
         )
         for commitment in commitments
     ]
@@ -282,35 +276,38 @@ def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) ->
     return deadline_items(projects[:limit], milestones[:limit], today=today, limit=limit)
 
 
-def deadlines_listed(studio: Studio, *, today: date) -> tuple[QuerySet[Project], QuerySet[Milestone]]:
+def deadlines_listed(studio: Studio, *, today: date) -> tuple[QuerySet, QuerySet]:
     project_rows, milestone_rows = deadline_rows(studio, today=today)
-    projects = (
-        project_rows.select_related("client").only("title", "deadline_on", "client__name").order_by("deadline_on", "pk")
-    )
-    milestones = (
-        milestone_rows.select_related("project__client")
-        .only("title", "due_on", "project__title", "project__client__name")
-        .order_by("due_on", "pk")
+    projects = project_rows.order_by("deadline_on", "pk").values("pk", "title", "deadline_on", "client__name")
+    milestones = milestone_rows.order_by("due_on", "pk").values(
+        "pk", "title", "due_on", "project_id", "project__title", "project__client__name"
     )
     return projects, milestones
 
 
 def deadline_items(
-    projects: Iterable[Project], milestones: Iterable[Milestone], *, today: date, limit: int
+    projects: Iterable[dict[str, Any]], milestones: Iterable[dict[str, Any]], *, today: date, limit: int
 ) -> list[dict[str, Any]]:
     """The soonest ``limit`` of both, merged by day."""
     deadline, milestone_word, overdue = _("deadline"), _("milestone"), _("overdue")
     dated = [
-        (project.deadline_on, 0, project.pk, f"{project.title} ({project.client.name})", deadline, project.pk)
+        (
+            project["deadline_on"],
+            0,
+            project["pk"],
+            f"{project['title']} ({project['client__name']})",
+            deadline,
+            project["pk"],
+        )
         for project in projects
     ] + [
         (
-            milestone.due_on,
+            milestone["due_on"],
             1,
-            milestone.pk,
-            f"{milestone.title} — {milestone.project.title} ({milestone.project.client.name})",
+            milestone["pk"],
+            f"{milestone['title']} — {milestone['project__title']} ({milestone['project__client__name']})",
             milestone_word,
-            milestone.project_id,
+            milestone["project_id"],
         )
         for milestone in milestones
     ]
@@ -361,22 +358,22 @@ def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LI
     return client_step_items(client_steps_listed(studio, today=today)[:limit], today=today)
 
 
-def client_steps_listed(studio: Studio, *, today: date) -> QuerySet[ActionItem]:
+def client_steps_listed(studio: Studio, *, today: date) -> QuerySet:
     return (
         client_steps_overdue_rows(studio, today=today)
-        .select_related("project__client")
-        .only("text", "due_on", "project__title", "project__client__name")
         .order_by("due_on", "pk")
+        .values("text", "due_on", "project_id", "project__title", "project__client__name")
     )
 
 
-def client_step_items(actions: Iterable[ActionItem], *, today: date) -> list[dict[str, Any]]:
+def client_step_items(actions: Iterable[dict[str, Any]], *, today: date) -> list[dict[str, Any]]:
     due, overdue = _("due"), _("overdue")
     return [
         item(
-            f"{action.project.client.name}: {action.text}",
-            f"{due} {short_date(action.due_on)}, {relative_day(action.due_on, today)} · {action.project.title}",
-            url_with_id("projects:detail", action.project_id),
+            f"{action['project__client__name']}: {action['text']}",
+            f"{due} {short_date(action['due_on'])}, {relative_day(action['due_on'], today)} · "
+            f"{action['project__title']}",
+            url_with_id("projects:detail", action["project_id"]),
             flag=overdue,
         )
         for action in actions
