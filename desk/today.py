@@ -362,6 +362,12 @@ def touch_kind(kind: str) -> Any:
     return listed
 
 
+# What ``projects.services.awaiting_deposit_waits`` and ``digest.deposit_items`` read of each project.
+DEPOSIT_FIELDS = (
+    "title", "currency", "deposit_amount_minor", "deposit_percent", "price_minor", "agreement_accepted_at",
+    "created_at", "client__name",
+)  # fmt: skip
+
 # The first ``SHOWN`` lines of each section, compiled once per process and shape like the counts.
 LISTED = {
     "replies": StudioQuery(lambda studio, now: digest.replies_owed_listed(studio)[:SHOWN]),
@@ -380,7 +386,9 @@ LISTED = {
     "steps": StudioQuery(
         lambda studio, now: digest.client_steps_listed(studio, today=local_today(studio, now))[:SHOWN]
     ),
-    "deposits": StudioQuery(lambda studio, now: awaiting_deposit_rows(studio=studio, limit=SHOWN)),
+    "deposits": StudioQuery(
+        lambda studio, now: awaiting_deposit_rows(studio=studio, limit=SHOWN).only(*DEPOSIT_FIELDS)
+    ),
     "unmatched": StudioQuery(lambda studio, now: unmatched_listed(studio)[:SHOWN]),
     "activity": StudioQuery(lambda studio, now: portal_news_listed(studio)),
     "files": StudioQuery(lambda studio, now: digest.client_files_listed(studio)[:SHOWN]),
