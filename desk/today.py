@@ -62,6 +62,8 @@ TEST_IDS = {
     "files": "client-files",
     "touchpoints": "stay-in-touch",
 }
+# Sections empty on most days: their lines are asked for only when their count says there are some.
+RARE = ("files", "invoices")
 # The sections whose lines change with the clock: the light endpoint renders them again.
 LIVE = ("replies", "promises", "mail")
 
@@ -434,7 +436,7 @@ def live_sections(studio: Studio, *, now: datetime, counts: dict[str, int]) -> l
         "promises": lambda: digest.promise_items(listed("promises"), studio=studio, now=now),
         "mail": lambda: waiting_mail_items(listed("mail"), studio=studio, now=now),
     }
-    return [section(key, lines[key]() if counts[key] else [], counts) for key in LIVE]
+    return [section(key, lines[key](), counts) for key in LIVE]
 
 
 class Listed:
@@ -464,10 +466,7 @@ def section(key: str, items: list[dict[str, Any]], counts: dict[str, int]) -> Se
 
 
 def today_board(studio: Studio, now: datetime) -> TodayBoard:
-    """Every section of the page, in sixteen queries at most (seventeen in the yearly card's month), any size.
-
-    A section with nothing to count costs its count alone: its lines are not asked for.
-    """
+    """Every section of the page, in a constant number of queries (one more in the yearly card's month), any size."""
     today = local_today(studio, now)
     zone = studio.zoneinfo
     counts = section_counts(studio, now=now)
@@ -489,7 +488,8 @@ def today_board(studio: Studio, now: datetime) -> TodayBoard:
     }
     return TodayBoard(
         sections=[
-            live[key] if key in live else section(key, lines[key]() if counts[key] else [], counts) for key in SECTIONS
+            live[key] if key in live else section(key, lines[key]() if counts[key] or key not in RARE else [], counts)
+            for key in SECTIONS
         ]
     )
 
