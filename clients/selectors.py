@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
@@ -265,21 +265,32 @@ def touchpoints_due(*, studio: Studio, today: date, limit: int | None = None) ->
     With ``limit``, each kind's query stops at ``limit`` rows and the merged list keeps the first ``limit``.
     """
     rows = touch_rows(studio=studio, today=today)
-    zone = studio.zoneinfo
     sliced = (lambda rows: rows[:limit]) if limit is not None else (lambda rows: rows)
+    due = touch_pairs(
+        sliced(rows.cadence),
+        sliced(rows.cards) if rows.cards is not None else [],
+        sliced(rows.anniversaries) if rows.anniversaries is not None else [],
+        zone=studio.zoneinfo,
+        today=today,
+    )
+    return due if limit is None else due[:limit]
+
+
+def touch_pairs(
+    cadence: Iterable[Client], cards: Iterable[Client], anniversaries: Iterable[Client], *, zone: tzinfo, today: date
+) -> list[tuple[TouchDue, Client]]:
+    """The clients of ``touch_rows``' three kinds as ``(touch, client)`` pairs, most overdue first."""
     due: list[tuple[TouchDue, Client]] = []
-    for client in sliced(rows.cadence):
+    for client in cadence:
         kind = DueKind.PERSONAL if client.is_angel else DueKind.CHECK_IN
         due.append((TouchDue(client.pk, kind, client.next_touch_on, (today - client.next_touch_on).days), client))
-    if rows.cards is not None:
-        first_of_month = today.replace(day=1)
-        due += [(TouchDue(client.pk, DueKind.YEARLY_CARD, first_of_month, 0), client) for client in sliced(rows.cards)]
-    if rows.anniversaries is not None:
-        for client in sliced(rows.anniversaries):
-            since = client.client_since or client.created_at.astimezone(zone).date()
-            due.append((TouchDue(client.pk, DueKind.ANNIVERSARY, anniversary_on(since, today.year), 0), client))
+    first_of_month = today.replace(day=1)
+    due += [(TouchDue(client.pk, DueKind.YEARLY_CARD, first_of_month, 0), client) for client in cards]
+    for client in anniversaries:
+        since = client.client_since or client.created_at.astimezone(zone).date()
+        due.append((TouchDue(client.pk, DueKind.ANNIVERSARY, anniversary_on(since, today.year), 0), client))
     due.sort(key=lambda pair: due_order(pair[0]))
-    return due if limit is None else due[:limit]
+    return due
 
 
 def due_clients(rows: TouchRows) -> QuerySet[Client]:

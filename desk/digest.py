@@ -43,7 +43,7 @@ from comms.notify import keys_already_used, notify_freelancer
 from comms.outbox import FREELANCER_KINDS
 from files.seen import unseen_client_files
 from kernel.dates import last_contact_day, local_midnight, long_date, short_date
-from kernel.links import absolute_url, site_url
+from kernel.links import absolute_url, fixed_url, site_url, url_with_id
 from kernel.models import Studio
 from kernel.money import format_money
 from kernel.sweeps import LocalMoment, due_studios, freelancer_addresses, reschedule, sweep
@@ -188,62 +188,83 @@ ITEM_EXTRAS: dict[str, Any] = {
 }
 
 
+# Each section below is its rows (a queryset, unsliced) and its lines from those rows: the digest
+# reads the rows through the ORM, Today through SQL compiled once (``desk.today``).
+
+
 def calls_today(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     """Calls booked for the studio's local ``today``, in order, with their topic (R8)."""
-    calls = (
-        calls_on_day(studio, today)
-        .select_related(None)
-        .select_related("client", "contact")
-        .only("starts_at", "ends_at", "topic", "client__name", "contact__name")[:limit]
-    )
-    zone = studio.zoneinfo
+    return call_items(calls_today_rows(studio, today=today)[:limit], zone=studio.zoneinfo)
+
+
+def calls_today_rows(studio: Studio, *, today: date) -> QuerySet:
+    return calls_on_day(studio, today).values("starts_at", "ends_at", "topic", "client__name")
+
+
+def call_items(calls: Iterable[dict[str, Any]], *, zone: tzinfo) -> list[dict[str, Any]]:
+    calls_url = fixed_url("calls:index")
     return [
         item(
-            f"{call.starts_at.astimezone(zone):%H:%M}–{call.ends_at.astimezone(zone):%H:%M} {call.client.name}",
-            call.topic,
-            reverse("calls:index"),
+            f"{call['starts_at'].astimezone(zone):%H:%M}–{call['ends_at'].astimezone(zone):%H:%M} "
+            f"{call['client__name']}",
+            call["topic"],
+            calls_url,
         )
         for call in calls
     ]
 
 
 def replies_owed(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
-    clocks = (
+    return reply_items(replies_owed_listed(studio)[:limit], studio=studio, now=now)
+
+
+def replies_owed_listed(studio: Studio) -> QuerySet:
+    return (
         Message.objects.for_studio(studio)
         .open_clocks()
         .filter(reply_due_at__isnull=False)
-        .select_related("client")
-        .only("subject", "from_email", "reply_due_at", "is_urgent", "client__name")
-        .order_by("reply_due_at", "pk")[:limit]
+        .order_by("reply_due_at", "pk")
+        .values("pk", "subject", "from_email", "reply_due_at", "is_urgent", "client_id", "client__name")
     )
+
+
+def reply_items(clocks: Iterable[dict[str, Any]], *, studio: Studio, now: datetime) -> list[dict[str, Any]]:
+    overdue = _("overdue")
     return [
         item(
-            f"{message.client.name if message.client else message.from_email}: "
-            f"“{message.subject or _('(no subject)')}”",
-            due_detail(message.reply_due_at, studio=studio, now=now),
-            reverse("comms:message", kwargs={"pk": message.pk}),
-            flag=_("overdue") if message.reply_due_at <= now else "",
-            urgent=message.is_urgent,
+            f"{message['client__name'] if message['client_id'] else message['from_email']}: "
+            f"“{message['subject'] or _('(no subject)')}”",
+            due_detail(message["reply_due_at"], studio=studio, now=now),
+            url_with_id("comms:message", message["pk"]),
+            flag=overdue if message["reply_due_at"] <= now else "",
+            urgent=message["is_urgent"],
         )
         for message in clocks
     ]
 
 
 def promises_due(studio: Studio, *, today: date, now: datetime, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
-    commitments = (
+    return promise_items(promises_due_listed(studio, today=today)[:limit], studio=studio, now=now)
+
+
+def promises_due_listed(studio: Studio, *, today: date) -> QuerySet:
+    return (
         promises_due_rows(studio, today=today)
-        .select_related("client")
-        .only("message", "description", "promised_by", "client__name")
-        .order_by("promised_by", "pk")[:limit]
+        .order_by("promised_by", "pk")
+        .values("message_id", "client_id", "description", "promised_by", "client__name")
     )
+
+
+def promise_items(commitments: Iterable[dict[str, Any]], *, studio: Studio, now: datetime) -> list[dict[str, Any]]:
+    overdue = _("overdue")
     return [
         item(
-            f"{commitment.client.name}: {commitment.description}",
-            due_detail(commitment.promised_by, studio=studio, now=now),
-            reverse("comms:message", kwargs={"pk": commitment.message_id})
-            if commitment.message_id
-            else reverse("clients:detail", kwargs={"pk": commitment.client_id}),
-            flag=_("overdue") if commitment.promised_by <= now else "",
+            f"{commitment['client__name']}: {commitment['description']}",
+            due_detail(commitment["promised_by"], studio=studio, now=now),
+            url_with_id("comms:message", commitment["message_id"])
+            if commitment["message_id"]
+            else url_with_id("clients:detail", commitment["client_id"]),
+            flag=overdue if commitment["promised_by"] <= now else "",
         )
         for commitment in commitments
     ]
@@ -251,28 +272,42 @@ def promises_due(studio: Studio, *, today: date, now: datetime, limit: int = SEC
 
 def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     """Active projects' deadlines and their open milestones, overdue or within the horizon, soonest first."""
+    projects, milestones = deadlines_listed(studio, today=today)
+    return deadline_items(projects[:limit], milestones[:limit], today=today, limit=limit)
+
+
+def deadlines_listed(studio: Studio, *, today: date) -> tuple[QuerySet, QuerySet]:
     project_rows, milestone_rows = deadline_rows(studio, today=today)
-    projects = (
-        project_rows.select_related("client")
-        .only("title", "deadline_on", "client__name")
-        .order_by("deadline_on", "pk")[:limit]
+    projects = project_rows.order_by("deadline_on", "pk").values("pk", "title", "deadline_on", "client__name")
+    milestones = milestone_rows.order_by("due_on", "pk").values(
+        "pk", "title", "due_on", "project_id", "project__title", "project__client__name"
     )
-    milestones = (
-        milestone_rows.select_related("project__client")
-        .only("title", "due_on", "project__title", "project__client__name")
-        .order_by("due_on", "pk")[:limit]
-    )
+    return projects, milestones
+
+
+def deadline_items(
+    projects: Iterable[dict[str, Any]], milestones: Iterable[dict[str, Any]], *, today: date, limit: int
+) -> list[dict[str, Any]]:
+    """The soonest ``limit`` of both, merged by day."""
+    deadline, milestone_word, overdue = _("deadline"), _("milestone"), _("overdue")
     dated = [
-        (project.deadline_on, 0, project.pk, f"{project.title} ({project.client.name})", _("deadline"), project.pk)
+        (
+            project["deadline_on"],
+            0,
+            project["pk"],
+            f"{project['title']} ({project['client__name']})",
+            deadline,
+            project["pk"],
+        )
         for project in projects
     ] + [
         (
-            milestone.due_on,
+            milestone["due_on"],
             1,
-            milestone.pk,
-            f"{milestone.title} — {milestone.project.title} ({milestone.project.client.name})",
-            _("milestone"),
-            milestone.project_id,
+            milestone["pk"],
+            f"{milestone['title']} — {milestone['project__title']} ({milestone['project__client__name']})",
+            milestone_word,
+            milestone["project_id"],
         )
         for milestone in milestones
     ]
@@ -281,16 +316,21 @@ def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) ->
         item(
             title,
             f"{what} {short_date(day)}, {relative_day(day, today)}",
-            reverse("projects:detail", kwargs={"pk": project_id}),
-            flag=_("overdue") if day < today else "",
+            url_with_id("projects:detail", project_id),
+            flag=overdue if day < today else "",
         )
         for day, _order, _pk, title, what, project_id in dated[:limit]
     ]
 
 
 def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -> list[dict[str, Any]]:
+    return deposit_items(projects_awaiting_deposit(studio=studio, today=today, limit=limit))
+
+
+def deposit_items(awaiting: Iterable[tuple[Project, int, int]]) -> list[dict[str, Any]]:
+    """One line per ``projects.services.projects_awaiting_deposit`` row: what is outstanding, for how long."""
     rows = []
-    for project, days_waiting, received_minor in projects_awaiting_deposit(studio=studio, today=today, limit=limit):
+    for project, days_waiting, received_minor in awaiting:
         due_minor = project.deposit_due_minor
         paid = bool(due_minor) and received_minor >= due_minor
         if paid:
@@ -307,7 +347,7 @@ def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -
             item(
                 f"{project.title} ({project.client.name})",
                 amount if paid else f"{amount}, {waiting}",
-                reverse("projects:detail", kwargs={"pk": project.pk}),
+                url_with_id("projects:detail", project.pk),
             )
         )
     return rows
@@ -315,20 +355,28 @@ def deposits_awaited(studio: Studio, *, today: date, limit: int | None = None) -
 
 def client_steps_overdue(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     """The clients' own open action items past their date, on projects not completed or cancelled."""
-    items = (
+    return client_step_items(client_steps_listed(studio, today=today)[:limit], today=today)
+
+
+def client_steps_listed(studio: Studio, *, today: date) -> QuerySet:
+    return (
         client_steps_overdue_rows(studio, today=today)
-        .select_related("project__client")
-        .only("text", "due_on", "project__title", "project__client__name")
-        .order_by("due_on", "pk")[:limit]
+        .order_by("due_on", "pk")
+        .values("text", "due_on", "project_id", "project__title", "project__client__name")
     )
+
+
+def client_step_items(actions: Iterable[dict[str, Any]], *, today: date) -> list[dict[str, Any]]:
+    due, overdue = _("due"), _("overdue")
     return [
         item(
-            f"{action.project.client.name}: {action.text}",
-            f"{_('due')} {short_date(action.due_on)}, {relative_day(action.due_on, today)} · {action.project.title}",
-            reverse("projects:detail", kwargs={"pk": action.project_id}),
-            flag=_("overdue"),
+            f"{action['project__client__name']}: {action['text']}",
+            f"{due} {short_date(action['due_on'])}, {relative_day(action['due_on'], today)} · "
+            f"{action['project__title']}",
+            url_with_id("projects:detail", action["project_id"]),
+            flag=overdue,
         )
-        for action in items
+        for action in actions
     ]
 
 
@@ -342,7 +390,7 @@ def touchpoint_items(lines: Iterable[ClientTouches], *, zone: tzinfo) -> list[di
         item(
             line.client.name,
             touch_detail(line, zone=zone),
-            reverse("clients:detail", kwargs={"pk": line.client.pk}),
+            url_with_id("clients:detail", line.client.pk),
             angel=line.client.is_angel,
         )
         for line in lines
@@ -369,10 +417,17 @@ def client_files(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 
 
     The same list on Today (with a download and "seen") and in the digest: a file stays until it is seen.
     """
-    rows = unseen_client_files(studio).values(
+    return client_file_items(client_files_listed(studio)[:limit], now=now)
+
+
+def client_files_listed(studio: Studio) -> QuerySet:
+    return unseen_client_files(studio).values(
         "pk", "title", "name", "size", "created_at", "project_id", "project__title", "project__client__name",
         "uploaded_by_contact__name",
-    )[:limit]  # fmt: skip
+    )  # fmt: skip
+
+
+def client_file_items(rows: Iterable[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
     lines = []
     for row in rows:
         detail = " · ".join(
@@ -389,9 +444,9 @@ def client_files(studio: Studio, *, now: datetime, limit: int = SECTION_LIMIT + 
             item(
                 row["title"] or row["name"],
                 detail,
-                reverse("files:project", kwargs={"pk": row["project_id"]}),
-                download_url=reverse("files:download", kwargs={"pk": row["pk"]}),
-                seen_url=reverse("files:seen", kwargs={"pk": row["pk"]}),
+                url_with_id("files:project", row["project_id"]),
+                download_url=url_with_id("files:download", row["pk"]),
+                seen_url=url_with_id("files:seen", row["pk"]),
             )
         )
     return lines
@@ -408,11 +463,18 @@ def overdue_invoice_rows(studio: Studio, *, today: date) -> QuerySet[Invoice]:
 
 def overdue_invoices(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) -> list[dict[str, Any]]:
     """The overdue invoices, longest overdue first (one query): client, number, balance, days late."""
-    rows = (
+    return overdue_invoice_items(overdue_invoices_listed(studio, today=today)[:limit], today=today)
+
+
+def overdue_invoices_listed(studio: Studio, *, today: date) -> QuerySet:
+    return (
         overdue_invoice_rows(studio, today=today)
         .order_by("due_on", "pk")
-        .values("pk", "number", "currency", "total_minor", "paid_minor", "due_on", "client__name")[:limit]
+        .values("pk", "number", "currency", "total_minor", "paid_minor", "due_on", "client__name")
     )
+
+
+def overdue_invoice_items(rows: Iterable[dict[str, Any]], *, today: date) -> list[dict[str, Any]]:
     lines = []
     for row in rows:
         days = (today - row["due_on"]).days
@@ -422,7 +484,7 @@ def overdue_invoices(studio: Studio, *, today: date, limit: int = SECTION_LIMIT 
             item(
                 f"{row['client__name']}: {row['number']}",
                 f"{amount} · {late}",
-                reverse("billing:detail", kwargs={"pk": row["pk"]}),
+                url_with_id("billing:detail", row["pk"]),
                 flag=_("overdue"),
             )
         )
@@ -450,7 +512,7 @@ def mail_leaving_today(studio: Studio, *, today: date) -> list[dict[str, Any]]:
         }
         if email.confirm_before_sending:
             detail += " · " + _("waits for your confirmation")
-        rows.append(item(email.subject, detail, reverse("comms:outbox_email", kwargs={"pk": email.pk})))
+        rows.append(item(email.subject, detail, url_with_id("comms:outbox_email", email.pk)))
     return rows
 
 

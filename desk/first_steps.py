@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Exists, OuterRef
-from django.urls import reverse
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from comms.models import RawEmail
+from kernel.links import fixed_url
 from kernel.models import Studio
+from kernel.queries import StudioQuery
 from projects.models import PortalLink, Project
 
 
@@ -23,23 +26,27 @@ class Step:
     done: bool
 
 
+def evidence_query(studio: Studio, now: datetime) -> QuerySet[Studio]:
+    """Whether the studio has a client, a project, a received email, a portal link: one row."""
+    return Studio.objects.filter(pk=studio.pk).values(
+        client=Exists(Client.objects.filter(studio=OuterRef("pk"))),
+        project=Exists(Project.objects.filter(studio=OuterRef("pk"))),
+        mail=Exists(RawEmail.objects.filter(studio=OuterRef("pk"))),
+        portal=Exists(PortalLink.objects.filter(studio=OuterRef("pk"))),
+    )
+
+
+EVIDENCE = StudioQuery(evidence_query)  # the same SQL for every studio: built once per process
+
+
 def setup_steps(studio: Studio) -> list[Step]:
     """The checklist in the order a new studio meets it, in one query.
 
     Working hours count as set once an owner saved the settings page (signup fills in Monday to
     Friday 09:00–18:00 on its own); mail counts as connected once a mail source received an email.
     """
-    evidence = (
-        Studio.objects.filter(pk=studio.pk)
-        .values(
-            client=Exists(Client.objects.filter(studio=OuterRef("pk"))),
-            project=Exists(Project.objects.filter(studio=OuterRef("pk"))),
-            mail=Exists(RawEmail.objects.filter(studio=OuterRef("pk"))),
-            portal=Exists(PortalLink.objects.filter(studio=OuterRef("pk"))),
-        )
-        .get()
-    )
-    settings_url = reverse("settings")
+    evidence = EVIDENCE.rows(studio, timezone.now(), shape="evidence")[0]
+    settings_url = fixed_url("settings")
     return [
         Step(
             "hours",
@@ -73,28 +80,28 @@ def setup_steps(studio: Studio) -> list[Step]:
             "client",
             str(_("Add your first client")),
             str(_("Or import them from a CSV file.")),
-            reverse("clients:create"),
+            fixed_url("clients:create"),
             evidence["client"],
         ),
         Step(
             "project",
             str(_("Start a project")),
             str(_("Its deposit, deadlines and Friday updates follow from it.")),
-            reverse("projects:create"),
+            fixed_url("projects:create"),
             evidence["project"],
         ),
         Step(
             "mail",
             str(_("Connect your mail")),
             str(_("Forward client mail to your studio's address, or connect an IMAP mailbox.")),
-            reverse("mailsources:index"),
+            fixed_url("mailsources:index"),
             evidence["mail"],
         ),
         Step(
             "portal",
             str(_("Invite a client to their portal")),
             str(_("From the client's page: they follow their project and book calls there.")),
-            reverse("clients:index"),
+            fixed_url("clients:index"),
             evidence["portal"],
         ),
     ]

@@ -36,3 +36,13 @@ def url_with_id(name: str, pk: int) -> str:
     """
     head, tail = _around_key(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     return f"{head}{int(pk)}{tail}"
+
+
+@lru_cache(maxsize=256)
+def _fixed(name: str, prefix: str, urlconf: str | None) -> str:
+    return reverse(name, urlconf=urlconf)
+
+
+def fixed_url(name: str) -> str:
+    """``reverse(name)`` for a route taking no argument, reversed once per process."""
+    return _fixed(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection, connections
 from django.db.models import IntegerField, QuerySet, Subquery
+from django.db.models.query import ModelIterable, get_related_populators
 
 
 class RowCount(Subquery):
@@ -18,3 +27,148 @@ class RowCount(Subquery):
     def __init__(self, rows: QuerySet, *, at_most: int | None = None) -> None:
         rows = rows.order_by().values("pk")
         super().__init__(rows if at_most is None else rows[:at_most])
+
+
+class StudioQuery:
+    """A studio's query whose SQL the ORM builds once per process and shape, then runs with new values.
+
+    Building and compiling a query costs far more than running it on an index: most of Today's time
+    went there. ``build(studio, now)`` returns the queryset (model instances or ``values()`` dicts),
+    or None when there is nothing to ask; ``shape`` holds everything else its SQL and constant
+    parameters depend on (the studio's local date, time zone, settings). The first call for a shape
+    builds the query twice, for the studio and for a probe with another id and time, and keeps the SQL
+    only if the parameters that differ are exactly the studio's id and the time: a value derived from
+    them would be frozen, so such a shape is built again on every call.
+    """
+
+    PROBE_ID_OFFSET = 1_000_003
+    MAX_SHAPES = 256
+
+    def __init__(self, build: Callable[[Any, datetime], QuerySet | None]) -> None:
+        self.build = build
+        self.compiled: dict[Hashable, _Compiled] = {}
+
+    def rows(self, studio: Any, now: datetime, *, shape: Hashable) -> list[Any]:
+        """The query's rows for ``studio`` at ``now``: model instances, or dicts for a ``values()`` query."""
+        key = (connection.vendor, shape)
+        compiled = self.compiled.get(key)
+        if compiled is None:
+            compiled = self._compile(studio, now)
+            if compiled.slots is not None:
+                if len(self.compiled) >= self.MAX_SHAPES:
+                    self.compiled.clear()
+                self.compiled[key] = compiled
+        return compiled.run(studio.pk, now)
+
+    def _compile(self, studio: Any, now: datetime) -> _Compiled:
+        queryset = self.build(studio, now)
+        probe = copy.copy(studio)
+        probe.pk = studio.pk + self.PROBE_ID_OFFSET
+        probe_now = now + timedelta(microseconds=1)
+        probe_queryset = self.build(probe, probe_now)
+        if queryset is None:
+            return _Compiled(None, [], [] if probe_queryset is None else None)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = _as_sql(compiler)
+        probe_sql, probe_params = None, ()
+        if probe_queryset is not None:
+            probe_sql, probe_params = _as_sql(probe_queryset.query.get_compiler(using=probe_queryset.db))
+        slots = None
+        if probe_queryset is not None and probe_sql == sql and len(probe_params) == len(params):
+            ops = connections[queryset.db].ops
+            slots = _bound_slots(ops, params, probe_params, (studio.pk, now), (probe.pk, probe_now))
+        if sql is None:
+            return _Compiled(None, [], slots)
+        return _Compiled(sql, list(params), slots, _Reader(compiler, queryset))
+
+
+def _as_sql(compiler: Any) -> tuple[str | None, tuple]:
+    try:
+        return compiler.as_sql()
+    except EmptyResultSet:  # a condition no row can meet, such as an empty ``__in``
+        return None, ()
+
+
+def _bound_slots(ops: Any, params: Sequence, probe_params: Sequence, values: tuple, probe_values: tuple) -> list | None:
+    """Where the studio's id (0) and the time (1) go in ``params``, and how each is adapted; None if unexplained."""
+    adapters = (lambda value: value, ops.adapt_datetimefield_value)
+    slots = []
+    for position, (param, probe_param) in enumerate(zip(params, probe_params, strict=True)):
+        if param == probe_param:
+            continue
+        found = next(
+            (
+                (position, index, adapt)
+                for index in (0, 1)
+                for adapt in adapters
+                if _adapts(adapt, values[index], param) and _adapts(adapt, probe_values[index], probe_param)
+            ),
+            None,
+        )
+        if found is None:
+            return None
+        slots.append(found)
+    return slots
+
+
+def _adapts(adapt: Callable[[Any], Any], value: Any, param: Any) -> bool:
+    try:
+        return adapt(value) == param
+    except (TypeError, ValueError, AttributeError):
+        return False
+
+
+class _Reader:
+    """Turns a compiled query's raw rows into what iterating its queryset gives (``ModelIterable``, dicts)."""
+
+    def __init__(self, compiler: Any, queryset: QuerySet) -> None:
+        self.compiler = compiler
+        self.using = queryset.db
+        fields = [selected[0] for selected in compiler.select[: compiler.col_count]]
+        self.converters = compiler.get_converters(fields)
+        self.as_models = queryset._iterable_class is ModelIterable
+        if self.as_models:
+            klass_info, select = compiler.klass_info, compiler.select
+            self.model = klass_info["model"]
+            start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+            self.model_columns = slice(start, end)
+            self.init_list = [column[0].target.attname for column in select[start:end]]
+            self.related_populators = get_related_populators(klass_info, select, self.using)
+            self.annotation_col_map = compiler.annotation_col_map or {}
+        else:
+            query = compiler.query
+            self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+
+    def read(self, rows: list[tuple]) -> list[Any]:
+        if self.converters:
+            rows = list(self.compiler.apply_converters(rows, self.converters))
+        if not self.as_models:
+            return [dict(zip(self.names, row, strict=True)) for row in rows]
+        objects = []
+        for row in rows:
+            obj = self.model.from_db(self.using, self.init_list, row[self.model_columns])
+            for populator in self.related_populators:
+                populator.populate(row, obj)
+            for name, position in self.annotation_col_map.items():
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+
+@dataclass
+class _Compiled:
+    sql: str | None  # None: no row can match
+    params: list
+    slots: list[tuple[int, int, Callable[[Any], Any]]] | None
+    reader: _Reader | None = None
+
+    def run(self, studio_id: int, now: datetime) -> list[Any]:
+        if self.sql is None or self.reader is None:
+            return []
+        params = list(self.params)
+        for position, index, adapt in self.slots or ():
+            params[position] = adapt((studio_id, now)[index])
+        with connections[self.reader.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        return self.reader.read(rows)

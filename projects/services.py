@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -68,15 +69,26 @@ def projects_awaiting_deposit(
     With `limit`, only the longest-waiting `limit` are read (by that moment, then title), so the
     payments are summed for those alone.
     """
+    return awaiting_deposit_waits(awaiting_deposit_rows(studio=studio, limit=limit), studio=studio, today=today)
+
+
+def awaiting_deposit_rows(*, studio: Studio, limit: int | None = None) -> QuerySet[Project]:
+    """``projects_awaiting_deposit``'s one query: the projects with ``received_minor`` summed."""
     projects = Project.objects.filter(studio=studio, status=Status.AWAITING_DEPOSIT)
     if limit is not None:
         longest_waiting = projects.order_by(Coalesce("agreement_accepted_at", "created_at"), "title", "pk").values(
             "pk"
         )[:limit]
         projects = Project.objects.filter(pk__in=longest_waiting)
-    projects = projects.select_related("client").annotate(
+    return projects.select_related("client").annotate(
         received_minor=Coalesce(Sum("payments__amount_minor", filter=Q(payments__currency=F("currency"))), 0)
     )
+
+
+def awaiting_deposit_waits(
+    projects: Iterable[Project], *, studio: Studio, today: date
+) -> list[tuple[Project, int, int]]:
+    """``awaiting_deposit_rows`` as `(project, days_waiting, received_minor)`, longest waiting first."""
     rows = []
     for project in projects:
         project.studio = studio  # already loaded: spares a query per row in callers

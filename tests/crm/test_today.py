@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from comms.models import Commitment, OutboxEmail
-from desk.today import COUNT_CAP, Section, section_counts
+from desk.today import COUNT_CAP, COUNTS, Section, section_counts
 from projects.models import Call, PortalActivity
 from tests.factories import (
     ActionItemFactory,
@@ -385,3 +385,19 @@ def test_counts_stop_at_the_cap_and_say_so(owner_client, studio):
 )
 def test_section_badge(count, alarm, badge):
     assert Section(key="replies", items=[], count=count, alarm=alarm).badge == badge
+
+
+def test_the_counts_reuse_their_sql_for_another_studio_and_a_later_time(studio, other_studio):
+    """``section_counts`` builds its SQL once per shape; the studio's id and the time are bound each call."""
+    fill(studio, 3)
+    fill(other_studio, 1)
+    COUNTS.compiled.clear()
+    assert section_counts(studio, now=NOW)["replies"] == 3
+    assert len(COUNTS.compiled) == 1
+    other_studio.timezone = studio.timezone
+    assert section_counts(other_studio, now=NOW)["replies"] == 1
+    later = NOW + timedelta(hours=2, minutes=30)  # "Question 0" and "Question 1" are now overdue
+    with time_machine.travel(later, tick=False):
+        counts = section_counts(studio, now=later)
+    assert (counts["replies"], counts["replies_alarm"]) == (3, 2)
+    assert len(COUNTS.compiled) == 1
