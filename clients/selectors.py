@@ -6,9 +6,9 @@ import calendar
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
@@ -77,11 +77,22 @@ def client_list(
     return clients.order_by(*SORTS.get(sort, SORTS["name"]))
 
 
-def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[Client]:
-    """One page (a slice) of `client_list` with `revenue_12m`, contacts and tags: three queries at any size.
+LIST_FIELDS = ("name", "status", "tier", "tier_pin", "tier_reason", "last_interaction_at")
 
-    Sorted by revenue, the page carries its sums already. Otherwise the page's ids stay a subquery of the
-    one query that sums revenue, so only the page's clients are summed.
+
+class ContactLine(NamedTuple):
+    name: str
+    email: str
+
+
+def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[Client]:
+    """One page (a slice) of `client_list` as the list shows it: three queries at any size.
+
+    Each client carries ``revenue_12m``, ``status_label``, ``contact`` (its primary or first contact,
+    or None) and ``tag_names``. Sorted by revenue, the page carries its sums already. Otherwise the page's ids stay
+    a subquery of the one query that sums revenue, so only the page's clients are summed. Contacts and
+    tags are read as plain values: a page of model instances and prefetch managers cost more than
+    the rest of the page.
     """
     if "revenue_12m" not in page.query.annotations:
         page = (
@@ -89,9 +100,28 @@ def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[
             .annotate(revenue_12m=revenue_12m(studio=studio, as_of=as_of))
             .order_by(*page.query.order_by)
         )
-    return list(
-        page.prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")), "tags")
-    )
+    clients = list(page.only(*LIST_FIELDS))
+    ids = [client.pk for client in clients]
+    contacts: dict[int, ContactLine] = {}
+    for client_id, name, email in (
+        Contact.objects.filter(studio=studio, client_id__in=ids)
+        .order_by("client_id", "-is_primary", "name", "pk")
+        .values_list("client_id", "name", "email")
+    ):
+        contacts.setdefault(client_id, ContactLine(name, email))
+    tag_names: dict[int, list[str]] = {}
+    for client_id, name in (
+        Client.tags.through.objects.filter(client_id__in=ids, tag__studio=studio)
+        .order_by("tag__name", "tag_id")
+        .values_list("client_id", "tag__name")
+    ):
+        tag_names.setdefault(client_id, []).append(name)
+    status_labels = {value: str(label) for value, label in Client.Status.choices}  # get_status_display() is slow
+    for client in clients:
+        client.status_label = status_labels.get(client.status, client.status)
+        client.contact = contacts.get(client.pk)
+        client.tag_names = tag_names.get(client.pk, [])
+    return clients
 
 
 @dataclass(frozen=True)
