@@ -1,11 +1,10 @@
 from django import template
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 
 from comms.inbox import Clock
+from kernel.dates import day_and_time
 
 register = template.Library()
 
@@ -21,8 +20,7 @@ def clock_badge(clock: Clock) -> SafeString:
     if clock.state in ("open", "breached"):
         title = ""
         if clock.due:
-            due = date_format(localtime(clock.due), "D j M, H:i")
-            title = format_html(' title="{}"', _("Reply due %(due)s") % {"due": due})
+            title = format_html(' title="{}"', _("Reply due %(due)s") % {"due": day_and_time(clock.due)})
         badge = format_html(BADGE, "text-bg-danger" if clock.breached else "text-bg-light border", title, clock.text)
         if clock.urgent:
             badge += format_html(' <span class="badge text-bg-warning" data-testid="urgent">{}</span>', _("urgent"))
