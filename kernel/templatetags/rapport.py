@@ -3,6 +3,7 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.template.defaulttags import CsrfTokenNode
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -29,6 +30,12 @@ def money_round(minor: int | None, currency: str) -> str:
 def link(name: str, pk: int) -> str:
     """`{{ "clients:detail"|link:client.pk }}`: `{% url %}` for a one-id route, cheap enough for every row of a list."""
     return url_with_id(name, pk)
+
+
+@register.simple_tag(takes_context=True)
+def csrf_input(context: template.Context) -> str:
+    """`{% csrf_input as csrf %}` once, then `{{ csrf }}` in each form of a long list: what {% csrf_token %} writes."""
+    return CsrfTokenNode().render(context)
 
 
 @register.simple_tag
