@@ -142,8 +142,10 @@ def inbox_rows(studio: Studio, tab: str):
 
 INBOX_COUNTS_SQL = """
     SELECT
-        (SELECT COUNT(*) FROM comms_message
-         WHERE studio_id = %(studio)s AND needs_reply AND replied_at IS NULL AND reply_due_at IS NOT NULL),
+        (SELECT COUNT(*) FROM (
+            SELECT 1 FROM comms_message
+            WHERE studio_id = %(studio)s AND needs_reply AND replied_at IS NULL AND reply_due_at IS NOT NULL
+            LIMIT 1000000) open_clocks),
         EXISTS (SELECT 1 FROM comms_message
                 WHERE studio_id = %(studio)s AND needs_reply AND replied_at IS NULL AND reply_due_at < %(now)s),
         (SELECT COUNT(*) FROM comms_commitment WHERE studio_id = %(studio)s AND fulfilled_at IS NULL),
@@ -159,6 +161,10 @@ def inbox_counts(studio: Studio, now: datetime) -> dict[str, int]:
     the "unmatched" tab): no row reaches Python, whatever the studio's size. Breached clocks are only
     asked for their existence (the badge turns red): counting them would read the index a second time.
     Plain SQL: built by the ORM, this query took thirty times longer to write than to answer.
+
+    The open clocks are counted through a LIMIT far above any studio's (so the count stays exact): it keeps
+    PostgreSQL, which overestimates the partial index tenfold, from starting a parallel worker that cost
+    ten times the count itself (12 ms instead of 1.5 at 20,000 open clocks).
     """
     params = {
         "studio": studio.pk,
