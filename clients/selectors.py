@@ -6,9 +6,10 @@ import calendar
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
-from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db import connection
+from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
@@ -77,11 +78,20 @@ def client_list(
     return clients.order_by(*SORTS.get(sort, SORTS["name"]))
 
 
-def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[Client]:
-    """One page (a slice) of `client_list` with `revenue_12m`, contacts and tags: three queries at any size.
+LIST_FIELDS = ("name", "status", "tier", "tier_pin", "tier_reason", "last_interaction_at")
 
-    Sorted by revenue, the page carries its sums already. Otherwise the page's ids stay a subquery of the
-    one query that sums revenue, so only the page's clients are summed.
+
+class ContactLine(NamedTuple):
+    name: str
+    email: str
+
+
+def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[Client]:
+    """One page (a slice) of `client_list` as the list shows it: three queries at any size.
+
+    Each client carries ``revenue_12m``, ``status_label``, ``contact`` (its primary or first contact,
+    or None) and ``tag_names``. Sorted by revenue, the page carries its sums already. Otherwise the
+    page's ids stay a subquery of the one query that sums revenue, so only the page's clients are summed.
     """
     if "revenue_12m" not in page.query.annotations:
         page = (
@@ -89,9 +99,55 @@ def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[
             .annotate(revenue_12m=revenue_12m(studio=studio, as_of=as_of))
             .order_by(*page.query.order_by)
         )
-    return list(
-        page.prefetch_related(Prefetch("contacts", queryset=Contact.objects.order_by("-is_primary", "name")), "tags")
-    )
+    clients = list(page.only(*LIST_FIELDS))
+    ids = [client.pk for client in clients]
+    contacts = contact_lines(studio, ids)
+    tags = tag_names(studio, ids)
+    status_labels = {value: str(label) for value, label in Client.Status.choices}  # get_status_display() is slow
+    for client in clients:
+        client.status_label = status_labels.get(client.status, client.status)
+        client.contact = contacts.get(client.pk)
+        client.tag_names = tags.get(client.pk, [])
+    return clients
+
+
+def _placeholders(values: Collection) -> str:
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+def contact_lines(studio: Studio, client_ids: Collection[int]) -> dict[int, ContactLine]:
+    """As `first_contacts`, the name and email only: the contact a client list line shows.
+
+    Plain SQL, as `tag_names`: for a page of ids the ORM took seven times longer to build these
+    queries than the database took to answer them.
+    """
+    sql = f"""
+        SELECT client_id, name, email FROM clients_contact
+        WHERE studio_id = %s AND client_id IN ({_placeholders(client_ids)})
+        ORDER BY client_id, is_primary DESC, name, id
+    """  # noqa: S608 - placeholders only
+    contacts: dict[int, ContactLine] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [studio.pk, *client_ids])
+        for client_id, name, email in cursor.fetchall():
+            contacts.setdefault(client_id, ContactLine(name, email))
+    return contacts
+
+
+def tag_names(studio: Studio, client_ids: Collection[int]) -> dict[int, list[str]]:
+    """Each client's tag names, alphabetical (clients without tags are left out)."""
+    sql = f"""
+        SELECT client_tag.client_id, tag.name FROM clients_client_tags client_tag
+        JOIN clients_tag tag ON tag.id = client_tag.tag_id
+        WHERE tag.studio_id = %s AND client_tag.client_id IN ({_placeholders(client_ids)})
+        ORDER BY tag.name, tag.id
+    """  # noqa: S608 - placeholders only
+    names: dict[int, list[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [studio.pk, *client_ids])
+        for client_id, name in cursor.fetchall():
+            names.setdefault(client_id, []).append(name)
+    return names
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from clients.models import Client
 from comms.models import Commitment, Message, OutboxEmail, Thread
 from kernel.models import Studio
-from kernel.queries import RowCount
 
 # --- Clocks (pure) ------------------------------------------------------------------------
 
@@ -89,6 +89,11 @@ def with_promise_countdowns(commitments, now: datetime) -> list[Commitment]:
 
 INBOX_TABS = ("owed", "promised", "unmatched", "automatic", "all")
 _LIST_DEFERRED = ("text", "safe_html", "references", "in_reply_to", "to", "cc", "bcc", "attachments")
+# What an inbox line and its clock read of a message (`clock_for`); the rest stays in the database.
+_LINE_FIELDS = (
+    "subject", "from_name", "from_email", "sent_at", "client", "direction", "is_automatic", "automatic_reason",
+    "needs_reply", "reply_due_at", "replied_at", "is_urgent",
+)  # fmt: skip
 
 
 def owed_rows(studio: Studio) -> QuerySet[Message]:
@@ -103,12 +108,17 @@ def owed_rows(studio: Studio) -> QuerySet[Message]:
 def inbox_rows(studio: Studio, tab: str):
     """The rows of one inbox tab, in display order; each query reads one page, whatever the data size."""
     if tab == "owed":
-        return owed_rows(studio).select_related("client").defer(*_LIST_DEFERRED).order_by("reply_due_at", "pk")
+        return (
+            owed_rows(studio)
+            .select_related("client")
+            .only(*_LINE_FIELDS, "client__name")
+            .order_by("reply_due_at", "pk")
+        )
     if tab == "promised":
         return (
             Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True)
             .select_related("client", "message")
-            .defer(*(f"message__{name}" for name in _LIST_DEFERRED), "message__text_new")
+            .only("description", "promised_by", "client__name", "message__id")
             .order_by("promised_by", "pk")
         )
     if tab == "unmatched":
@@ -116,7 +126,7 @@ def inbox_rows(studio: Studio, tab: str):
             Message.objects.filter(
                 studio=studio, client__isnull=True, direction=Message.Direction.INBOUND, is_automatic=False
             )
-            .defer(*_LIST_DEFERRED)
+            .only(*_LINE_FIELDS)
             .order_by("-sent_at", "-pk")
         )
     if tab == "automatic":
@@ -124,30 +134,47 @@ def inbox_rows(studio: Studio, tab: str):
             # The partial index ``message_automatic`` serves the page and its count.
             Message.objects.filter(studio=studio, is_automatic=True)
             .select_related("client")
-            .defer(*_LIST_DEFERRED)
+            .only(*_LINE_FIELDS, "client__name")
             .order_by("-sent_at", "-pk")
         )
     return Thread.objects.filter(studio=studio).select_related("client").order_by("-last_message_at", "-pk")
 
 
+INBOX_COUNTS_SQL = """
+    SELECT
+        (SELECT COUNT(*) FROM (
+            SELECT 1 FROM comms_message
+            WHERE studio_id = %(studio)s AND needs_reply AND replied_at IS NULL AND reply_due_at IS NOT NULL
+            LIMIT 1000000) open_clocks),
+        EXISTS (SELECT 1 FROM comms_message
+                WHERE studio_id = %(studio)s AND needs_reply AND replied_at IS NULL AND reply_due_at < %(now)s),
+        (SELECT COUNT(*) FROM comms_commitment WHERE studio_id = %(studio)s AND fulfilled_at IS NULL),
+        (SELECT COUNT(*) FROM comms_message
+         WHERE studio_id = %(studio)s AND client_id IS NULL AND direction = %(inbound)s AND NOT is_automatic)
+"""
+
+
 def inbox_counts(studio: Studio, now: datetime) -> dict[str, int]:
     """The numbers on the tabs: replies owed (and whether any is breached), promises open, unmatched mail.
 
-    One query, each number a COUNT over its own index: no row reaches Python, whatever the studio's size.
-    Breached clocks are only asked for their existence (the badge turns red): counting them would read
-    the index a second time.
+    One query, each number a COUNT over its own index (the rows of `owed_rows`, the open promises,
+    the "unmatched" tab): no row reaches Python, whatever the studio's size. Breached clocks are only
+    asked for their existence (the badge turns red): counting them would read the index a second time.
+    Plain SQL: built by the ORM, this query took thirty times longer to write than to answer.
+
+    The open clocks are counted through a LIMIT far above any studio's (so the count stays exact): it keeps
+    PostgreSQL, which overestimates the partial index tenfold, from starting a parallel worker that cost
+    ten times the count itself (12 ms instead of 1.5 at 20,000 open clocks).
     """
-    owed = owed_rows(studio)
-    return (
-        Studio.objects.filter(pk=studio.pk)
-        .values(
-            owed=RowCount(owed),
-            any_breached=Exists(owed.filter(reply_due_at__lt=now)),
-            promised=RowCount(Commitment.objects.filter(studio=studio, fulfilled_at__isnull=True)),
-            unmatched=RowCount(inbox_rows(studio, "unmatched")),
-        )
-        .get()
-    )
+    params = {
+        "studio": studio.pk,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "inbound": Message.Direction.INBOUND.value,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(INBOX_COUNTS_SQL, params)
+        owed, any_breached, promised, unmatched = cursor.fetchone()
+    return {"owed": owed, "any_breached": bool(any_breached), "promised": promised, "unmatched": unmatched}
 
 
 def scheduled_answers(studio: Studio, message_ids) -> dict[int, OutboxEmail]:

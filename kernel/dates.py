@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, time, tzinfo
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTH_NAMES = (
@@ -63,6 +64,14 @@ def day_date(day: date, *, language: str | None = None) -> str:
 def last_contact_day(at: datetime | None, zone: tzinfo) -> str:
     """A client's last contact as every page writes it: its local day ("4 December 2026"), "" when never."""
     return day_date(at.astimezone(zone).date()) if at else ""
+
+
+def day_and_time(at: datetime) -> str:
+    """What ``{{ at|date:"D j M, H:i" }}`` writes ("Mon 7 Dec, 09:45"; in Russian "Пн 7 Дек, 09:45"), in the
+    current time zone, without Django's format parser: a list printing two on every line spent a
+    third of its time there."""
+    local = timezone.localtime(at) if timezone.is_aware(at) else at
+    return f"{WEEKDAYS_ABBR[local.weekday()]} {local.day} {str(MONTHS_3[local.month]).title()}, {local:%H:%M}"
 
 
 def short_date(day: date, *, language: str | None = None) -> str:

@@ -3,11 +3,12 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.template.defaulttags import CsrfTokenNode
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from kernel.dates import last_contact_day, long_date, long_datetime
+from kernel.dates import day_and_time, last_contact_day, long_date, long_datetime
 from kernel.links import url_with_id
 from kernel.money import format_money
 
@@ -31,6 +32,12 @@ def link(name: str, pk: int) -> str:
     return url_with_id(name, pk)
 
 
+@register.simple_tag(takes_context=True)
+def csrf_input(context: template.Context) -> str:
+    """`{% csrf_input as csrf %}` once, then `{{ csrf }}` in each form of a long list: what {% csrf_token %} writes."""
+    return CsrfTokenNode().render(context)
+
+
 @register.simple_tag
 def site_url() -> str:
     """``SITE_URL``, the address Rapport is served from: the base of every absolute link in an email."""
@@ -39,6 +46,12 @@ def site_url() -> str:
 
 def _local(value: date | datetime) -> date | datetime:
     return timezone.localtime(value) if isinstance(value, datetime) and timezone.is_aware(value) else value
+
+
+@register.filter(name="day_and_time")
+def day_and_time_filter(value: datetime | None) -> str:
+    """`{{ message.sent_at|day_and_time }}`: `|date:"D j M, H:i"` ("Mon 7 Dec, 09:45"), cheap enough for every row."""
+    return "" if value is None or value == "" else day_and_time(value)
 
 
 @register.filter(name="long_date")

@@ -82,6 +82,18 @@ def test_open_clocks_and_automatic_mail_are_read_through_their_partial_indexes(s
     assert "message_automatic" in inbox.inbox_rows(studio, "automatic").explain()
 
 
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query planner")
+def test_the_counts_read_each_number_through_its_index(studio):
+    params = {"studio": studio.pk, "now": connection.ops.adapt_datetimefield_value(NOW), "inbound": "in"}
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + inbox.INBOX_COUNTS_SQL, params)
+        plan = [row[-1] for row in cursor.fetchall()]
+
+    assert sum("USING INDEX message_open_clock" in step for step in plan) == 2  # owed, and any breached
+    assert any("USING INDEX commitment_open" in step for step in plan)
+    assert not any(step.startswith(("SCAN comms_message", "SCAN comms_commitment")) for step in plan)
+
+
 @pytest.mark.parametrize("tab", inbox.INBOX_TABS)
 def test_each_tab_runs_the_same_queries_with_30_or_300_of_everything(owner_client, studio, tab,
                                                                        django_assert_num_queries):  # fmt: skip
