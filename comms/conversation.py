@@ -6,12 +6,14 @@ mail the outbox sent (``log_sent_email``), BCC copies and calls the freelancer l
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.db.models.functions import Lower
 
 from clients.models import Client, Contact
@@ -21,6 +23,8 @@ from comms.signals import message_recorded
 from comms.sla import due_at
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
+
+logger = logging.getLogger("rapport.outbox")
 
 # Outbox kinds written by Rapport on its own, not by the freelancer: they are logged (the Friday rule
 # counts any mail sent to the client) but they answer nobody, so they stop no clock, and they are no
@@ -76,7 +80,7 @@ def client_for_address(studio: Studio, address: str) -> Client | None:
 
 def first_client_among(studio: Studio, addresses: Iterable[str]) -> Client | None:
     """The client of the first address (in order) that belongs to one of the studio's contacts. Two queries."""
-    wanted = [address for address in (parseaddr(raw or "")[1].strip().lower() for raw in addresses) if address]
+    wanted = _bare_addresses(addresses)
     if not wanted:
         return None
     contacts = (
@@ -91,6 +95,11 @@ def first_client_among(studio: Studio, addresses: Iterable[str]) -> Client | Non
             for other in contact.other_emails or []:
                 by_address.setdefault(str(other).lower(), contact.client)
     return next((by_address[address] for address in wanted if address in by_address), None)
+
+
+def _bare_addresses(addresses: Iterable[str]) -> list[str]:
+    """The addresses alone (no display names), lower-cased, in order; empty ones left out."""
+    return [address for address in (parseaddr(raw or "")[1].strip().lower() for raw in addresses) if address]
 
 
 def _referenced_ids(in_reply_to: str, references: str) -> list[str]:
@@ -327,6 +336,76 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
     client = email.client or first_client_among(email.studio, email.recipients)
     if client is None:
         return None
+    message = _record_sent_email(email, client)
+    email.save(update_fields=["message"])
+    return message
+
+
+def log_sent_emails(emails: Sequence[OutboxEmail]) -> None:
+    """``log_sent_email`` for a batch the outbox sent: whom each email reached is looked up for all at once.
+
+    Mail to nobody's client (digests, account mail) costs no query of its own. Each client email is
+    filed in its own savepoint, so one that cannot be filed is logged and the others are kept.
+    """
+    pending = [email for email in emails if email.studio_id is not None and email.message_id is None]
+    clients = _clients_reached(pending)
+    to_file = [email for email in pending if email.pk in clients]
+    if not to_file:
+        return
+    prefetch_related_objects(to_file, "studio", "project", "reply_to_message")
+    filed = []
+    for email in to_file:
+        try:
+            with transaction.atomic():
+                _record_sent_email(email, clients[email.pk])
+            filed.append(email)
+        except Exception:
+            email.message = None
+            logger.exception("Outbox email %s was sent but could not be logged in its conversation.", email.pk)
+    OutboxEmail.objects.bulk_update(filed, ["message"])
+
+
+def _clients_reached(emails: Sequence[OutboxEmail]) -> dict[int, Client]:
+    """Each email's client, by the email's pk: its own client, else ``first_client_among`` its recipients.
+
+    Three queries at most for the whole batch, as ``first_client_among`` takes for one email.
+    """
+    wanted = {
+        email.pk: [(email.studio_id, address) for address in _bare_addresses(email.recipients)]
+        for email in emails
+        if email.client_id is None
+    }
+    addresses = {pair for pairs in wanted.values() for pair in pairs}
+    by_address: dict[tuple[int, str], int] = {}
+    if addresses:
+        contacts = (
+            Contact.objects.filter(studio_id__in={studio_id for studio_id, _ in addresses})
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in={address for _, address in addresses})
+            .values_list("studio_id", "email_lower", "client_id")
+        )
+        by_address = {(studio_id, address): client_id for studio_id, address, client_id in contacts}
+    if missing := addresses - by_address.keys():
+        others = (
+            Contact.objects.filter(studio_id__in={studio_id for studio_id, _ in missing})
+            .exclude(other_emails=[])
+            .values_list("studio_id", "other_emails", "client_id")
+        )
+        for studio_id, other_emails, client_id in others:
+            for other in other_emails or []:
+                by_address.setdefault((studio_id, str(other).lower()), client_id)
+    client_ids = {email.pk: email.client_id for email in emails if email.client_id is not None}
+    for pk, pairs in wanted.items():
+        if found := next((by_address[pair] for pair in pairs if pair in by_address), None):
+            client_ids[pk] = found
+    if not client_ids:
+        return {}
+    clients = Client.objects.in_bulk(set(client_ids.values()))
+    return {pk: clients[client_id] for pk, client_id in client_ids.items() if client_id in clients}
+
+
+def _record_sent_email(email: OutboxEmail, client: Client) -> Message:
+    """File ``email`` (sent, in a studio) as an outbound Message to ``client``; sets ``email.message``, unsaved."""
     headers = email.headers or {}
     reply_to_message = email.reply_to_message
     message = record_message(
@@ -353,7 +432,6 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
         personal=email.kind not in AUTOMATED_KINDS,
     )
     email.message = message
-    email.save(update_fields=["message"])
     return message
 
 

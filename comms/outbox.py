@@ -21,7 +21,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.utils import getaddresses, make_msgid, parseaddr
 from typing import Any
@@ -346,22 +347,32 @@ def due_emails(now: datetime):
 
 
 def claim_due(now: datetime | None = None, limit: int = 50) -> list[OutboxEmail]:
-    """Mark up to ``limit`` due rows ``sending`` for this worker; no two workers get the same row.
+    """Mark up to ``limit`` due rows ``sending`` for this worker, in one transaction; no two workers get the same row.
 
-    PostgreSQL skips rows another worker has locked; elsewhere each row is taken by a
-    conditional UPDATE that only one worker can win.
+    Two queries however many rows: read the due rows, then one conditional UPDATE of them all.
+    PostgreSQL skips rows another worker has locked (FOR UPDATE SKIP LOCKED); SQLite runs write
+    transactions one at a time (``transaction_mode`` IMMEDIATE), so the rows read are still due
+    when updated. Should another writer get in between anyway, only the rows this UPDATE took are ours.
     """
     now = now or timezone.now()
-    claim = {"status": Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1, "send_started_at": None}
+    due = due_emails(now)
     if db_connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            pks = list(due_emails(now).select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            OutboxEmail.objects.filter(pk__in=pks).update(**claim)
-    else:
-        with transaction.atomic():  # one write transaction for the batch (SQLite: one lock, one sync)
-            candidates = list(due_emails(now).values_list("pk", flat=True)[:limit])
-            pks = [pk for pk in candidates if due_emails(now).filter(pk=pk).update(**claim) == 1]
-    return list(OutboxEmail.objects.filter(pk__in=pks).order_by("send_after", "pk"))
+        due = due.select_for_update(skip_locked=True)
+    with transaction.atomic():
+        claimed = list(due[:limit])
+        pks = [email.pk for email in claimed]
+        taken = (
+            due_emails(now)
+            .filter(pk__in=pks)
+            .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, send_started_at=None)
+        )
+        if taken != len(claimed):  # another writer got in between the read and the UPDATE: keep what we took
+            mine = OutboxEmail.objects.filter(pk__in=pks, status=Status.SENDING, claimed_at=now)
+            return list(mine.order_by("send_after", "pk"))
+    for email in claimed:
+        email.status, email.claimed_at, email.send_started_at = Status.SENDING, now, None
+        email.attempts += 1
+    return claimed
 
 
 def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> EmailMultiAlternatives:
@@ -392,19 +403,123 @@ def _this_claim(email: OutboxEmail):
     return OutboxEmail.objects.filter(pk=email.pk, attempts=email.attempts, claimed_at=email.claimed_at)
 
 
-def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> bool:
-    """Send a row this worker claimed; True when it left. Errors reschedule or fail the row.
+class _HandoverMarks:
+    """The two writes around each ESP call, one UPDATE each, fenced by the claim like ``_this_claim``.
 
-    ``send_started_at`` is committed just before the ESP call, so a row this worker leaves behind
-    by dying says whether it was in flight (see ``reclaim_stuck``).
+    ``started`` is committed just before the call, ``sent`` just after, so a worker dying at any
+    point leaves at most the one email in flight unknown (see ``reclaim_stuck``). They run twice
+    per email, so they are written once as SQL: building them with the ORM costs more than sending.
     """
+
+    STARTED = (
+        "UPDATE comms_outboxemail SET send_started_at = %s"
+        " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status = %s"
+    )
+    SENT = (
+        "UPDATE comms_outboxemail SET status = %s, sent_at = %s, esp_message_id = %s, last_error = '', sealed = ''"
+        " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status IN (%s, %s)"
+    )
+
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
+
+    def _fence(self, email: OutboxEmail) -> list[Any]:
+        return [email.pk, email.attempts, db_connection.ops.adapt_datetimefield_value(email.claimed_at)]
+
+    def started(self, email: OutboxEmail, at: datetime) -> bool:
+        """Mark the row handed to the ESP; False when this worker no longer holds it."""
+        moment = db_connection.ops.adapt_datetimefield_value(at)
+        self.cursor.execute(self.STARTED, [moment, *self._fence(email), Status.SENDING.value])
+        return self.cursor.rowcount == 1
+
+    def sent(self, email: OutboxEmail, at: datetime, esp_message_id: str) -> bool:
+        """Mark the row sent; "attention" too: reclaimed while this worker was slow, it is now known to have left."""
+        moment = db_connection.ops.adapt_datetimefield_value(at)
+        values = [
+            Status.SENT.value,
+            moment,
+            esp_message_id,
+            *self._fence(email),
+            Status.SENDING.value,
+            Status.NEEDS_ATTENTION.value,
+        ]
+        self.cursor.execute(self.SENT, values)
+        return self.cursor.rowcount == 1
+
+
+@contextmanager
+def _commits_that_outlive_the_worker() -> Iterator[None]:
+    """Autocommitted writes the database keeps if the worker dies, without waiting for the disk each time.
+
+    The hand-over marks guard against the worker dying, and a committed write survives that as
+    soon as the database has it (SQLite's WAL, PostgreSQL's memory): waiting for a disk flush per
+    mark would cost more than the send. The next ordinary commit (the batch's conversation log, the
+    next claim) flushes them with it; only the database's own crash in between could lose them.
+    """
+    if db_connection.in_atomic_block or db_connection.vendor not in ("sqlite", "postgresql"):
+        yield
+        return
+    with db_connection.cursor() as cursor:
+        if db_connection.vendor == "sqlite":
+            cursor.execute("PRAGMA synchronous")
+            (previous,) = cursor.fetchone()
+            cursor.execute("PRAGMA synchronous = NORMAL")
+            restore, parameters = f"PRAGMA synchronous = {int(previous)}", ()
+        else:
+            cursor.execute("SHOW synchronous_commit")
+            (previous,) = cursor.fetchone()
+            cursor.execute("SET synchronous_commit TO off")
+            restore, parameters = "SELECT set_config('synchronous_commit', %s, false)", (previous,)
+        try:
+            yield
+        finally:
+            cursor.execute(restore, parameters)
+
+
+def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> bool:
+    """Send one row this worker claimed; True when it left (``send_batch`` for several)."""
+    return len(send_batch([email], connection=connection)) == 1
+
+
+def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None = None) -> list[OutboxEmail]:
+    """Send rows this worker claimed over one backend connection; returns those that left.
+
+    Each email costs the two hand-over marks (``_HandoverMarks``); building the messages, the
+    failures and the conversation log are per batch. A message that cannot be built or sent is
+    rescheduled or failed with its error (``_record_failure``) and the others go on.
+    """
+    backend = connection
+    if backend is None:
+        try:
+            backend = get_connection(settings.OUTBOX_DELIVERY_BACKEND)
+            backend.open()
+        except Exception as error:
+            for email in emails:
+                _record_failure(email, error)
+            return []
     try:
-        message = build_message(email, connection=connection or get_connection(settings.OUTBOX_DELIVERY_BACKEND))
+        with _commits_that_outlive_the_worker(), db_connection.cursor() as cursor:
+            marks = _HandoverMarks(cursor)
+            sent = [email for email in emails if _hand_over(email, backend, marks)]
+    finally:
+        if connection is None:
+            try:
+                backend.close()
+            except Exception:
+                logger.warning("Could not close the email backend connection.", exc_info=True)
+    _log_in_conversation(sent)
+    return sent
+
+
+def _hand_over(email: OutboxEmail, backend: BaseEmailBackend, marks: _HandoverMarks) -> bool:
+    """Build, mark started, send, mark sent; True when the email left. Errors reschedule or fail the row."""
+    try:
+        message = build_message(email, connection=backend)
     except Exception as error:
         _record_failure(email, error)
         return False
     started = timezone.now()
-    if not _this_claim(email).filter(status=Status.SENDING).update(send_started_at=started):
+    if not marks.started(email, started):
         logger.warning("Outbox email %s is no longer claimed by this worker; not sent.", email.pk)
         return False
     email.send_started_at = started
@@ -415,17 +530,10 @@ def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = No
         return False
     now = timezone.now()
     esp_message_id = _esp_message_id(message)
-    # "attention" too: the row was reclaimed while this worker was slow, and now it is known to have left.
-    updated = (
-        _this_claim(email)
-        .filter(status__in=[Status.SENDING, Status.NEEDS_ATTENTION])
-        .update(status=Status.SENT, sent_at=now, esp_message_id=esp_message_id, last_error="", sealed="")
-    )
-    if not updated:
+    if not marks.sent(email, now, esp_message_id):
         logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
     email.status, email.sent_at, email.esp_message_id, email.last_error = Status.SENT, now, esp_message_id, ""
     email.sealed = ""
-    _log_in_conversation(email)
     return True
 
 
@@ -444,13 +552,18 @@ def _esp_message_id(message: EmailMultiAlternatives) -> str:
     return str(message_id)[: OutboxEmail._meta.get_field("esp_message_id").max_length]
 
 
-def _log_in_conversation(email: OutboxEmail) -> None:
-    """File the sent email in its client's thread. A failure here is logged: the email already left."""
+def _log_in_conversation(emails: list[OutboxEmail]) -> None:
+    """File the sent emails in their clients' threads, in one transaction; a failure is logged: they already left."""
+    if not emails:
+        return
     try:
         with transaction.atomic():
-            conversation.log_sent_email(email)
+            conversation.log_sent_emails(emails)
     except Exception:
-        logger.exception("Outbox email %s was sent but could not be logged in its conversation.", email.pk)
+        logger.exception(
+            "Outbox email(s) %s: sent, but could not be logged in its conversation.",
+            ", ".join(str(email.pk) for email in emails),
+        )
 
 
 def _describe(error: BaseException) -> str:
@@ -562,24 +675,6 @@ def reclaim_stuck(now: datetime | None = None) -> int:
     return requeued + failed + resent + attention
 
 
-def _send_batch(emails: list[OutboxEmail]) -> int:
-    """Send claimed rows over one backend connection (one SMTP session / HTTP session)."""
-    try:
-        backend = get_connection(settings.OUTBOX_DELIVERY_BACKEND)
-        backend.open()
-    except Exception as error:
-        for email in emails:
-            _record_failure(email, error)
-        return 0
-    try:
-        return sum(send_claimed(email, connection=backend) for email in emails)
-    finally:
-        try:
-            backend.close()
-        except Exception:
-            logger.warning("Could not close the email backend connection.", exc_info=True)
-
-
 def deliver_due(now: datetime | None = None, batch: int = 50, *, time_budget: float | None = None) -> int:
     """Reclaim stuck rows, then claim and send due rows in batches until none is due; returns how many left.
 
@@ -590,7 +685,7 @@ def deliver_due(now: datetime | None = None, batch: int = 50, *, time_budget: fl
     deadline = time.monotonic() + time_budget if time_budget is not None else None
     sent = 0
     while claimed := claim_due(now, limit=batch):
-        sent += _send_batch(claimed)
+        sent += len(send_batch(claimed))
         if deadline is not None and time.monotonic() >= deadline:
             break
     return sent
@@ -647,7 +742,7 @@ def mark_sent(email: OutboxEmail) -> bool:
     )
     email.refresh_from_db()
     if done:
-        _log_in_conversation(email)
+        _log_in_conversation([email])
     return done
 
 
