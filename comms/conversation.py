@@ -6,14 +6,12 @@ mail the outbox sent (``log_sent_email``), BCC copies and calls the freelancer l
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.db import IntegrityError, transaction
-from django.db.models import prefetch_related_objects
 from django.db.models.functions import Lower
 
 from clients.models import Client, Contact
@@ -23,8 +21,6 @@ from comms.signals import message_recorded
 from comms.sla import due_at
 from kernel.models import Studio
 from kernel.signals import interaction_recorded
-
-logger = logging.getLogger("rapport.outbox")
 
 # Outbox kinds written by Rapport on its own, not by the freelancer: they are logged (the Friday rule
 # counts any mail sent to the client) but they answer nobody, so they stop no clock, and they are no
@@ -333,43 +329,29 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
     """
     if email.studio is None or email.message_id is not None:
         return email.message
-    client = email.client or first_client_among(email.studio, email.recipients)
-    if client is None:
-        return None
-    message = _record_sent_email(email, client)
-    email.save(update_fields=["message"])
+    return file_sent_email(email, email.client or first_client_among(email.studio, email.recipients))
+
+
+def file_sent_email(email: OutboxEmail, client: Client | None) -> Message | None:
+    """``log_sent_email`` with the client already known (``clients_reached``); None, no query, without one.
+
+    The Message and the email's link to it are saved in one transaction.
+    """
+    if client is None or email.studio_id is None or email.message_id is not None:
+        return email.message
+    with transaction.atomic():
+        message = _record_sent_email(email, client)
+        email.save(update_fields=["message"])
     return message
 
 
-def log_sent_emails(emails: Sequence[OutboxEmail]) -> None:
-    """``log_sent_email`` for a batch the outbox sent: whom each email reached is looked up for all at once.
+def clients_reached(emails: Sequence[OutboxEmail]) -> dict[int, Client]:
+    """The client each of the outbox's ``emails`` reached, by the email's pk, as ``log_sent_email`` finds it.
 
-    Mail to nobody's client (digests, account mail) costs no query of its own. Each client email is
-    filed in its own savepoint, so one that cannot be filed is logged and the others are kept.
+    Its own client, else the client of the first recipient who is a contact of its studio: three
+    queries at most for a whole batch. Emails that reached no client are left out.
     """
-    pending = [email for email in emails if email.studio_id is not None and email.message_id is None]
-    clients = _clients_reached(pending)
-    to_file = [email for email in pending if email.pk in clients]
-    if not to_file:
-        return
-    prefetch_related_objects(to_file, "studio", "project", "reply_to_message")
-    filed = []
-    for email in to_file:
-        try:
-            with transaction.atomic():
-                _record_sent_email(email, clients[email.pk])
-            filed.append(email)
-        except Exception:
-            email.message = None
-            logger.exception("Outbox email %s was sent but could not be logged in its conversation.", email.pk)
-    OutboxEmail.objects.bulk_update(filed, ["message"])
-
-
-def _clients_reached(emails: Sequence[OutboxEmail]) -> dict[int, Client]:
-    """Each email's client, by the email's pk: its own client, else ``first_client_among`` its recipients.
-
-    Three queries at most for the whole batch, as ``first_client_among`` takes for one email.
-    """
+    emails = [email for email in emails if email.studio_id is not None]
     wanted = {
         email.pk: [(email.studio_id, address) for address in _bare_addresses(email.recipients)]
         for email in emails

@@ -36,7 +36,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db import connection as db_connection
-from django.db.models import DateTimeField, F, Value
+from django.db.models import DateTimeField, F, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -484,10 +484,16 @@ def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = No
 def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None = None) -> list[OutboxEmail]:
     """Send rows this worker claimed over one backend connection; returns those that left.
 
-    Each email costs the two hand-over marks (``_HandoverMarks``); building the messages, the
-    failures and the conversation log are per batch. A message that cannot be built or sent is
-    rescheduled or failed with its error (``_record_failure``) and the others go on.
+    What the batch needs is read before the first send: the client each email reached and what
+    its conversation log refers to. Then each email costs the two hand-over marks
+    (``_HandoverMarks``), plus its conversation log when it went to a client. A message that
+    cannot be built or sent is rescheduled or failed with its error (``_record_failure``); the
+    others go on.
     """
+    clients = conversation.clients_reached(emails)
+    prefetch_related_objects(
+        [email for email in emails if email.pk in clients], "studio", "project", "reply_to_message"
+    )
     backend = connection
     if backend is None:
         try:
@@ -497,17 +503,20 @@ def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None
             for email in emails:
                 _record_failure(email, error)
             return []
+    sent = []
     try:
         with _commits_that_outlive_the_worker(), db_connection.cursor() as cursor:
             marks = _HandoverMarks(cursor)
-            sent = [email for email in emails if _hand_over(email, backend, marks)]
+            for email in emails:
+                if _hand_over(email, backend, marks):
+                    sent.append(email)
+                    _log_in_conversation(email, clients.get(email.pk))
     finally:
         if connection is None:
             try:
                 backend.close()
             except Exception:
                 logger.warning("Could not close the email backend connection.", exc_info=True)
-    _log_in_conversation(sent)
     return sent
 
 
@@ -552,18 +561,12 @@ def _esp_message_id(message: EmailMultiAlternatives) -> str:
     return str(message_id)[: OutboxEmail._meta.get_field("esp_message_id").max_length]
 
 
-def _log_in_conversation(emails: list[OutboxEmail]) -> None:
-    """File the sent emails in their clients' threads, in one transaction; a failure is logged: they already left."""
-    if not emails:
-        return
+def _log_in_conversation(email: OutboxEmail, client: Client | None) -> None:
+    """File the sent email in its client's thread. A failure here is logged: the email already left."""
     try:
-        with transaction.atomic():
-            conversation.log_sent_emails(emails)
+        conversation.file_sent_email(email, client)
     except Exception:
-        logger.exception(
-            "Outbox email(s) %s: sent, but could not be logged in its conversation.",
-            ", ".join(str(email.pk) for email in emails),
-        )
+        logger.exception("Outbox email %s was sent but could not be logged in its conversation.", email.pk)
 
 
 def _describe(error: BaseException) -> str:
@@ -742,7 +745,7 @@ def mark_sent(email: OutboxEmail) -> bool:
     )
     email.refresh_from_db()
     if done:
-        _log_in_conversation([email])
+        _log_in_conversation(email, conversation.clients_reached([email]).get(email.pk))
     return done
 
 

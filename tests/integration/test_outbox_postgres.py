@@ -73,7 +73,7 @@ def in_threads(*work: Callable[[], object]) -> list[object]:
 def recording(settings, monkeypatch):
     settings.OUTBOX_DELIVERY_BACKEND = "tests.integration.test_outbox_postgres.RecordingBackend"
     monkeypatch.setattr(RecordingBackend, "sent", [])
-    monkeypatch.setattr("comms.conversation.log_sent_emails", lambda emails: None)
+    monkeypatch.setattr("comms.conversation.file_sent_email", lambda email, client: None)
     # The threads here are the workers: no task may reach a real broker (CI sets REDIS_URL).
     monkeypatch.setattr("comms.outbox.kick_delivery", lambda: None)
     return RecordingBackend
