@@ -422,28 +422,20 @@ class _HandoverMarks:
 
     def __init__(self, cursor) -> None:
         self.cursor = cursor
+        self.adapt = db_connection.ops.adapt_datetimefield_value
 
     def _fence(self, email: OutboxEmail) -> list[Any]:
-        return [email.pk, email.attempts, db_connection.ops.adapt_datetimefield_value(email.claimed_at)]
+        return [email.pk, email.attempts, self.adapt(email.claimed_at)]
 
     def started(self, email: OutboxEmail, at: datetime) -> bool:
         """Mark the row handed to the ESP; False when this worker no longer holds it."""
-        moment = db_connection.ops.adapt_datetimefield_value(at)
-        self.cursor.execute(self.STARTED, [moment, *self._fence(email), Status.SENDING.value])
+        self.cursor.execute(self.STARTED, [self.adapt(at), *self._fence(email), Status.SENDING.value])
         return self.cursor.rowcount == 1
 
     def sent(self, email: OutboxEmail, at: datetime, esp_message_id: str) -> bool:
         """Mark the row sent; "attention" too: reclaimed while this worker was slow, it is now known to have left."""
-        moment = db_connection.ops.adapt_datetimefield_value(at)
-        values = [
-            Status.SENT.value,
-            moment,
-            esp_message_id,
-            *self._fence(email),
-            Status.SENDING.value,
-            Status.NEEDS_ATTENTION.value,
-        ]
-        self.cursor.execute(self.SENT, values)
+        held = [Status.SENDING.value, Status.NEEDS_ATTENTION.value]
+        self.cursor.execute(self.SENT, [Status.SENT.value, self.adapt(at), esp_message_id, *self._fence(email), *held])
         return self.cursor.rowcount == 1
 
 
