@@ -10,6 +10,12 @@ before the ESP call) tells the rows that never reached the ESP, which simply go 
 queue, from the one that was in flight and may or may not have left: client mail then waits in
 ``attention`` ("needs attention") for the freelancer to decide, and is never resent silently;
 reminders to the freelancer themselves (``FREELANCER_KINDS``) are sent again. See ``reclaim_stuck``.
+
+A worker works in batches (``deliver_due``): one transaction claims up to ``batch`` rows, one
+backend connection sends them, and what the batch needs is read once. What stays per email is
+what the guarantee above needs: ``send_started_at`` committed before the ESP call and ``sent``
+committed after it (``_HandoverMarks``), and the client email's filing in its conversation.
+Those per-email commits do not wait for the disk; the next claim's commit flushes them.
 """
 
 from __future__ import annotations
