@@ -450,9 +450,10 @@ def _commits_that_outlive_the_worker() -> Iterator[None]:
     """Autocommitted writes the database keeps if the worker dies, without waiting for the disk each time.
 
     The hand-over marks guard against the worker dying, and a committed write survives that as
-    soon as the database has it (SQLite's WAL, PostgreSQL's memory): waiting for a disk flush per
-    mark would cost more than the send. The next ordinary commit (the batch's conversation log, the
-    next claim) flushes them with it; only the database's own crash in between could lose them.
+    soon as the database has it (SQLite's WAL file, PostgreSQL's memory): waiting for a disk flush
+    per mark would cost more than the send. The next flushed commit (the next batch's claim, any
+    other write) takes them to the disk; only a crash of the database or its machine before then
+    could lose them, and then a row that left may be sent again.
     """
     if db_connection.in_atomic_block or db_connection.vendor not in ("sqlite", "postgresql"):
         yield
