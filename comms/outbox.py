@@ -426,17 +426,23 @@ class _HandoverMarks:
         " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status IN (%s, %s)"
     )
 
-    def __init__(self, cursor) -> None:
+    def __init__(self, cursor, durability: _Durability) -> None:
         self.cursor = cursor
+        self.durability = durability
         self.adapt = db_connection.ops.adapt_datetimefield_value
 
     def _fence(self, email: OutboxEmail) -> list[Any]:
         return [email.pk, email.attempts, self.adapt(email.claimed_at)]
 
     def started(self, email: OutboxEmail, at: datetime) -> bool:
-        """Mark the row handed to the ESP; False when this worker no longer holds it."""
-        self.cursor.execute(self.STARTED, [self.adapt(at), *self._fence(email), Status.SENDING.value])
-        return self.cursor.rowcount == 1
+        """Mark the row handed to the ESP (on disk for client mail); False when this worker no longer holds it."""
+        parameters = [self.adapt(at), *self._fence(email), Status.SENDING.value]
+        if resent_after_a_crash(email):
+            self.cursor.execute(self.STARTED, parameters)
+            return self.cursor.rowcount == 1
+        with self.durability.flushed():
+            self.cursor.execute(self.STARTED, parameters)
+            return self.cursor.rowcount == 1
 
     def sent(self, email: OutboxEmail, at: datetime, esp_message_id: str) -> bool:
         """Mark the row sent; "attention" too: reclaimed while this worker was slow, it is now known to have left."""
@@ -445,34 +451,59 @@ class _HandoverMarks:
         return self.cursor.rowcount == 1
 
 
-@contextmanager
-def _commits_that_outlive_the_worker() -> Iterator[None]:
-    """Autocommitted writes the database keeps if the worker dies, without waiting for the disk each time.
+class _Durability:
+    """Whether a commit waits for the disk: relaxed for the batch's hand-over marks, flushed where it matters.
 
-    The hand-over marks guard against the worker dying, and a committed write survives that as
-    soon as the database has it (SQLite's WAL file, PostgreSQL's memory): waiting for a disk flush
-    per mark would cost more than the send. The next flushed commit (the next batch's claim, any
-    other write) takes them to the disk; only a crash of the database or its machine before then
-    could lose them, and then a row that left may be sent again.
+    A committed write survives the worker's death as soon as the database has it (SQLite's WAL file,
+    PostgreSQL's memory); waiting for a disk flush per mark would cost more than the send. Only a crash
+    of the database or its machine can lose an unflushed commit, and the next flushed one (the next
+    claim, any other write) takes it to the disk. So the marks are relaxed except the one that keeps
+    client mail from being resent silently: ``started`` for any email ``reclaim_stuck`` would not send
+    again on its own (``resent_after_a_crash``) is flushed. Losing any other mark only means freelancer
+    mail goes again, which ``FREELANCER_KINDS`` accepts, or client mail waits in "needs attention".
     """
-    if db_connection.in_atomic_block or db_connection.vendor not in ("sqlite", "postgresql"):
-        yield
-        return
-    with db_connection.cursor() as cursor:
+
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
+        self.relax = self.restore = ""
+        if db_connection.in_atomic_block:
+            return  # inside a transaction its commit decides, not ours
         if db_connection.vendor == "sqlite":
             cursor.execute("PRAGMA synchronous")
             (previous,) = cursor.fetchone()
-            cursor.execute("PRAGMA synchronous = NORMAL")
-            restore, parameters = f"PRAGMA synchronous = {int(previous)}", ()
-        else:
+            self.relax, self.restore = "PRAGMA synchronous = NORMAL", f"PRAGMA synchronous = {int(previous)}"
+        elif db_connection.vendor == "postgresql":
             cursor.execute("SHOW synchronous_commit")
             (previous,) = cursor.fetchone()
-            cursor.execute("SET synchronous_commit TO off")
-            restore, parameters = "SELECT set_config('synchronous_commit', %s, false)", (previous,)
+            if previous not in {"on", "off", "local", "remote_write", "remote_apply"}:
+                previous = "on"
+            self.relax, self.restore = "SET synchronous_commit TO off", f"SET synchronous_commit TO {previous}"
+
+    def _set(self, statement: str) -> None:
+        if statement:
+            self.cursor.execute(statement)
+
+    @contextmanager
+    def relaxed(self) -> Iterator[None]:
+        self._set(self.relax)
         try:
             yield
         finally:
-            cursor.execute(restore, parameters)
+            self._set(self.restore)
+
+    @contextmanager
+    def flushed(self) -> Iterator[None]:
+        """Inside ``relaxed``: this one commit waits for the disk."""
+        self._set(self.restore)
+        try:
+            yield
+        finally:
+            self._set(self.relax)
+
+
+def resent_after_a_crash(email: OutboxEmail) -> bool:
+    """Mail ``reclaim_stuck`` sends again whatever its marks say: the freelancer's own, with no client."""
+    return email.kind in FREELANCER_KINDS and email.client_id is None
 
 
 def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> bool:
@@ -504,12 +535,14 @@ def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None
             return []
     sent = []
     try:
-        with _commits_that_outlive_the_worker(), db_connection.cursor() as cursor:
-            marks = _HandoverMarks(cursor)
-            for email in emails:
-                if _hand_over(email, backend, marks):
-                    sent.append(email)
-                    _log_in_conversation(email, clients.get(email.pk))
+        with db_connection.cursor() as cursor:
+            durability = _Durability(cursor)
+            with durability.relaxed():
+                marks = _HandoverMarks(cursor, durability)
+                for email in emails:
+                    if _hand_over(email, backend, marks):
+                        sent.append(email)
+                        _log_in_conversation(email, clients.get(email.pk))
     finally:
         if connection is None:
             try:

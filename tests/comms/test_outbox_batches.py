@@ -185,3 +185,25 @@ def test_a_batch_costs_a_constant_number_of_queries_and_two_marks_per_email(stud
     queries = queries_to_deliver(studio, count, batch=batch, kind="digest")
 
     assert queries == RECLAIM + batches * PER_BATCH + LAST_CLAIM + 2 * count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_mark_that_keeps_client_mail_from_a_silent_resend_waits_for_the_disk(studio, picky, mailoutbox):
+    """Marks are committed without a disk flush each, except "started" on mail that is not resent after a crash."""
+    client = ClientFactory(studio=studio)
+    ContactFactory(client=client, email="ann@client.example")
+    reply = queue(studio, "ann@client.example", 0, kind="reply")
+    digest = queue(studio, "owner@studio.example", 1, kind="digest")
+    assert not outbox.resent_after_a_crash(reply)
+    assert outbox.resent_after_a_crash(digest)
+    with CaptureQueriesContext(connection) as captured:
+        outbox.deliver_due(NOW)
+    assert statuses([reply, digest]) == [(Status.SENT, 1), (Status.SENT, 1)]
+    settings_in_force = []
+    relaxed = False
+    for query in (q["sql"] for q in captured.captured_queries):
+        if query.startswith(("PRAGMA synchronous =", "SET synchronous_commit")):
+            relaxed = query.endswith(("NORMAL", "off"))
+        elif query.startswith("UPDATE comms_outboxemail SET send_started_at"):
+            settings_in_force.append(relaxed)
+    assert settings_in_force == [False, True]  # the reply's mark flushed, the digest's relaxed
