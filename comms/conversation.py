@@ -7,7 +7,7 @@ mail the outbox sent (``log_sent_email``), BCC copies and calls the freelancer l
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
@@ -76,7 +76,7 @@ def client_for_address(studio: Studio, address: str) -> Client | None:
 
 def first_client_among(studio: Studio, addresses: Iterable[str]) -> Client | None:
     """The client of the first address (in order) that belongs to one of the studio's contacts. Two queries."""
-    wanted = [address for address in (parseaddr(raw or "")[1].strip().lower() for raw in addresses) if address]
+    wanted = _bare_addresses(addresses)
     if not wanted:
         return None
     clients = (
@@ -91,6 +91,11 @@ def first_client_among(studio: Studio, addresses: Iterable[str]) -> Client | Non
             for other in contact.other_emails or []:
                 by_address.setdefault(str(other).lower(), contact.client)
     return next((by_address[address] for address in wanted if address in by_address), None)
+
+
+def _bare_addresses(addresses: Iterable[str]) -> list[str]:
+    """The addresses alone (no display names), lower-cased, in order; empty ones left out."""
+    return [address for address in (parseaddr(raw or "")[1].strip().lower() for raw in addresses) if address]
 
 
 def _referenced_ids(in_reply_to: str, references: str) -> list[str]:
@@ -334,9 +339,65 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
     """
     if email.studio is None or email.message_id is not None:
         return email.message
-    client = email.client or first_client_among(email.studio, email.recipients)
-    if client is None:
-        return None
+    return file_sent_email(email, email.client or first_client_among(email.studio, email.recipients))
+
+
+def file_sent_email(email: OutboxEmail, client: Client | None) -> Message | None:
+    """``log_sent_email`` with the client already known (``clients_reached``); None, no query, without one.
+
+    The Message and the email's link to it are saved in one transaction.
+    """
+    if client is None or email.studio_id is None or email.message_id is not None:
+        return email.message
+    with transaction.atomic():
+        message = _record_sent_email(email, client)
+        email.save(update_fields=["message"])
+    return message
+
+
+def clients_reached(emails: Sequence[OutboxEmail]) -> dict[int, Client]:
+    """The client each of the outbox's ``emails`` reached, by the email's pk, as ``log_sent_email`` finds it.
+
+    Its own client, else the client of the first recipient who is a contact of its studio: three
+    queries at most for a whole batch. Emails that reached no client are left out.
+    """
+    emails = [email for email in emails if email.studio_id is not None]
+    wanted = {
+        email.pk: [(email.studio_id, address) for address in _bare_addresses(email.recipients)]
+        for email in emails
+        if email.client_id is None
+    }
+    addresses = {pair for pairs in wanted.values() for pair in pairs}
+    by_address: dict[tuple[int, str], int] = {}
+    if addresses:
+        contacts = (
+            Contact.objects.filter(studio_id__in={studio_id for studio_id, _ in addresses})
+            .annotate(email_lower=Lower("email"))
+            .filter(email_lower__in={address for _, address in addresses})
+            .values_list("studio_id", "email_lower", "client_id")
+        )
+        by_address = {(studio_id, address): client_id for studio_id, address, client_id in contacts}
+    if missing := addresses - by_address.keys():
+        others = (
+            Contact.objects.filter(studio_id__in={studio_id for studio_id, _ in missing})
+            .exclude(other_emails=[])
+            .values_list("studio_id", "other_emails", "client_id")
+        )
+        for studio_id, other_emails, client_id in others:
+            for other in other_emails or []:
+                by_address.setdefault((studio_id, str(other).lower()), client_id)
+    client_ids = {email.pk: email.client_id for email in emails if email.client_id is not None}
+    for pk, pairs in wanted.items():
+        if found := next((by_address[pair] for pair in pairs if pair in by_address), None):
+            client_ids[pk] = found
+    if not client_ids:
+        return {}
+    clients = Client.objects.in_bulk(set(client_ids.values()))
+    return {pk: clients[client_id] for pk, client_id in client_ids.items() if client_id in clients}
+
+
+def _record_sent_email(email: OutboxEmail, client: Client) -> Message:
+    """File ``email`` (sent, in a studio) as an outbound Message to ``client``; sets ``email.message``, unsaved."""
     headers = email.headers or {}
     reply_to_message = email.reply_to_message
     message = record_message(
@@ -363,7 +424,6 @@ def log_sent_email(email: OutboxEmail) -> Message | None:
         personal=email.kind not in AUTOMATED_KINDS,
     )
     email.message = message
-    email.save(update_fields=["message"])
     return message
 
 

@@ -10,6 +10,12 @@ before the ESP call) tells the rows that never reached the ESP, which simply go 
 queue, from the one that was in flight and may or may not have left: client mail then waits in
 ``attention`` ("needs attention") for the freelancer to decide, and is never resent silently;
 reminders to the freelancer themselves (``FREELANCER_KINDS``) are sent again. See ``reclaim_stuck``.
+
+A worker works in batches (``deliver_due``): one transaction claims up to ``batch`` rows, one
+backend connection sends them, and what the batch needs is read once. What stays per email is
+what the guarantee above needs: ``send_started_at`` committed before the ESP call and ``sent``
+committed after it (``_HandoverMarks``), and the client email's filing in its conversation.
+Those per-email commits do not wait for the disk; the next claim's commit flushes them.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.utils import getaddresses, make_msgid, parseaddr
 from typing import Any
@@ -35,7 +42,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db import connection as db_connection
-from django.db.models import DateTimeField, F, Value
+from django.db.models import DateTimeField, F, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -346,22 +353,32 @@ def due_emails(now: datetime):
 
 
 def claim_due(now: datetime | None = None, limit: int = 50) -> list[OutboxEmail]:
-    """Mark up to ``limit`` due rows ``sending`` for this worker; no two workers get the same row.
+    """Mark up to ``limit`` due rows ``sending`` for this worker, in one transaction; no two workers get the same row.
 
-    PostgreSQL skips rows another worker has locked; elsewhere each row is taken by a
-    conditional UPDATE that only one worker can win.
+    Two queries however many rows: read the due rows, then one conditional UPDATE of them all.
+    PostgreSQL skips rows another worker has locked (FOR UPDATE SKIP LOCKED); SQLite runs write
+    transactions one at a time (``transaction_mode`` IMMEDIATE), so the rows read are still due
+    when updated. Should another writer get in between anyway, only the rows this UPDATE took are ours.
     """
     now = now or timezone.now()
-    claim = {"status": Status.SENDING, "claimed_at": now, "attempts": F("attempts") + 1, "send_started_at": None}
+    due = due_emails(now)
     if db_connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            pks = list(due_emails(now).select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            OutboxEmail.objects.filter(pk__in=pks).update(**claim)
-    else:
-        with transaction.atomic():  # one write transaction for the batch (SQLite: one lock, one sync)
-            candidates = list(due_emails(now).values_list("pk", flat=True)[:limit])
-            pks = [pk for pk in candidates if due_emails(now).filter(pk=pk).update(**claim) == 1]
-    return list(OutboxEmail.objects.filter(pk__in=pks).order_by("send_after", "pk"))
+        due = due.select_for_update(skip_locked=True)
+    with transaction.atomic():
+        claimed = list(due[:limit])
+        pks = [email.pk for email in claimed]
+        taken = (
+            due_emails(now)
+            .filter(pk__in=pks)
+            .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, send_started_at=None)
+        )
+        if taken != len(claimed):  # another writer got in between the read and the UPDATE: keep what we took
+            mine = OutboxEmail.objects.filter(pk__in=pks, status=Status.SENDING, claimed_at=now)
+            return list(mine.order_by("send_after", "pk"))
+    for email in claimed:
+        email.status, email.claimed_at, email.send_started_at = Status.SENDING, now, None
+        email.attempts += 1
+    return claimed
 
 
 def build_message(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> EmailMultiAlternatives:
@@ -392,19 +409,158 @@ def _this_claim(email: OutboxEmail):
     return OutboxEmail.objects.filter(pk=email.pk, attempts=email.attempts, claimed_at=email.claimed_at)
 
 
-def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> bool:
-    """Send a row this worker claimed; True when it left. Errors reschedule or fail the row.
+class _HandoverMarks:
+    """The two writes around each ESP call, one UPDATE each, fenced by the claim like ``_this_claim``.
 
-    ``send_started_at`` is committed just before the ESP call, so a row this worker leaves behind
-    by dying says whether it was in flight (see ``reclaim_stuck``).
+    ``started`` is committed just before the call, ``sent`` just after, so a worker dying at any
+    point leaves at most the one email in flight unknown (see ``reclaim_stuck``). They run twice
+    per email, so they are written once as SQL: building them with the ORM costs more than sending.
     """
+
+    STARTED = (
+        "UPDATE comms_outboxemail SET send_started_at = %s"
+        " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status = %s"
+    )
+    SENT = (
+        "UPDATE comms_outboxemail SET status = %s, sent_at = %s, esp_message_id = %s, last_error = '', sealed = ''"
+        " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status IN (%s, %s)"
+    )
+
+    def __init__(self, cursor, durability: _Durability) -> None:
+        self.cursor = cursor
+        self.durability = durability
+        self.adapt = db_connection.ops.adapt_datetimefield_value
+
+    def _fence(self, email: OutboxEmail) -> list[Any]:
+        return [email.pk, email.attempts, self.adapt(email.claimed_at)]
+
+    def started(self, email: OutboxEmail, at: datetime) -> bool:
+        """Mark the row handed to the ESP (on disk for client mail); False when this worker no longer holds it."""
+        parameters = [self.adapt(at), *self._fence(email), Status.SENDING.value]
+        if resent_after_a_crash(email):
+            self.cursor.execute(self.STARTED, parameters)
+            return self.cursor.rowcount == 1
+        with self.durability.flushed():
+            self.cursor.execute(self.STARTED, parameters)
+            return self.cursor.rowcount == 1
+
+    def sent(self, email: OutboxEmail, at: datetime, esp_message_id: str) -> bool:
+        """Mark the row sent; "attention" too: reclaimed while this worker was slow, it is now known to have left."""
+        held = [Status.SENDING.value, Status.NEEDS_ATTENTION.value]
+        self.cursor.execute(self.SENT, [Status.SENT.value, self.adapt(at), esp_message_id, *self._fence(email), *held])
+        return self.cursor.rowcount == 1
+
+
+class _Durability:
+    """Whether a commit waits for the disk: relaxed for the batch's hand-over marks, flushed where it matters.
+
+    A committed write survives the worker's death as soon as the database has it (SQLite's WAL file,
+    PostgreSQL's memory); waiting for a disk flush per mark would cost more than the send. Only a crash
+    of the database or its machine can lose an unflushed commit, and the next flushed one (the next
+    claim, any other write) takes it to the disk. So the marks are relaxed except the one that keeps
+    client mail from being resent silently: ``started`` for any email ``reclaim_stuck`` would not send
+    again on its own (``resent_after_a_crash``) is flushed. Losing any other mark only means freelancer
+    mail goes again, which ``FREELANCER_KINDS`` accepts, or client mail waits in "needs attention".
+    """
+
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
+        self.relax = self.restore = ""
+        if db_connection.in_atomic_block:
+            return  # inside a transaction its commit decides, not ours
+        if db_connection.vendor == "sqlite":
+            cursor.execute("PRAGMA synchronous")
+            (previous,) = cursor.fetchone()
+            self.relax, self.restore = "PRAGMA synchronous = NORMAL", f"PRAGMA synchronous = {int(previous)}"
+        elif db_connection.vendor == "postgresql":
+            cursor.execute("SHOW synchronous_commit")
+            (previous,) = cursor.fetchone()
+            if previous not in {"on", "off", "local", "remote_write", "remote_apply"}:
+                previous = "on"
+            self.relax, self.restore = "SET synchronous_commit TO off", f"SET synchronous_commit TO {previous}"
+
+    def _set(self, statement: str) -> None:
+        if statement:
+            self.cursor.execute(statement)
+
+    @contextmanager
+    def relaxed(self) -> Iterator[None]:
+        self._set(self.relax)
+        try:
+            yield
+        finally:
+            self._set(self.restore)
+
+    @contextmanager
+    def flushed(self) -> Iterator[None]:
+        """Inside ``relaxed``: this one commit waits for the disk."""
+        self._set(self.restore)
+        try:
+            yield
+        finally:
+            self._set(self.relax)
+
+
+def resent_after_a_crash(email: OutboxEmail) -> bool:
+    """Mail ``reclaim_stuck`` sends again whatever its marks say: the freelancer's own, with no client."""
+    return email.kind in FREELANCER_KINDS and email.client_id is None
+
+
+def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = None) -> bool:
+    """Send one row this worker claimed; True when it left (``send_batch`` for several)."""
+    return len(send_batch([email], connection=connection)) == 1
+
+
+def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None = None) -> list[OutboxEmail]:
+    """Send rows this worker claimed over one backend connection; returns those that left.
+
+    What the batch needs is read before the first send: the client each email reached and what
+    its conversation log refers to. Then each email costs the two hand-over marks
+    (``_HandoverMarks``), plus its conversation log when it went to a client. A message that
+    cannot be built or sent is rescheduled or failed with its error (``_record_failure``); the
+    others go on.
+    """
+    clients = conversation.clients_reached(emails)
+    prefetch_related_objects(
+        [email for email in emails if email.pk in clients], "studio", "project", "reply_to_message"
+    )
+    backend = connection
+    if backend is None:
+        try:
+            backend = get_connection(settings.OUTBOX_DELIVERY_BACKEND)
+            backend.open()
+        except Exception as error:
+            for email in emails:
+                _record_failure(email, error)
+            return []
+    sent = []
     try:
-        message = build_message(email, connection=connection or get_connection(settings.OUTBOX_DELIVERY_BACKEND))
+        with db_connection.cursor() as cursor:
+            durability = _Durability(cursor)
+            with durability.relaxed():
+                marks = _HandoverMarks(cursor, durability)
+                for email in emails:
+                    if _hand_over(email, backend, marks):
+                        sent.append(email)
+                        _log_in_conversation(email, clients.get(email.pk))
+    finally:
+        if connection is None:
+            try:
+                backend.close()
+            except Exception:
+                logger.warning("Could not close the email backend connection.", exc_info=True)
+    return sent
+
+
+def _hand_over(email: OutboxEmail, backend: BaseEmailBackend, marks: _HandoverMarks) -> bool:
+    """Build, mark started, send, mark sent; True when the email left. Errors reschedule or fail the row."""
+    try:
+        message = build_message(email, connection=backend)
     except Exception as error:
         _record_failure(email, error)
         return False
     started = timezone.now()
-    if not _this_claim(email).filter(status=Status.SENDING).update(send_started_at=started):
+    if not marks.started(email, started):
         logger.warning("Outbox email %s is no longer claimed by this worker; not sent.", email.pk)
         return False
     email.send_started_at = started
@@ -415,17 +571,10 @@ def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = No
         return False
     now = timezone.now()
     esp_message_id = _esp_message_id(message)
-    # "attention" too: the row was reclaimed while this worker was slow, and now it is known to have left.
-    updated = (
-        _this_claim(email)
-        .filter(status__in=[Status.SENDING, Status.NEEDS_ATTENTION])
-        .update(status=Status.SENT, sent_at=now, esp_message_id=esp_message_id, last_error="", sealed="")
-    )
-    if not updated:
+    if not marks.sent(email, now, esp_message_id):
         logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
     email.status, email.sent_at, email.esp_message_id, email.last_error = Status.SENT, now, esp_message_id, ""
     email.sealed = ""
-    _log_in_conversation(email)
     return True
 
 
@@ -444,11 +593,10 @@ def _esp_message_id(message: EmailMultiAlternatives) -> str:
     return str(message_id)[: OutboxEmail._meta.get_field("esp_message_id").max_length]
 
 
-def _log_in_conversation(email: OutboxEmail) -> None:
+def _log_in_conversation(email: OutboxEmail, client: Client | None) -> None:
     """File the sent email in its client's thread. A failure here is logged: the email already left."""
     try:
-        with transaction.atomic():
-            conversation.log_sent_email(email)
+        conversation.file_sent_email(email, client)
     except Exception:
         logger.exception("Outbox email %s was sent but could not be logged in its conversation.", email.pk)
 
@@ -562,24 +710,6 @@ def reclaim_stuck(now: datetime | None = None) -> int:
     return requeued + failed + resent + attention
 
 
-def _send_batch(emails: list[OutboxEmail]) -> int:
-    """Send claimed rows over one backend connection (one SMTP session / HTTP session)."""
-    try:
-        backend = get_connection(settings.OUTBOX_DELIVERY_BACKEND)
-        backend.open()
-    except Exception as error:
-        for email in emails:
-            _record_failure(email, error)
-        return 0
-    try:
-        return sum(send_claimed(email, connection=backend) for email in emails)
-    finally:
-        try:
-            backend.close()
-        except Exception:
-            logger.warning("Could not close the email backend connection.", exc_info=True)
-
-
 def deliver_due(now: datetime | None = None, batch: int = 50, *, time_budget: float | None = None) -> int:
     """Reclaim stuck rows, then claim and send due rows in batches until none is due; returns how many left.
 
@@ -590,7 +720,7 @@ def deliver_due(now: datetime | None = None, batch: int = 50, *, time_budget: fl
     deadline = time.monotonic() + time_budget if time_budget is not None else None
     sent = 0
     while claimed := claim_due(now, limit=batch):
-        sent += _send_batch(claimed)
+        sent += len(send_batch(claimed))
         if deadline is not None and time.monotonic() >= deadline:
             break
     return sent
@@ -647,7 +777,7 @@ def mark_sent(email: OutboxEmail) -> bool:
     )
     email.refresh_from_db()
     if done:
-        _log_in_conversation(email)
+        _log_in_conversation(email, conversation.clients_reached([email]).get(email.pk))
     return done
 
 

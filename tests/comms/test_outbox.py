@@ -42,9 +42,9 @@ def frozen_clock():
 
 @pytest.fixture
 def sent_log(monkeypatch) -> list[OutboxEmail]:
-    """Stands in for comms.conversation.log_sent_email and records what it was given."""
+    """Stands in for comms.conversation.file_sent_email and records the emails it was given."""
     logged: list[OutboxEmail] = []
-    monkeypatch.setattr("comms.conversation.log_sent_email", logged.append)
+    monkeypatch.setattr("comms.conversation.file_sent_email", lambda email, client: logged.append(email))
     return logged
 
 
@@ -306,10 +306,10 @@ def test_a_sent_email_keeps_the_esp_id_and_is_logged_in_its_conversation(studio,
 
 
 def test_a_failure_to_log_the_conversation_never_sends_again(studio, monkeypatch, mailoutbox, caplog):
-    def broken(email):
+    def broken(email, client):
         raise RuntimeError("thread lookup failed")
 
-    monkeypatch.setattr("comms.conversation.log_sent_email", broken)
+    monkeypatch.setattr("comms.conversation.file_sent_email", broken)
     email = queue(studio)
 
     assert outbox.deliver_due() == 1

@@ -29,7 +29,7 @@ def frozen_clock():
 
 @pytest.fixture(autouse=True)
 def no_conversation_log(monkeypatch):
-    monkeypatch.setattr("comms.conversation.log_sent_email", lambda email: None)
+    monkeypatch.setattr("comms.conversation.file_sent_email", lambda email, client: None)
 
 
 class DownBackend:

@@ -356,7 +356,7 @@ def test_an_esp_that_keeps_failing_ends_in_the_failed_tab_with_its_error(
 
     settings.OUTBOX_DELIVERY_BACKEND = "tests.comms.test_outbox.FailingBackend"
     settings.OUTBOX_MAX_ATTEMPTS = 5
-    monkeypatch.setattr("comms.conversation.log_sent_email", lambda email: None)
+    monkeypatch.setattr("comms.conversation.file_sent_email", lambda email, client: None)
     emails = [OutboxEmailFactory(studio=studio, subject=f"Update {n}", send_after=NOW) for n in range(3)]
 
     with time_machine.travel(NOW, tick=False) as clock:

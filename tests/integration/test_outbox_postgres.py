@@ -14,9 +14,9 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection, transaction
 
 from comms import outbox
-from comms.models import OutboxEmail
+from comms.models import Message, OutboxEmail
 from kernel.models import Studio
-from tests.factories import StudioFactory
+from tests.factories import ClientFactory, ContactFactory, StudioFactory
 
 pytestmark = [
     pytest.mark.integration,
@@ -73,7 +73,7 @@ def in_threads(*work: Callable[[], object]) -> list[object]:
 def recording(settings, monkeypatch):
     settings.OUTBOX_DELIVERY_BACKEND = "tests.integration.test_outbox_postgres.RecordingBackend"
     monkeypatch.setattr(RecordingBackend, "sent", [])
-    monkeypatch.setattr("comms.conversation.log_sent_email", lambda email: None)
+    monkeypatch.setattr("comms.conversation.file_sent_email", lambda email, client: None)
     # The threads here are the workers: no task may reach a real broker (CI sets REDIS_URL).
     monkeypatch.setattr("comms.outbox.kick_delivery", lambda: None)
     return RecordingBackend
@@ -122,3 +122,34 @@ def test_two_concurrent_workers_send_each_email_exactly_once(recording):
     assert set(Counter(recording.sent).values()) == {1}
     rows = OutboxEmail.objects.all()
     assert {(row.status, row.attempts) for row in rows} == {(OutboxEmail.Status.SENT, 1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_taking_whole_batches_send_and_file_each_client_email_once(settings, monkeypatch):
+    """Batches of the default size, half of them client mail filed in its conversation as it leaves."""
+    settings.OUTBOX_DELIVERY_BACKEND = "tests.integration.test_outbox_postgres.RecordingBackend"
+    monkeypatch.setattr(RecordingBackend, "sent", [])
+    monkeypatch.setattr("comms.outbox.kick_delivery", lambda: None)
+    studio = StudioFactory()
+    client = ClientFactory(studio=studio)
+    ContactFactory(client=client, email="ann@client.example")
+    emails = [
+        outbox.enqueue(studio=studio, to=["ann@client.example" if n % 2 else f"reader{n}@example.com"],
+                       subject=f"#{n}", text="Hi", kind="reply")
+        for n in range(4 * ROWS)
+    ]  # fmt: skip
+    start = threading.Barrier(2)
+
+    def worker() -> int:
+        start.wait(timeout=60)
+        return outbox.deliver_due()
+
+    sent_counts = in_threads(worker, worker)
+
+    assert sum(sent_counts) == len(emails)
+    assert Counter(RecordingBackend.sent) == Counter(email.message_id_header for email in emails)
+    assert {(row.status, row.attempts) for row in OutboxEmail.objects.all()} == {(OutboxEmail.Status.SENT, 1)}
+    filed = Message.objects.filter(client=client, direction=Message.Direction.OUTBOUND).values_list(
+        "subject", flat=True
+    )
+    assert Counter(filed) == Counter(f"#{n}" for n in range(4 * ROWS) if n % 2)

@@ -110,7 +110,7 @@ def test_when_redis_is_back_two_ticks_send_everything_due(
     studio, broker_down, django_capture_on_commit_callbacks, mailoutbox, monkeypatch
 ):
     """Mail queued during three hours without Redis, none of it kicked: the next two ticks send it all."""
-    monkeypatch.setattr("comms.conversation.log_sent_email", lambda email: None)
+    monkeypatch.setattr("comms.conversation.file_sent_email", lambda email, client: None)
     with time_machine.travel(NOW, tick=False) as clock:
         queued = []
         with django_capture_on_commit_callbacks(execute=True):
