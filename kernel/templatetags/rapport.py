@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from kernel import formfields
 from kernel.dates import last_contact_day, long_date, long_datetime
 from kernel.links import url_with_id
 from kernel.money import format_money
@@ -29,6 +30,18 @@ def money_round(minor: int | None, currency: str) -> str:
 def link(name: str, pk: int) -> str:
     """`{{ "clients:detail"|link:client.pk }}`: `{% url %}` for a one-id route, cheap enough for every row of a list."""
     return url_with_id(name, pk)
+
+
+@register.filter
+def bootstrap_field(bound: Any) -> str:
+    """`{{ form.title|bootstrap_field }}`: what `|as_crispy_field` renders, without its templates."""
+    return formfields.bootstrap_field(bound)
+
+
+@register.filter
+def bootstrap_form(form: Any) -> str:
+    """`{{ form|bootstrap_form }}`: what `|crispy` renders, without its templates."""
+    return formfields.bootstrap_form(form)
 
 
 @register.simple_tag
