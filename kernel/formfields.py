@@ -15,7 +15,7 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_c
 from django.conf import settings
 from django.forms import BoundField, Form
 from django.template.defaultfilters import unordered_list
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 INPUT_TEMPLATES = {
@@ -25,63 +25,50 @@ INPUT_TEMPLATES = {
 TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
-# Constant markup, no data in it.
-ASTERISK = mark_safe('<span class="asteriskField">*</span>')
-NOTHING = mark_safe("")
-END_OPTGROUP, END_SELECT, END_DIV = mark_safe("\n  </optgroup>"), mark_safe("\n</select>"), mark_safe("</div>")
+ASTERISK = '<span class="asteriskField">*</span>'
+esc = conditional_escape  # as the templates' autoescaping: markup stays, anything else is escaped
 
 
-def attributes(attrs: dict[str, Any]) -> SafeString:
+def attributes(attrs: dict[str, Any]) -> str:
     """`` name="value"`` pairs as django/forms/widgets/attrs.html writes them (True bare, False left out)."""
-    return format_html_join(
-        "",
-        "{}",
-        (
-            (format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value)),)
-            for name, value in attrs.items()
-            if value is not False
-        ),
+    return "".join(
+        f" {esc(name)}" if value is True else f' {esc(name)}="{esc(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
     )
 
 
-def _input(widget: dict[str, Any]) -> SafeString:
-    value = NOTHING if widget["value"] is None else format_html(' value="{}"', str(widget["value"]))
-    return format_html(
-        '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], value, attributes(widget["attrs"])
+def _input(widget: dict[str, Any]) -> str:
+    value = "" if widget["value"] is None else f' value="{esc(str(widget["value"]))}"'
+    return f'<input type="{esc(widget["type"])}" name="{esc(widget["name"])}"{value}{attributes(widget["attrs"])}>'
+
+
+def _textarea(widget: dict[str, Any]) -> str:
+    value = esc(widget["value"]) if widget["value"] else ""
+    return f'<textarea name="{esc(widget["name"])}"{attributes(widget["attrs"])}>\n{value}</textarea>'
+
+
+def _option(option: dict[str, Any]) -> str:
+    return (
+        f'\n  <option value="{esc(str(option["value"]))}"{attributes(option["attrs"])}>{esc(option["label"])}</option>'
     )
 
 
-def _textarea(widget: dict[str, Any]) -> SafeString:
-    return format_html(
-        '<textarea name="{}"{}>\n{}</textarea>', widget["name"], attributes(widget["attrs"]), widget["value"] or ""
-    )
-
-
-def _option(option: dict[str, Any]) -> SafeString:
-    return format_html(
-        '\n  <option value="{}"{}>{}</option>', str(option["value"]), attributes(option["attrs"]), option["label"]
-    )
-
-
-def _select(widget: dict[str, Any]) -> SafeString | None:
-    parts = [format_html('<select name="{}"{}>', widget["name"], attributes(widget["attrs"]))]
+def _select(widget: dict[str, Any]) -> str | None:
+    parts = [f'<select name="{esc(widget["name"])}"{attributes(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if any(option["template_name"] != OPTION_TEMPLATE for option in options):
             return None
         if group_name:
-            parts.append(format_html('\n  <optgroup label="{}">', group_name))
+            parts.append(f'\n  <optgroup label="{esc(group_name)}">')
         parts.extend(_option(option) for option in options)
         if group_name:
-            parts.append(END_OPTGROUP)
-    parts.append(END_SELECT)
-    return joined(parts)
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return "".join(parts)
 
 
-def joined(parts: list[SafeString]) -> SafeString:
-    return format_html_join("", "{}", ((part,) for part in parts))
-
-
-def _control(bound: BoundField, css_class: str) -> SafeString | None:
+def _control(bound: BoundField, css_class: str) -> str | None:
     """The widget's HTML with crispy's classes, or None for a widget not written out here."""
     widget = bound.field.widget
     template = widget.template_name
@@ -108,51 +95,48 @@ def _control(bound: BoundField, css_class: str) -> SafeString | None:
     return _input(context)
 
 
-def _field(bound: BoundField) -> SafeString | None:
+def _field(bound: BoundField) -> str | None:
     """crispy's bootstrap5/field.html for one field without a form helper, or None for a widget not written out here."""
     widget = bound.field.widget
     if bound.is_hidden or getattr(widget, "widgets", None) or bound.use_fieldset:
         return None
+    errors = bound.errors
     css_class = "form-select" if widget.template_name == SELECT_TEMPLATE else "form-control"
-    if bound.errors:
+    if errors:
         css_class += " is-invalid"
     control = _control(bound, css_class)
     if control is None:
         return None
+    auto_id = esc(bound.auto_id)
     required = bound.field.required
-    wrapper_class = f"mb-3 {bound.css_classes()}".rstrip()
-    parts = [format_html('<div id="div_{}" class="{}">', bound.auto_id, wrapper_class)]
-    if bound.label:
-        parts.append(
-            format_html(
-                '<label{} class="form-label{}">{}{}</label>',
-                format_html(' for="{}"', bound.id_for_label) if bound.id_for_label else NOTHING,
-                " requiredField" if required else "",
-                bound.label,
-                ASTERISK if required else NOTHING,
-            )
-        )
+    parts = [f'<div id="div_{auto_id}" class="{esc(f"mb-3 {bound.css_classes()}".rstrip())}">']
+    if label := bound.label:
+        label_for = f' for="{esc(bound.id_for_label)}"' if bound.id_for_label else ""
+        if required:
+            parts.append(f'<label{label_for} class="form-label requiredField">{esc(label)}{ASTERISK}</label>')
+        else:
+            parts.append(f'<label{label_for} class="form-label">{esc(label)}</label>')
     parts.append(control)
-    if bound.errors:
-        field_id = getattr(bound.errors, "field_id", None) or bound.auto_id
-        lines = format_html_join(
-            "",
-            '<p id="error_{}_{}"><strong>{}</strong></p>',
-            ((number, bound.auto_id, error) for number, error in enumerate(bound.errors, start=1)),
+    if errors:
+        field_id = esc(getattr(errors, "field_id", None) or bound.auto_id)
+        lines = "".join(
+            f'<p id="error_{number}_{auto_id}"><strong>{esc(error)}</strong></p>'
+            for number, error in enumerate(errors, start=1)
         )
-        parts.append(format_html('<div id="{}_error" class="invalid-feedback">{}</div>', field_id, lines))
+        parts.append(f'<div id="{field_id}_error" class="invalid-feedback">{lines}</div>')
     if bound.help_text:
-        hint_id = format_html('id="{}_helptext" ', bound.auto_id) if bound.auto_id else NOTHING
-        help_text = mark_safe(bound.help_text)  # noqa: S308 -- a form's help text is markup, as in Django's and crispy's templates
-        parts.append(format_html('<div {}class="form-text">{}</div>', hint_id, help_text))
-    parts.append(END_DIV)
-    return joined(parts)
+        hint_id = f'id="{auto_id}_helptext" ' if bound.auto_id else ""
+        parts.append(
+            f'<div {hint_id}class="form-text">{bound.help_text}</div>'
+        )  # markup, as Django's templates show it
+    parts.append("</div>")
+    return "".join(parts)
 
 
 def bootstrap_field(bound: BoundField) -> SafeString:
     """``{{ bound|as_crispy_field }}``, written out here when the widget allows and the form has no helper."""
     html = None if getattr(bound.form, "helper", None) is not None else _field(bound)
-    return as_crispy_field(bound) if html is None else html
+    return as_crispy_field(bound) if html is None else _markup(html)
 
 
 def bootstrap_form(form: Form) -> SafeString:
@@ -162,8 +146,13 @@ def bootstrap_form(form: Form) -> SafeString:
         return as_crispy_form(form)
     errors = form.non_field_errors()
     head = (
-        format_html('<div class="alert alert-block alert-danger"><ul class="m-0">{}</ul></div>', unordered_list(errors))
+        f'<div class="alert alert-block alert-danger"><ul class="m-0">{unordered_list(errors)}</ul></div>'
         if errors
-        else NOTHING
+        else ""
     )
-    return joined([head, *fields])
+    return _markup(head + "".join(fields))
+
+
+def _markup(html: str) -> SafeString:
+    """HTML built above, where every value in it went through `esc` (the help text aside, markup by design)."""
+    return mark_safe(html)  # noqa: S308

@@ -167,10 +167,10 @@ class MilestoneForm(forms.ModelForm):
         fields = ["title", "due_on", "order"]
         widgets = {"due_on": DateInput()}
 
-    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, project: Project, next_order: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
-        self.fields["order"].initial = project.milestones.count() + 1
+        self.fields["order"].initial = project.milestones.count() + 1 if next_order is None else next_order
 
     def clean_due_on(self) -> Any:
         due = self.cleaned_data["due_on"]
