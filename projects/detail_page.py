@@ -7,10 +7,8 @@ of its lists all hang off that project.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Sum
-from django.forms import ModelChoiceField
 
 from clients.models import Payment
 from comms.models import OutboxEmail
@@ -94,9 +92,3 @@ def project_detail(*, studio: int, pk: int) -> ProjectDetail | None:
         work_started_email=started[0] if started else None,
         plans=MAINTENANCE_PLANS(client=project.client_id),
     )
-
-
-def choices_from(field: ModelChoiceField, rows: list[Any]) -> list[tuple[Any, str]]:
-    """A model choice field's choices from rows already read (it would read its queryset again to list them)."""
-    empty = [("", field.empty_label)] if field.empty_label is not None else []
-    return [*empty, *((row.pk, field.label_from_instance(row)) for row in rows)]

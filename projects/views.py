@@ -114,9 +114,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     changes = page.deadline_changes
     sent = client_drafts.project_drafts(request.studio, project, changes)
     notices = [(change, sent.get(drafts.ref(client_drafts.DEADLINE_NOTICE, change.pk))) for change in changes]
-    installment_form = InstallmentForm(project=project)
-    after_milestone = installment_form.fields["after_milestone"]
-    after_milestone.choices = detail_page.choices_from(after_milestone, page.milestones)
     with timezone.override(request.studio.zoneinfo):  # when mail was sent, in the studio's time
         response = render(
             request,
@@ -141,7 +138,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "milestone_form": MilestoneForm(project=project, next_order=len(page.milestones) + 1),
                 "action_form": ActionItemForm(),
                 "change_form": ChangeRequestForm(),
-                "installment_form": installment_form,
+                "installment_form": InstallmentForm(project=project, milestones=page.milestones),
                 "plans": page.plans,
                 "library": page.library,
             },
