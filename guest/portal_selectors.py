@@ -132,7 +132,7 @@ SENT_UPDATES = Prepared(
         :UPDATES_SHOWN
     ]
 )
-CLIENT_STEPS = Prepared(lambda project: client_steps(project))
+CLIENT_STEPS = Prepared(client_steps)
 RESOURCES = Prepared(lambda studio, project: Resource.objects.filter(studio_id=studio, projects=project))
 
 

@@ -32,6 +32,7 @@ class RowCount(Subquery):
         super().__init__(rows if at_most is None else rows[:at_most])
 
 
+_LARGEST_ID = 2**63 - 1
 _ID_MARK = 7_012_345_678_900  # ids no table holds: where they land in the compiled parameters, the real ids go
 
 
@@ -58,12 +59,16 @@ class Prepared:
         self._compiled: dict[tuple, _Compiled] = {}
 
     def __call__(self, **ids: int) -> list[Any]:
+        """The rows for these ids; none for an id no column holds (past 64 bits), as the ORM answers such a lookup."""
+        ids = {name: int(value) for name, value in ids.items()}
+        if any(not -_LARGEST_ID <= value <= _LARGEST_ID for value in ids.values()):
+            return []
         key = (connection.vendor, connection.alias, *sorted(ids))
         compiled = self._compiled.get(key)
         if compiled is None:
             compiled = self._compiled[key] = self._compile(sorted(ids))
         slots = zip(compiled.params, compiled.slots, strict=True)
-        params = [value if name is None else int(ids[name]) for value, name in slots]
+        params = [value if name is None else ids[name] for value, name in slots]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()

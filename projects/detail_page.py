@@ -46,8 +46,12 @@ PAID_BY_CURRENCY = Prepared(
     .annotate(total=Sum("amount_minor"))
     .values_list("currency", "total")
 )
+# As `services.work_started_email`; that email always goes to the project's client, and the client's index
+# finds it where SQLite's statistics can take the project's for unselective (most mail has no project).
 WORK_STARTED_EMAIL = Prepared(
-    lambda studio, project: OutboxEmail.objects.filter(studio_id=studio, project=project, kind=WORK_STARTED_TEMPLATE)
+    lambda studio, client, project: OutboxEmail.objects.filter(
+        studio_id=studio, client_id=client, project=project, kind=WORK_STARTED_TEMPLATE
+    )
     .only("pk", "status", "send_after", "sent_at")
     .order_by("-created_at", "-pk")[:1]
 )
@@ -77,7 +81,7 @@ def project_detail(*, studio: int, pk: int) -> ProjectDetail | None:
         return None
     project = found[0]
     paid = dict(PAID_BY_CURRENCY(project=pk))
-    started = WORK_STARTED_EMAIL(studio=studio, project=pk)
+    started = WORK_STARTED_EMAIL(studio=studio, client=project.client_id, project=pk)
     return ProjectDetail(
         project=project,
         milestones=MILESTONES(project=pk),

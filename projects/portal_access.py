@@ -113,7 +113,8 @@ def current_visitor(request: HttpRequest, *, now: datetime | None = None) -> Por
     link_id = request.session.get(SESSION_KEY)
     if not isinstance(link_id, int):
         return None
-    link = next(iter(LINK_WITH_VISITOR(link=link_id)), None)
+    found = LINK_WITH_VISITOR(link=link_id)
+    link = found[0] if found else None
     now = now or timezone.now()
     if link is None or not link.is_usable(now):
         end_session(request)

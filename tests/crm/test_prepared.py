@@ -74,6 +74,11 @@ def test_the_sql_is_compiled_once(project):
     assert len(calls) == 1
 
 
+def test_an_id_past_64_bits_matches_nothing(project):
+    assert MILESTONES(project=2**63) == []
+    assert MILESTONES(project=-(2**64)) == []
+
+
 def test_refuses_what_it_cannot_bind():
     with pytest.raises(ValueError, match="does not use"):
         Prepared(lambda project: Milestone.objects.all())(project=1)
