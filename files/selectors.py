@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from files.models import ProjectFile
+from kernel.queries import Prepared
 
 Side = ProjectFile.Side
 Review = ProjectFile.Review
@@ -55,13 +56,16 @@ class ProjectFiles:
         return [item.current for item in self.deliverables if item.current.review == Review.PENDING]
 
 
+PROJECT_FILES = Prepared(
+    lambda studio, project: ProjectFile.objects.filter(studio_id=studio, project=project)
+    .select_related("uploaded_by", "uploaded_by_contact", "reviewed_by_contact")
+    .order_by("-created_at", "-pk")
+)
+
+
 def project_files(project) -> ProjectFiles:
     """The project's files grouped for a page (one query)."""
-    rows = list(
-        ProjectFile.objects.filter(studio_id=project.studio_id, project=project)
-        .select_related("uploaded_by", "uploaded_by_contact", "reviewed_by_contact")
-        .order_by("-created_at", "-pk")
-    )
+    rows = PROJECT_FILES(studio=project.studio_id, project=project.pk)
     by_pk = {row.pk: row for row in rows}
     deliverables = []
     for row in rows:

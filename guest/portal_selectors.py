@@ -12,11 +12,14 @@ from datetime import date, datetime, timedelta, tzinfo
 from email.utils import parseaddr
 
 from django.db.models import Count, OuterRef, Subquery
+from django.utils import timezone
+from django.utils.dates import MONTHS_ALT
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Payment
 from comms.models import Message
 from kernel import workhours
+from kernel.queries import Prepared
 from projects.models import (
     ActionItem,
     ChangeRequest,
@@ -27,7 +30,7 @@ from projects.models import (
     Resource,
     StatusUpdate,
 )
-from projects.portal_access import PortalVisitor, visitor_projects
+from projects.portal_access import PortalVisitor, visitor_projects_of
 
 Status = Project.Status
 
@@ -61,8 +64,7 @@ def visitor_zone(visitor: PortalVisitor) -> tzinfo:
 # --- home -------------------------------------------------------------------------------------------
 
 
-def home_projects(visitor: PortalVisitor) -> list[Project]:
-    """The visitor's projects with their open next steps and next milestone (one query)."""
+def _home_projects(*, studio: int, client: int):
     next_milestone = Milestone.objects.filter(
         project=OuterRef("pk"), done_at__isnull=True, due_on__isnull=False
     ).order_by("due_on", "order", "pk")
@@ -73,12 +75,19 @@ def home_projects(visitor: PortalVisitor) -> list[Project]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    projects = visitor_projects(visitor).annotate(
+    return visitor_projects_of(studio=studio, client=client).annotate(
         open_steps=Subquery(open_steps),
         next_milestone_title=Subquery(next_milestone.values("title")[:1]),
         next_milestone_on=Subquery(next_milestone.values("due_on")[:1]),
     )
-    rows = list(projects)
+
+
+HOME_PROJECTS = Prepared(_home_projects)
+
+
+def home_projects(visitor: PortalVisitor) -> list[Project]:
+    """The visitor's projects with their open next steps and next milestone (one query)."""
+    rows = HOME_PROJECTS(studio=visitor.studio.pk, client=visitor.client.pk)
     for project in rows:
         project.open_steps = project.open_steps or 0
         project.explained = status_explained(project.status)
@@ -112,26 +121,33 @@ class ProjectPage:
         return sum(1 for step in self.steps if step.done_at is None)
 
 
-def client_steps(project: Project):
+def client_steps(project: Project | int):
     return ActionItem.objects.filter(project=project, owner=ActionItem.Owner.CLIENT)
+
+
+MILESTONES = Prepared(lambda project: Milestone.objects.filter(project=project))
+DEADLINE_CHANGES = Prepared(lambda project: DeadlineChange.objects.filter(project=project).select_related("milestone"))
+SENT_UPDATES = Prepared(
+    lambda project: StatusUpdate.objects.filter(project=project, sent_at__isnull=False).order_by("-sent_at", "-pk")[
+        :UPDATES_SHOWN
+    ]
+)
+CLIENT_STEPS = Prepared(client_steps)
+RESOURCES = Prepared(lambda studio, project: Resource.objects.filter(studio_id=studio, projects=project))
 
 
 def project_page(project: Project) -> ProjectPage:
     """Everything the project page shows, in five queries."""
-    milestones = list(Milestone.objects.filter(project=project))
+    milestones = MILESTONES(project=project.pk)
     return ProjectPage(
         project=project,
         explained=status_explained(project.status),
         milestones=milestones,
         milestones_done=sum(1 for milestone in milestones if milestone.done_at is not None),
-        deadline_changes=list(DeadlineChange.objects.filter(project=project).select_related("milestone")),
-        updates=list(
-            StatusUpdate.objects.filter(project=project, sent_at__isnull=False).order_by("-sent_at", "-pk")[
-                :UPDATES_SHOWN
-            ]
-        ),
-        steps=list(client_steps(project)),
-        resources=list(Resource.objects.filter(studio_id=project.studio_id, projects=project)),
+        deadline_changes=DEADLINE_CHANGES(project=project.pk),
+        updates=SENT_UPDATES(project=project.pk),
+        steps=CLIENT_STEPS(project=project.pk),
+        resources=RESOURCES(studio=project.studio_id, project=project.pk),
     )
 
 
@@ -277,20 +293,28 @@ def studio_address(visitor: PortalVisitor) -> str:
 # --- messages ---------------------------------------------------------------------------------------
 
 
+CONVERSATION = Prepared(
+    lambda studio, client: Message.objects.filter(
+        studio=studio,
+        client=client,
+        channel__in=CONVERSATION_CHANNELS,
+        is_automatic=False,
+    )
+    .only("pk", "direction", "from_name", "from_email", "subject", "text", "text_new", "sent_at", "channel")
+    .order_by("-sent_at", "-pk")[:MESSAGES_SHOWN]
+)
+
+
 def conversation(visitor: PortalVisitor) -> list[Message]:
     """The client's latest mail and portal messages, both ways, oldest first (one query).
 
     Logged calls, meetings and notes are the studio's own records and stay out, as do auto-replies
-    and bounces; only the plain text is shown.
+    and bounces; only the plain text is shown. Each message carries ``sent_iso`` and ``sent_label``,
+    its time in the current time zone as ``|date:"c"`` and ``|date:"j E, H:i"`` write it.
     """
-    latest = (
-        Message.objects.filter(
-            studio=visitor.studio,
-            client=visitor.client,
-            channel__in=CONVERSATION_CHANNELS,
-            is_automatic=False,
-        )
-        .only("pk", "direction", "from_name", "from_email", "subject", "text", "text_new", "sent_at", "channel")
-        .order_by("-sent_at", "-pk")[:MESSAGES_SHOWN]
-    )
-    return list(reversed(latest))
+    messages = list(reversed(CONVERSATION(studio=visitor.studio.pk, client=visitor.client.pk)))
+    for message in messages:
+        local = timezone.localtime(message.sent_at)
+        message.sent_iso = local.isoformat()
+        message.sent_label = f"{local.day} {MONTHS_ALT[local.month]}, {local:%H:%M}"
+    return messages

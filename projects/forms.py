@@ -167,10 +167,10 @@ class MilestoneForm(forms.ModelForm):
         fields = ["title", "due_on", "order"]
         widgets = {"due_on": DateInput()}
 
-    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, project: Project, next_order: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.project = project
-        self.fields["order"].initial = project.milestones.count() + 1
+        self.fields["order"].initial = project.milestones.count() + 1 if next_order is None else next_order
 
     def clean_due_on(self) -> Any:
         due = self.cleaned_data["due_on"]
@@ -232,9 +232,15 @@ class InstallmentForm(forms.Form):
     )
     days_after_milestone = forms.IntegerField(label=_("days after it"), min_value=0, max_value=365, initial=7)
 
-    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, project: Project, milestones: list[Milestone] | None = None, **kwargs: Any) -> None:
+        """With ``milestones`` (the project's, already read) the form is only shown: it lists them, checks nothing."""
         super().__init__(*args, **kwargs)
-        self.fields["after_milestone"].queryset = project.milestones.all()
+        field = self.fields["after_milestone"]
+        if milestones is None:
+            field.queryset = project.milestones.all()
+        else:
+            empty = [("", field.empty_label)] if field.empty_label is not None else []
+            field.choices = [*empty, *((row.pk, field.label_from_instance(row)) for row in milestones)]
 
 
 class MaintenancePlanForm(forms.ModelForm):

@@ -19,11 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.utils import timezone, translation
 
 from clients.models import Client, Contact
 from kernel.models import Studio
+from kernel.queries import Prepared
 from kernel.tokens import hash_token, new_token
 from projects.models import PortalLink, Project
 
@@ -98,12 +99,22 @@ class PortalVisitor:
         return self.client.zone_or(self.studio.zoneinfo)
 
 
+# Every portal page reads its link, then its project: compiled once, bound per request.
+LINK_WITH_VISITOR = Prepared(
+    lambda link: PortalLink.objects.select_related("contact__client__studio").filter(pk=link).order_by("pk")[:1]
+)
+VISITOR_PROJECT = Prepared(
+    lambda studio, client, project: visitor_projects_of(studio=studio, client=client).filter(pk=project)
+)
+
+
 def current_visitor(request: HttpRequest, *, now: datetime | None = None) -> PortalVisitor | None:
     """The portal visitor of this request (one query), or None when there is no usable session."""
     link_id = request.session.get(SESSION_KEY)
     if not isinstance(link_id, int):
         return None
-    link = PortalLink.objects.select_related("contact__client__studio").filter(pk=link_id).first()
+    found = LINK_WITH_VISITOR(link=link_id)
+    link = found[0] if found else None
     now = now or timezone.now()
     if link is None or not link.is_usable(now):
         end_session(request)
@@ -142,8 +153,12 @@ def portal_required(view: View) -> View:
 
 def visitor_projects(visitor: PortalVisitor):
     """The projects the visitor may see: their client's, never a lead or a cancelled one."""
+    return visitor_projects_of(studio=visitor.studio.pk, client=visitor.client.pk)
+
+
+def visitor_projects_of(*, studio: int, client: int):
     return (
-        Project.objects.filter(studio=visitor.studio, client=visitor.client)
+        Project.objects.filter(studio_id=studio, client_id=client)
         .exclude(status__in=[Project.Status.LEAD, Project.Status.CANCELLED])
         .order_by("-created_at")
     )
@@ -154,7 +169,10 @@ def visitor_project(request: HttpRequest, pk: int) -> Project:
     visitor: PortalVisitor | None = getattr(request, "portal", None)
     if visitor is None:
         raise Http404
-    return get_object_or_404(visitor_projects(visitor), pk=pk)
+    found = VISITOR_PROJECT(studio=visitor.studio.pk, client=visitor.client.pk, project=pk)
+    if not found:
+        raise Http404("No Project matches the given query.")
+    return found[0]
 
 
 def with_no_store(response: HttpResponse) -> HttpResponse:

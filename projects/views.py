@@ -2,9 +2,9 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.forms import Form, ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from clients.models import Client
 from comms import drafts
 from kernel.access import get_for_member, query_pk, scoped, studio_required
 from kernel.sweeps import schedule_due_now
-from projects import client_drafts, services
+from projects import client_drafts, detail_page, services
 from projects.forms import (
     ActionItemForm,
     ChangeRequestForm,
@@ -105,23 +105,14 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @studio_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_for_member(
-        request,
-        Project.objects.select_related("client", "deposit_override_by").prefetch_related(
-            Prefetch("milestones", queryset=Milestone.objects.order_by("order", "due_on", "pk")),
-            "action_items",
-            "deadline_changes__changed_by",
-            "change_requests",
-            "resources",
-            "installments",
-            Prefetch("status_updates"),
-        ),
-        pk=pk,
-    )
+    page = detail_page.project_detail(studio=request.studio.pk, pk=pk)
+    if page is None:
+        raise Http404("No Project matches the given query.")
+    project = page.project
     today = request.studio.local_now().date()
-    received = services.deposit_received_minor(project)
+    received = page.received
     markup = request.studio.markup_percent(project.client.difficulty)
-    changes = list(project.deadline_changes.all())
+    changes = page.deadline_changes
     sent = client_drafts.project_drafts(request.studio, project, changes)
     notices = [(change, sent.get(drafts.ref(client_drafts.DEADLINE_NOTICE, change.pk))) for change in changes]
     with timezone.override(request.studio.zoneinfo):  # when mail was sent, in the studio's time
@@ -130,6 +121,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "projects/detail.html",
             {
                 "project": project,
+                "page": page,
                 "today": today,
                 "received": received,
                 "changes": notices,
@@ -137,20 +129,19 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "this_week": week_bounds(timezone.now(), request.studio.zoneinfo).key,
                 "offer_start": project.status == Project.Status.AWAITING_DEPOSIT
                 and 0 < project.deposit_due_minor <= received,
-                "work_started_email": services.work_started_email(project),
+                "work_started_email": page.work_started_email,
                 "markup": markup,
                 "next_statuses": [
                     (value, label)
                     for value, label in Project.Status.choices
                     if value in TRANSITIONS.get(project.status, ())
                 ],  # fmt: skip
-                "deadline_form": DeadlineForm(project=project),
-                "milestone_form": MilestoneForm(project=project),
+                "milestone_form": MilestoneForm(project=project, next_order=len(page.milestones) + 1),
                 "action_form": ActionItemForm(),
                 "change_form": ChangeRequestForm(),
-                "installment_form": InstallmentForm(project=project),
-                "plans": project.client.maintenance_plans.all(),
-                "library": scoped(request, Resource).exclude(projects=project),
+                "installment_form": InstallmentForm(project=project, milestones=page.milestones),
+                "plans": page.plans,
+                "library": page.library,
             },
         )
     return response

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from kernel import formfields
 from kernel.dates import day_and_time, last_contact_day, long_date, long_datetime
 from kernel.links import url_with_id
 from kernel.money import format_money
@@ -36,6 +37,18 @@ def link(name: str, pk: int) -> str:
 def csrf_input(context: template.Context) -> str:
     """`{% csrf_input as csrf %}` once, then `{{ csrf }}` in each form of a long list: what {% csrf_token %} writes."""
     return CsrfTokenNode().render(context)
+
+
+@register.filter
+def bootstrap_field(bound: Any) -> str:
+    """`{{ form.title|bootstrap_field }}`: what `|as_crispy_field` renders, without its templates."""
+    return formfields.bootstrap_field(bound)
+
+
+@register.filter
+def bootstrap_form(form: Any) -> str:
+    """`{{ form|bootstrap_form }}`: what `|crispy` renders, without its templates."""
+    return formfields.bootstrap_form(form)
 
 
 @register.simple_tag

@@ -123,7 +123,7 @@ def test_the_project_page_reads_the_drafts_states_in_the_same_queries_at_any_cou
         deadline_change(project=site, new_date=date(2027, 1, 1) + timedelta(days=day), reason="Later.", by=None)
     Project.objects.filter(pk=site.pk).update(maintenance_offer_draft="Hi, care plan?")
 
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(17):
         response = owner_client.get(reverse("projects:detail", args=[site.pk]))
 
     assert response.content.decode().count('data-testid="client-draft"') == moves + 1
