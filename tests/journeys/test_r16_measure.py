@@ -14,7 +14,15 @@ from django.urls import reverse
 
 from projects.models import Project
 from tests.factories import ProjectFactory
-from tests.journeys.crossings import BERLIN, ann_at_the_bakery, client_writes, compose_form, sweeps_run, worker_runs
+from tests.journeys.crossings import (
+    BERLIN,
+    ann_at_the_bakery,
+    client_writes,
+    compose_form,
+    studio_schedules_start,
+    sweeps_run,
+    worker_runs,
+)
 
 # Monday to Wednesday, each email answered in working hours after 1, 2 and 5 hours.
 MAILS = [
@@ -52,6 +60,7 @@ def test_reply_times_and_an_answered_survey_reach_the_reports(owner_client, stud
     ProjectFactory(
         client=ann.client, title="Bakery website", status=Project.Status.COMPLETED, completed_on=COMPLETED_ON
     )
+    studio_schedules_start(studio, datetime(2026, 11, 20, 18, 0, tzinfo=BERLIN))
 
     with time_machine.travel(SURVEY_DAY, tick=False):
         assert sweeps_run(SURVEY_DAY, "surveys")["surveys"] == 1
