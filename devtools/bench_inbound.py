@@ -23,7 +23,7 @@ import nh3
 from clients.models import Client, Contact
 from comms.inbound import receive
 from comms.models import Message
-from comms.sanitize import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, DROPPED_WITH_CONTENT, LINK_REL, URL_SCHEMES
+from comms.sanitize import NH3_OPTIONS
 from devtools.benchdb import throwaway_database
 from kernel.models import Studio
 
@@ -44,16 +44,7 @@ def parse_and_sanitize_floor(raw: bytes) -> None:
     if text_part is not None:
         text_part.get_content()
     if html_part is not None:
-        nh3.clean(
-            html_part.get_content(),
-            tags=ALLOWED_TAGS,
-            clean_content_tags=DROPPED_WITH_CONTENT,
-            attributes=ALLOWED_ATTRIBUTES,
-            url_schemes=URL_SCHEMES,
-            link_rel=LINK_REL,
-            set_tag_attribute_values={"a": {"target": "_blank"}},
-            strip_comments=True,
-        )
+        nh3.clean(html_part.get_content(), **NH3_OPTIONS)
 
 
 def bench_inbound(n: int = 300) -> dict:
