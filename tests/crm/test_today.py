@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from clients.selectors import clients_due
 from comms.models import Commitment, OutboxEmail
 from desk.today import COUNT_CAP, COUNTS, Section, section_counts
 from projects.models import Call, PortalActivity
@@ -401,3 +402,15 @@ def test_the_counts_reuse_their_sql_for_another_studio_and_a_later_time(studio, 
         counts = section_counts(studio, now=later)
     assert (counts["replies"], counts["replies_alarm"]) == (3, 2)
     assert len(COUNTS.compiled) == 1
+
+
+def test_stay_in_touch_counts_a_client_due_several_touches_once(studio):
+    """The count is of clients, as the Stay in touch list shows them, not of the touches they are due."""
+    studio.yearly_card_month = TODAY.month
+    studio.save()
+    ClientFactory(studio=studio, name="Card and anniversary", client_since=date(2020, 11, 27))
+    ClientFactory(studio=studio, name="New this month", client_since=date(2026, 11, 10))
+    ClientFactory(studio=studio, name="Archived", client_since=date(2020, 11, 27), archived_at=NOW)
+    due = clients_due(studio=studio, today=TODAY)
+    assert [line.client.name for line in due if len(line.touches) > 1] == ["Card and anniversary"]
+    assert section_counts(studio, now=NOW)["touchpoints"] == len(due)
