@@ -184,7 +184,7 @@ def counts_query(studio: Studio, now: datetime) -> QuerySet[Studio]:
     projects, milestones = digest.deadline_rows(studio, today=today)
     start, end = day_bounds(today, studio.zoneinfo)
     week = week_bounds(now, studio.zoneinfo)
-    return Studio.objects.filter(pk=studio.pk).values(
+    return Studio.objects.filter(pk=studio.pk).order_by().values(
         replies=counted(open_clocks),
         replies_alarm=counted(open_clocks.filter(reply_due_at__lte=now)),
         promises=counted(promised),
