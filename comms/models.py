@@ -104,6 +104,8 @@ class WebhookPayload(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-pk"]
+        # The stranded sweep reads the oldest still "received": without it, every tick walks the processed ones first.
+        indexes = [models.Index(fields=["status", "received_at"], name="webhookpayload_status_received")]
 
     def __str__(self) -> str:
         return f"{self.esp} {self.kind} webhook ({self.status})"
