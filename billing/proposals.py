@@ -25,7 +25,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from billing.models import Agreement, Invoice, Proposal, ProposalItem
@@ -36,7 +35,7 @@ from clients.models import Contact
 from comms.mail import studio_email_send
 from comms.models import OutboxEmail
 from comms.scheduling import quiet_hours_send_after
-from kernel.dates import day_date
+from kernel.dates import day_date, local_date
 from kernel.i18n import supported_language
 from kernel.links import absolute_url
 from kernel.models import User
@@ -421,7 +420,7 @@ def proposal_send(*, proposal: Proposal, now: datetime, by: User | None = None) 
             _link, token = issue_link(contact, now=now, created_by=by, landing=landing)
             with translation.override(language):
                 valid_until = day_date(current.valid_until, language=language) if current.valid_until else ""
-                expires_on = date_format(_link.expires_at.astimezone(client_zoneinfo(contact)), "DATE_FORMAT")
+                expires_on = day_date(local_date(_link.expires_at, client_zoneinfo(contact)))
             queued.append(
                 studio_email_send(
                     studio=studio,

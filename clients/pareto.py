@@ -19,7 +19,7 @@ from fractions import Fraction
 from django.utils.translation import gettext as _
 
 from clients.tiering import ANGEL_SHARE_DENOMINATOR, ANGEL_SHARE_NUMERATOR
-from kernel.money import CURRENCY_SYMBOLS, ZERO_DECIMAL_CURRENCIES
+from kernel.money import CURRENCY_SYMBOLS, ZERO_DECIMAL_CURRENCIES, format_money
 
 TOP_BARS = 30
 ANGEL_SHARE = Fraction(ANGEL_SHARE_NUMERATOR, ANGEL_SHARE_DENOMINATOR)
@@ -29,19 +29,16 @@ ANGEL_SHARE = Fraction(ANGEL_SHARE_NUMERATOR, ANGEL_SHARE_DENOMINATOR)
 
 
 def format_money_whole(minor: int, currency: str) -> str:
-    """``1_240_050, "EUR"`` → ``€12,401``: whole units, rounded half away from zero.
+    """``1_240_050, "EUR"`` → ``€12,401`` (Russian ``12 401 €``): whole units, rounded half away from zero.
 
-    Same symbols as ``kernel.money.format_money``; a currency without a symbol goes after the
-    number (``12,401 NOK``). Zero-decimal currencies (JPY) are already whole.
+    ``kernel.money.format_money`` with ``cents=False``, so the active language decides separators and
+    symbol placement, as everywhere else money is shown. An amount that rounds to zero is shown as
+    ``€0``, never a negative zero.
     """
     exponent = 0 if currency in ZERO_DECIMAL_CURRENCIES else 2
-    scale = 10**exponent
-    units, remainder = divmod(abs(minor), scale)
-    if exponent and 2 * remainder >= scale:
-        units += 1
-    sign = "−" if minor < 0 and units else ""
-    symbol = CURRENCY_SYMBOLS.get(currency)
-    return f"{sign}{symbol}{units:,}" if symbol else f"{sign}{units:,} {currency}"
+    if 2 * abs(minor) < 10**exponent:
+        minor = 0
+    return format_money(minor, currency, cents=False)
 
 
 def format_money_compact(minor: int, currency: str) -> str:

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from comms.kinds import kind_label
 from kernel.models import Studio, StudioScopedQuerySet
@@ -169,6 +170,18 @@ class Message(models.Model):
         PORTAL = "portal", _("client portal")
         SURVEY = "survey", _("survey answer")
 
+    class AutomaticReason(models.TextChoices):
+        """The values ``comms.parsing.automatic_reason`` stores, with labels for people.
+
+        Not the field's ``choices``: older rows may hold other values, shown as they are.
+        """
+
+        AUTO_REPLY = "auto-reply", pgettext_lazy("automatic mail", "auto-reply")
+        AUTO_GENERATED = "auto-generated", pgettext_lazy("automatic mail", "auto-generated")
+        BOUNCE = "bounce", pgettext_lazy("automatic mail", "bounce")
+        BULK = "bulk", pgettext_lazy("automatic mail", "bulk mail")
+        LIST = "list", pgettext_lazy("automatic mail", "mailing list")
+
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="messages")
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
     client = models.ForeignKey(
@@ -243,6 +256,14 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_direction_display()}: {self.subject}"
+
+    @property
+    def automatic_reason_label(self) -> str:
+        """Why the mail is automatic, in the active language ("auto-reply" → "автоответ")."""
+        try:
+            return self.AutomaticReason(self.automatic_reason).label
+        except ValueError:
+            return self.automatic_reason
 
     @property
     def is_open(self) -> bool:

@@ -16,7 +16,6 @@ from datetime import datetime
 from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from clients.models import Contact
@@ -26,6 +25,7 @@ from comms.models import Message, OutboxEmail
 from comms.scheduling import quiet_hours_send_after
 from files.models import ProjectFile
 from files.services import REVIEW_TEMPLATE, file_upload, review_requests_withdraw
+from kernel.dates import day_date, local_date
 from kernel.i18n import supported_language
 from kernel.links import absolute_url
 from projects import portal_activity
@@ -135,7 +135,7 @@ def deliverable_review_request(*, file: ProjectFile, now: datetime, by=None) -> 
             with transaction.atomic():  # a link without its email is useless: both or neither
                 link, token = issue_link(contact, now=now, created_by=by, landing=landing)
                 with translation.override(language):
-                    expires_on = date_format(link.expires_at.astimezone(client_zoneinfo(contact)), "DATE_FORMAT")
+                    expires_on = day_date(local_date(link.expires_at, client_zoneinfo(contact)))
                 queued.append(
                     studio_email_send(
                         studio=studio,

@@ -17,12 +17,12 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.formats import date_format
 
 from clients.models import Contact
 from comms.mail import studio_email_send
 from comms.models import OutboxEmail
 from comms.notify import notify_freelancer
+from kernel.dates import day_date, local_date
 from kernel.i18n import supported_language
 from kernel.links import absolute_url, site_url
 from kernel.sweeps import freelancer_addresses
@@ -112,7 +112,7 @@ def _issue_and_queue(
     link, token = issue_link(contact, now=now, created_by=by, landing=safe_landing(landing))
     language = supported_language(client.language)
     with translation.override(language):
-        expires_on = date_format(link.expires_at.astimezone(client_zoneinfo(contact)), "DATE_FORMAT")
+        expires_on = day_date(local_date(link.expires_at, client_zoneinfo(contact)))
     context = {
         "first_name": first_name(contact),
         "portal_url": absolute_url("portal:enter", token=token),
@@ -195,7 +195,7 @@ def send_requested_links(email: str, *, now: datetime | None = None) -> int:
                     "contact_email": contact.email,
                     "client_name": client.name,
                     "client_url": site_url(client_url),
-                    "expires_on": date_format(link.expires_at.astimezone(client.studio.zoneinfo), "DATE_FORMAT"),
+                    "expires_on": day_date(local_date(link.expires_at, client.studio.zoneinfo)),
                 },
                 now=now,
             )

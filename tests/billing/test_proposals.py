@@ -140,6 +140,20 @@ def test_sending_emails_a_portal_link_that_opens_the_proposal_once(project):
     assert OutboxEmail.objects.filter(kind="proposal-sent").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "works until 18 February 2027."), ("ru", "действует до 18 февраля 2027.")],
+)
+def test_the_proposal_email_writes_the_links_end_date_with_one_period(project, language, expected):
+    project.client.language = language
+    project.client.save()
+    sent_proposal(project)
+
+    email = OutboxEmail.objects.get(kind="proposal-sent")
+    assert expected in email.text
+    assert ".." not in email.text
+
+
 def test_a_withdrawn_proposal_cannot_be_sent_or_accepted(project):
     proposal = sent_proposal(project)
     proposals.proposal_withdraw(proposal=proposal)

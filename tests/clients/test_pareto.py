@@ -2,6 +2,7 @@ import random
 from fractions import Fraction
 
 import pytest
+from django.utils import translation
 
 from clients.pareto import (
     TOP_BARS,
@@ -257,6 +258,21 @@ def test_nice_step_picks_a_round_step(maximum: int, step: int) -> None:
 )
 def test_it_formats_money_in_whole_units_with_thousands_separators(minor: int, currency: str, expected: str) -> None:
     assert format_money_whole(minor, currency) == expected
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "expected"),
+    [
+        (1_240_050, "EUR", "12\u00a0401\u00a0€"),
+        (-1_240_050, "EUR", "−12\u00a0401\u00a0€"),
+        (-49, "EUR", "0\u00a0€"),  # no negative zero
+        (123_456_789, "RUB", "1\u00a0234\u00a0568\u00a0₽"),
+        (12_400, "JPY", "12\u00a0400\u00a0¥"),
+    ],
+)
+def test_it_formats_whole_money_the_russian_way_in_russian(minor: int, currency: str, expected: str) -> None:
+    with translation.override("ru"):
+        assert format_money_whole(minor, currency) == expected
 
 
 @pytest.mark.parametrize(

@@ -5,13 +5,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.db import connection
 from django.test import Client as Browser
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from clients.models import Contact
-from comms.models import Commitment
+from comms.models import Commitment, Message
 from tests.factories import ClientFactory, ContactFactory, MessageFactory, OutboxEmailFactory, ThreadFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -160,6 +162,38 @@ def test_automatic_mail_is_kept_in_its_own_tab_without_a_clock(owner_client, acm
     assert "Out of office" in response.content.decode()
     assert "auto-reply" in response.content.decode()
     assert response.context["counts"]["owed"] == 0
+
+
+def test_the_automatic_tab_and_message_page_name_the_reason_in_russian(owner_client, acme):
+    message = MessageFactory(
+        thread=ThreadFactory(client=acme), subject="Out of office", is_automatic=True, automatic_reason="auto-reply"
+    )
+    owner_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "ru"
+
+    inbox = owner_client.get(reverse("comms:inbox"), {"tab": "automatic"}).content.decode()
+    page = owner_client.get(reverse("comms:message", args=[message.pk])).content.decode()
+
+    for html in (inbox, page):
+        assert "автоответ" in html
+        assert "auto-reply" not in html
+
+
+@pytest.mark.parametrize(
+    ("reason", "english", "russian"),
+    [
+        ("auto-reply", "auto-reply", "автоответ"),
+        ("bounce", "bounce", "недоставленное"),
+        ("list", "mailing list", "рассылка"),
+        ("auto-submitted", "auto-submitted", "auto-submitted"),  # an unknown value shows as it is
+    ],
+)
+def test_an_automatic_reason_has_a_label_in_the_active_language(reason, english, russian):
+    message = Message(automatic_reason=reason)
+
+    with translation.override("en"):
+        assert message.automatic_reason_label == english
+    with translation.override("ru"):
+        assert message.automatic_reason_label == russian
 
 
 def test_the_unmatched_tab_offers_the_clients_and_a_new_client_from_the_sender(owner_client, studio, acme):

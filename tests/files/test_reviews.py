@@ -72,6 +72,8 @@ def test_sharing_for_approval_emails_the_primary_contact_a_portal_link_in_their_
     assert email.idempotency_key == f"deliverable-review:{file.pk}:{anna.pk}"
     assert "Homepage" in email.subject
     assert "ШАГИ" in email.text  # the Next steps block, in Russian (R3)
+    assert "действует до 14 апреля 2026." in email.text  # 90 days on, and no "г.." (DATE_FORMAT ends in "г.")
+    assert ".." not in email.text
     assert "/portal/enter/" in email.text
     assert anna.portal_links.get().landing == f"/portal/projects/{project.pk}/#files"
 

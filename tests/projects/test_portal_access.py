@@ -114,8 +114,20 @@ def test_send_link_queues_an_email_with_the_link_and_its_end_date(zoe, studio, o
     assert f'href="{settings.SITE_URL}/portal/enter/{token}/"' in sent.alternatives[0][0]
     assert token not in email.text + email.html + email.subject  # at rest only sealed
     assert "Hello Zoe," in email.text
-    assert "Feb. 8, 2027" in email.text  # 90 days on, in the client's language's date format
+    assert "works until 8 February 2027." in email.text  # 90 days on, written as every other date
     assert "NEXT STEPS" in email.text
+
+
+def test_the_russian_link_email_ends_its_sentence_after_the_date_with_one_period(zoe, acme):
+    # Django's Russian DATE_FORMAT ends in "г.", so the sentence used to end in "г..".
+    acme.language = "ru"
+    acme.save()
+
+    email = portal_links.send_link(zoe, now=NOW)
+
+    assert "действует до 8 февраля 2027." in email.text
+    assert "действует до 8 февраля 2027." in email.html
+    assert ".." not in email.text + email.html
 
 
 def test_send_link_writes_in_the_clients_language(zoe, acme):
@@ -414,6 +426,7 @@ def test_a_known_address_gets_a_new_link_and_the_studio_hears_of_it(client: Brow
     notice = emails["portal-link-requested"]
     assert notice.to == [owner.email]
     assert "Zoe Baker" in notice.subject
+    assert "it works until 8 February 2027." in notice.text
     assert f"/clients/{zoe.client_id}/" in notice.text
     activity = PortalActivity.objects.get()
     assert (activity.kind, activity.client, activity.contact, activity.studio) == (
