@@ -432,7 +432,7 @@ class _HandoverMarks:
         " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status IN (%s, %s)"
     )
     SENT_THEN_STARTED = (
-        f"WITH sent AS ({SENT} RETURNING 1), started AS ({STARTED} RETURNING 1)"
+        f"WITH sent AS ({SENT} RETURNING 1), started AS ({STARTED} RETURNING 1)"  # noqa: S608 - constants above
         " SELECT (SELECT count(*) FROM sent), (SELECT count(*) FROM started)"
     )
 
