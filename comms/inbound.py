@@ -16,6 +16,7 @@ from comms.models import Message, RawEmail
 from comms.parsing import ParsedEmail, ParseError, latest_reply, parse_email
 from comms.sanitize import safe_html
 from kernel.models import Membership, Studio
+from kernel.queries import Prepared
 
 logger = logging.getLogger("rapport.inbound")
 
@@ -85,12 +86,14 @@ def _mark(raw_email: RawEmail, status: str, error: str) -> None:
     raw_email.status, raw_email.error = status, error
 
 
+MEMBER_ADDRESSES = Prepared(
+    lambda studio: Membership.objects.filter(studio=studio).order_by().values_list("user__email", flat=True)
+)
+
+
 def own_addresses(studio: Studio) -> set[str]:
     """The studio's sender address and its members' addresses, lower-cased."""
-    addresses = {
-        email.lower()
-        for email in Membership.objects.filter(studio=studio).order_by().values_list("user__email", flat=True)
-    }
+    addresses = {email.lower() for email in MEMBER_ADDRESSES(studio=studio.pk)}
     if studio.sender_email:
         addresses.add(studio.sender_email.lower())
     addresses.discard("")

@@ -184,7 +184,10 @@ LAST_CLAIM = 3  # the claim that finds nothing more (SELECT, in its savepoint)
 def test_a_batch_costs_a_constant_number_of_queries_and_two_marks_per_email(studio, count, batch, batches):
     queries = queries_to_deliver(studio, count, batch=batch, kind="digest")
 
-    assert queries == RECLAIM + batches * PER_BATCH + LAST_CLAIM + 2 * count
+    # PostgreSQL commits an email's "sent" mark with the next email's "started": one statement less per email
+    # but the batch's last; elsewhere each mark is a statement.
+    marks = count + batches if connection.vendor == "postgresql" else 2 * count
+    assert queries == RECLAIM + batches * PER_BATCH + LAST_CLAIM + marks
 
 
 @pytest.mark.django_db(transaction=True)
@@ -204,6 +207,6 @@ def test_only_the_mark_that_keeps_client_mail_from_a_silent_resend_waits_for_the
     for query in (q["sql"] for q in captured.captured_queries):
         if query.startswith(("PRAGMA synchronous =", "SET synchronous_commit")):
             relaxed = query.endswith(("NORMAL", "off"))
-        elif query.startswith("UPDATE comms_outboxemail SET send_started_at"):
+        elif "UPDATE comms_outboxemail SET send_started_at" in query:
             settings_in_force.append(relaxed)
     assert settings_in_force == [False, True]  # the reply's mark flushed, the digest's relaxed
