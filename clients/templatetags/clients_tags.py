@@ -1,7 +1,7 @@
-from django import template
 from collections.abc import Iterable
 from typing import Any
 
+from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -73,7 +73,9 @@ def client_lines(clients: Iterable[Client], studio: Any, **labels: str) -> SafeS
                 name=client.name,
                 badge=tier_badge(client),
                 status=client.status_label,
-                contact=_NO_CONTACT if contact is None else format_html(
+                contact=_NO_CONTACT
+                if contact is None
+                else format_html(
                     '{}<br><span class="small text-body-secondary">{}</span>', contact.name, contact.email
                 ),
                 revenue=money_round(client.revenue_12m, studio.currency),

@@ -42,25 +42,30 @@ def clock_badge(clock: Clock) -> SafeString:
     return mark_safe("")
 
 
-_OWED_LINE = """
-      <tr data-testid="owed-row"{row_class}>
-        <td class="text-nowrap" data-label="{due_label}">{clock}
-          {scheduled}
-        </td>
-        <td data-label="{client_label}">{client}</td>
-        <td data-label="{subject_label}"><a href="{message_url}">{subject}</a>
-          <div class="small text-body-secondary">{sender}</div></td>
-        <td class="text-nowrap small" data-label="{received_label}">{received}</td>
-        <td class="text-end text-nowrap table-stack-actions">
-          <a class="btn btn-sm btn-primary" href="{compose_url}?reply_to={pk}">{reply_button}</a>
-          <a class="btn btn-sm btn-outline-primary" href="{compose_url}?reply_to={pk}&amp;template=acknowledgment">{acknowledge_button}</a>
-          <form method="post" action="{no_reply_url}" class="d-inline">{csrf}
-            <input type="hidden" name="next" value="{here}">
-            <button class="btn btn-sm btn-outline-secondary" type="submit">{no_reply_button}</button>
-          </form>
-        </td>
-      </tr>
-    """
+_OWED_LINE = (
+    '\n      <tr data-testid="owed-row"{row_class}>\n'
+    '        <td class="text-nowrap" data-label="{due_label}">{clock}\n'
+    "          {scheduled}\n"
+    "        </td>\n"
+    '        <td data-label="{client_label}">{client}</td>\n'
+    '        <td data-label="{subject_label}"><a href="{message_url}">{subject}</a>\n'
+    '          <div class="small text-body-secondary">{sender}</div></td>\n'
+    '        <td class="text-nowrap small" data-label="{received_label}">{received}</td>\n'
+    '        <td class="text-end text-nowrap table-stack-actions">\n'
+    '          <a class="btn btn-sm btn-primary" href="{compose_url}?reply_to={pk}">{reply_button}</a>\n'
+    '          <a class="btn btn-sm btn-outline-primary"'
+    ' href="{compose_url}?reply_to={pk}&amp;template=acknowledgment">'
+    "{acknowledge_button}</a>\n"
+    '          <form method="post" action="{no_reply_url}" class="d-inline">{csrf}\n'
+    '            <input type="hidden" name="next" value="{here}">\n'
+    '            <button class="btn btn-sm btn-outline-secondary" type="submit">{no_reply_button}</button>\n'
+    "          </form>\n"
+    "        </td>\n"
+    "      </tr>\n    "
+)
+
+
+_BREACHED = mark_safe(' class="table-danger"')
 
 
 @register.simple_tag
@@ -83,7 +88,7 @@ def owed_lines(messages: Iterable[Message], *, here: str, csrf: str) -> SafeStri
         lines.append(
             format_html(
                 _OWED_LINE,
-                row_class=mark_safe(' class="table-danger"' if message.clock.breached else ""),
+                row_class=_BREACHED if message.clock.breached else "",
                 clock=clock_badge(message.clock),
                 scheduled=_scheduled_note(message.scheduled),
                 client=format_html('<a href="{}">{}</a>', url_with_id("clients:detail", client.pk), client.name)
