@@ -15,10 +15,11 @@ from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, Que
 from django.db.models.functions import Coalesce, TruncDate
 
 from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
-from clients.models import Client, Contact, Payment, Touchpoint
+from clients.models import Client, Contact, Payment, Tag, Touchpoint
 from clients.tiering import window_start
 from kernel.dates import local_midnight
 from kernel.models import Studio
+from kernel.queries import Prepared
 
 SortKey = Literal["name", "revenue", "recent", "silent"]
 SORTS: dict[str, list] = {
@@ -79,6 +80,9 @@ def client_list(
         clients = clients.annotate(revenue_12m=revenue_12m(studio=studio, as_of=as_of))
     return clients.order_by(*SORTS.get(sort, SORTS["name"]))
 
+
+# The studio's tags by name, for the list's tag filter.
+STUDIO_TAGS = Prepared(lambda studio: Tag.objects.filter(studio_id=studio).order_by("name"))
 
 LIST_FIELDS = ("name", "status", "tier", "tier_pin", "tier_reason", "last_interaction_at")
 

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from clients import selectors, services
 from clients.forms import ClientForm, ContactForm, PinForm, TouchpointForm
-from clients.models import Client, Contact, Tag
-from kernel.access import get_for_member, scoped, studio_required
+from clients.models import Client, Contact
+from kernel.access import get_for_member, studio_required
 from kernel.dates import month_name
 
 
@@ -39,7 +39,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "archived": archived,
             "statuses": Client.Status.choices,
             "tiers": Client.Tier.choices,
-            "tags": scoped(request, Tag),
+            "tags": selectors.STUDIO_TAGS(studio=request.studio.pk),
             "sorts": [
                 ("name", _("Name")),
                 ("revenue", _("12-month revenue")),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from kernel import formfields
 from kernel.dates import day_and_time, last_contact_day, long_date, long_datetime
-from kernel.links import url_with_id
+from kernel.links import fixed_url, url_with_id, url_with_ids
 from kernel.money import format_money
 
 register = template.Library()
@@ -31,6 +31,18 @@ def money_round(minor: int | None, currency: str) -> str:
 def link(name: str, pk: int) -> str:
     """`{{ "clients:detail"|link:client.pk }}`: `{% url %}` for a one-id route, cheap enough for every row of a list."""
     return url_with_id(name, pk)
+
+
+@register.filter
+def route(name: str) -> str:
+    """`{{ "portal:home"|route }}`: `{% url %}` for a route taking no argument, reversed once per process."""
+    return fixed_url(name)
+
+
+@register.simple_tag
+def link_ids(name: str, *pks: int) -> str:
+    """`{% link_ids "projects:milestone_toggle" project.pk milestone.pk %}`: `{% url %}` for a route of several ids."""
+    return url_with_ids(name, *pks)
 
 
 @register.simple_tag(takes_context=True)
