@@ -184,25 +184,29 @@ def counts_query(studio: Studio, now: datetime) -> QuerySet[Studio]:
     projects, milestones = digest.deadline_rows(studio, today=today)
     start, end = day_bounds(today, studio.zoneinfo)
     week = week_bounds(now, studio.zoneinfo)
-    return Studio.objects.filter(pk=studio.pk).order_by().values(
-        replies=counted(open_clocks),
-        replies_alarm=counted(open_clocks.filter(reply_due_at__lte=now)),
-        promises=counted(promised),
-        promises_alarm=counted(promised.filter(promised_by__lte=now)),
-        calls=counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
-        mail=counted(waiting_mail_rows(studio, now=now)),
-        friday=counted(friday_due_rows(studio, week)),
-        project_deadlines=counted(projects),
-        project_deadlines_alarm=counted(projects.filter(deadline_on__lt=today), capped=False),
-        milestones=counted(milestones),
-        milestones_alarm=counted(milestones.filter(due_on__lt=today), capped=False),
-        steps=counted(digest.client_steps_overdue_rows(studio, today=today)),
-        deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
-        unmatched=counted(inbox_rows(studio, "unmatched")),
-        activity=counted(unseen_activity_rows(studio), capped=False),
-        files=counted(unseen_client_files(studio), capped=False),
-        invoices=counted(digest.overdue_invoice_rows(studio, today=today), capped=False),
-        touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
+    return (
+        Studio.objects.filter(pk=studio.pk)
+        .order_by()
+        .values(
+            replies=counted(open_clocks),
+            replies_alarm=counted(open_clocks.filter(reply_due_at__lte=now)),
+            promises=counted(promised),
+            promises_alarm=counted(promised.filter(promised_by__lte=now)),
+            calls=counted(booked_calls(studio).filter(starts_at__gte=start, starts_at__lt=end)),
+            mail=counted(waiting_mail_rows(studio, now=now)),
+            friday=counted(friday_due_rows(studio, week)),
+            project_deadlines=counted(projects),
+            project_deadlines_alarm=counted(projects.filter(deadline_on__lt=today), capped=False),
+            milestones=counted(milestones),
+            milestones_alarm=counted(milestones.filter(due_on__lt=today), capped=False),
+            steps=counted(digest.client_steps_overdue_rows(studio, today=today)),
+            deposits=counted(Project.objects.for_studio(studio).filter(status=Project.Status.AWAITING_DEPOSIT)),
+            unmatched=counted(inbox_rows(studio, "unmatched")),
+            activity=counted(unseen_activity_rows(studio), capped=False),
+            files=counted(unseen_client_files(studio), capped=False),
+            invoices=counted(digest.overdue_invoice_rows(studio, today=today), capped=False),
+            touchpoints=counted(due_clients(touch_rows(studio=studio, today=today))),
+        )
     )
 
 
