@@ -13,6 +13,7 @@ from typing import Any, Literal, NamedTuple
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils.translation import gettext as _
 
 from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
 from clients.models import Client, Contact, Payment, Tag, Touchpoint
@@ -173,7 +174,7 @@ def client_timeline(*, client: Client) -> list[TimelineEntry]:
         TimelineEntry(
             on=payment.paid_on,
             kind="refund" if payment.is_refund else "payment",
-            title=("Refund" if payment.is_refund else "Payment") + f" · {payment.get_method_display()}",
+            title=(_("Refund") if payment.is_refund else _("Payment")) + f" · {payment.get_method_display()}",
             detail=payment.note,
             amount_minor=payment.amount_minor,
             currency=payment.currency,

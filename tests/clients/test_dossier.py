@@ -128,6 +128,18 @@ def test_the_detail_page_shows_totals_markup_and_a_timeline_newest_first(owner_c
 
 
 @time_machine.travel(NOW, tick=False)
+def test_the_timeline_names_payments_and_refunds_in_russian(owner_client: Browser, acme):
+    PaymentFactory(client=acme, amount_minor=300_000, paid_on=date(2026, 3, 1))
+    PaymentFactory(client=acme, amount_minor=-50_000, paid_on=date(2026, 4, 1))
+    owner_client.cookies["django_language"] = "ru"
+
+    page = owner_client.get(reverse("clients:detail", args=[acme.pk])).content.decode()
+
+    assert "Платёж ·" in page
+    assert "Возврат ·" in page
+
+
+@time_machine.travel(NOW, tick=False)
 def test_a_touchpoint_restarts_the_staying_in_touch_clock(owner_client: Browser, acme):
     response = owner_client.post(
         reverse("clients:touchpoint_add", args=[acme.pk]), {"kind": "call", "happened_on": "2026-11-20", "note": "ok"}
