@@ -2,13 +2,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from clients.models import Client
 from clients.services import tier_reason_text
 from kernel.links import url_with_id
+from kernel.markup import html_format
 from kernel.templatetags.rapport import last_contact, money_round
 
 register = template.Library()
@@ -28,18 +29,18 @@ def tier_badge(client: Client) -> SafeString:
     """
     badge = ""
     if client.is_angel:
-        badge = format_html(
+        badge = html_format(
             '<span class="badge text-bg-warning" title="{}" data-tier="angel">{}</span>',
             tier_reason_text(client.tier_reason or ""), _("Angel"),
         )  # fmt: skip
     if client.tier_pin:
         pin = client.get_tier_pin_display()
-        badge += format_html(
+        badge += html_format(
             ' <span class="small" title="{}" data-tier-pin="{}"><span aria-hidden="true">📌</span>'
             '<span class="visually-hidden">({}: {})</span></span>',
             pin, client.tier_pin, _("pinned"), pin,
         )  # fmt: skip
-    return mark_safe(badge)  # noqa: S308 - format_html escaped every value
+    return mark_safe(badge)  # noqa: S308 - html_format escaped every value
 
 
 _LINE = (
@@ -67,7 +68,7 @@ def client_lines(clients: Iterable[Client], studio: Any, **labels: str) -> SafeS
     for client in clients:
         contact = client.contact
         lines.append(
-            format_html(
+            html_format(
                 _LINE,
                 url=url_with_id("clients:detail", client.pk),
                 name=client.name,
@@ -75,7 +76,7 @@ def client_lines(clients: Iterable[Client], studio: Any, **labels: str) -> SafeS
                 status=client.status_label,
                 contact=_NO_CONTACT
                 if contact is None
-                else format_html(
+                else html_format(
                     '{}<br><span class="small text-body-secondary">{}</span>', contact.name, contact.email
                 ),
                 revenue=money_round(client.revenue_12m, studio.currency),
@@ -84,7 +85,7 @@ def client_lines(clients: Iterable[Client], studio: Any, **labels: str) -> SafeS
                 **heads,
             )
         )
-    return mark_safe("".join(lines))  # noqa: S308 - format_html escaped every value
+    return mark_safe("".join(lines))  # noqa: S308 - html_format escaped every value
 
 
 def _tag_badges(names: Iterable[str]) -> SafeString:

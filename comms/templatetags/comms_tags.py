@@ -2,7 +2,7 @@ from collections.abc import Iterable
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
@@ -11,6 +11,7 @@ from comms.inbox import Clock
 from comms.models import Message
 from kernel.dates import day_and_time
 from kernel.links import fixed_url, url_with_id
+from kernel.markup import html_format
 
 register = template.Library()
 
@@ -26,19 +27,19 @@ def clock_badge(clock: Clock) -> SafeString:
     if clock.state in ("open", "breached"):
         title = ""
         if clock.due:
-            title = format_html(' title="{}"', _("Reply due %(due)s") % {"due": day_and_time(clock.due)})
-        badge = format_html(BADGE, "text-bg-danger" if clock.breached else "text-bg-light border", title, clock.text)
+            title = html_format(' title="{}"', _("Reply due %(due)s") % {"due": day_and_time(clock.due)})
+        badge = html_format(BADGE, "text-bg-danger" if clock.breached else "text-bg-light border", title, clock.text)
         if clock.urgent:
-            badge += format_html(' <span class="badge text-bg-warning" data-testid="urgent">{}</span>', _("urgent"))
+            badge += html_format(' <span class="badge text-bg-warning" data-testid="urgent">{}</span>', _("urgent"))
         return badge
     if clock.state == "replied":
         if clock.breached:
-            return format_html(BADGE, "text-bg-warning", "", _("answered late"))
-        return format_html(BADGE, "text-bg-success", "", _("answered"))
+            return html_format(BADGE, "text-bg-warning", "", _("answered late"))
+        return html_format(BADGE, "text-bg-success", "", _("answered"))
     if clock.state == "automatic":
-        return format_html(BADGE, "text-bg-secondary", "", _("no clock: automatic mail"))
+        return html_format(BADGE, "text-bg-secondary", "", _("no clock: automatic mail"))
     if clock.state == "unmatched":
-        return format_html(BADGE, "text-bg-secondary", "", _("no clock: unknown sender"))
+        return html_format(BADGE, "text-bg-secondary", "", _("no clock: unknown sender"))
     return mark_safe("")
 
 
@@ -86,12 +87,12 @@ def owed_lines(messages: Iterable[Message], *, here: str, csrf: str) -> SafeStri
     for message in messages:
         client = message.client
         lines.append(
-            format_html(
+            html_format(
                 _OWED_LINE,
                 row_class=_BREACHED if message.clock.breached else "",
                 clock=clock_badge(message.clock),
                 scheduled=_scheduled_note(message.scheduled),
-                client=format_html('<a href="{}">{}</a>', url_with_id("clients:detail", client.pk), client.name)
+                client=html_format('<a href="{}">{}</a>', url_with_id("clients:detail", client.pk), client.name)
                 if client
                 else "",
                 message_url=url_with_id("comms:message", message.pk),
@@ -104,7 +105,7 @@ def owed_lines(messages: Iterable[Message], *, here: str, csrf: str) -> SafeStri
                 **safe_words,
             )
         )
-    return mark_safe("".join(lines))  # noqa: S308 - format_html escaped every value
+    return mark_safe("".join(lines))  # noqa: S308 - html_format escaped every value
 
 
 def _scheduled_note(scheduled: object | None) -> SafeString:
@@ -114,4 +115,4 @@ def _scheduled_note(scheduled: object | None) -> SafeString:
     kind = _("acknowledgment") if scheduled.kind == "acknowledgment" else _("reply")
     when = escape(date_filter(template_localtime(scheduled.send_after), "D H:i"))
     leaves = _("leaves %(when)s") % {"when": when}
-    return format_html('<div class="small text-body-secondary">{} {}</div>', kind, mark_safe(leaves))  # noqa: S308
+    return html_format('<div class="small text-body-secondary">{} {}</div>', kind, mark_safe(leaves))  # noqa: S308

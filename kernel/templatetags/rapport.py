@@ -5,12 +5,12 @@ from django import template
 from django.conf import settings
 from django.template.defaulttags import CsrfTokenNode
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from kernel import formfields
 from kernel.dates import day_and_time, last_contact_day, long_date, long_datetime
 from kernel.links import fixed_url, url_with_id, url_with_ids
+from kernel.markup import html_format
 from kernel.money import format_money
 
 register = template.Library()
@@ -106,9 +106,9 @@ def last_contact(client: Any, studio: Any) -> str:
     """
     at = client.last_interaction_at
     if at is None:
-        return format_html('<span class="last-contact text-body-secondary">{}</span>', _("never"))
+        return html_format('<span class="last-contact text-body-secondary">{}</span>', _("never"))
     zone = studio.zoneinfo
-    return format_html(
+    return html_format(
         '<time class="last-contact" datetime="{}">{}</time>', at.astimezone(zone).date().isoformat(),
         last_contact_day(at, zone),
     )  # fmt: skip
