@@ -10,9 +10,11 @@ from functools import reduce
 from operator import or_
 from typing import Any, Literal, NamedTuple
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.cadence import Cadence, DueKind, TouchDue, anniversary_on, anniversary_window, due_order
@@ -20,7 +22,7 @@ from clients.models import Client, Contact, Payment, Tag, Touchpoint
 from clients.tiering import window_start
 from kernel.dates import local_midnight
 from kernel.models import Studio
-from kernel.queries import Prepared
+from kernel.queries import Prepared, StudioQuery
 
 SortKey = Literal["name", "revenue", "recent", "silent"]
 SORTS: dict[str, list] = {
@@ -93,20 +95,27 @@ class ContactLine(NamedTuple):
     email: str
 
 
-def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[Client]:
-    """One page (a slice) of `client_list` as the list shows it: three queries at any size.
+PER_PAGE = 50
+
+
+def client_page(*, studio: Studio, as_of: date, number: Any, **filters: Any) -> Page:
+    """Page ``number`` of `client_list` (same filters) as the list shows it, its clients from `client_rows`."""
+    page = Paginator(client_list(studio=studio, as_of=as_of, **filters), PER_PAGE).get_page(number)
+    bounds = page.object_list.query
+    page.object_list = client_rows(
+        studio=studio, as_of=as_of, filters=tuple(sorted(filters.items())), low=bounds.low_mark, high=bounds.high_mark
+    )
+    return page
+
+
+def client_rows(*, studio: Studio, as_of: date, filters: tuple, low: int, high: int | None) -> list[Client]:
+    """Clients ``low`` to ``high`` of `client_list` with ``filters``: four queries at any size.
 
     Each client carries ``revenue_12m``, ``status_label``, ``contact`` (its primary or first contact,
-    or None) and ``tag_names``. Sorted by revenue, the page carries its sums already. Otherwise the
-    page's ids stay a subquery of the one query that sums revenue, so only the page's clients are summed.
+    or None) and ``tag_names``. The clients and their sums come in one query, built once per process
+    for each day, filter and page (`StudioQuery`); contacts and tags in one plain query each.
     """
-    if "revenue_12m" not in page.query.annotations:
-        page = (
-            Client.objects.filter(pk__in=page.values("pk"))
-            .annotate(revenue_12m=revenue_12m(studio=studio, as_of=as_of))
-            .order_by(*page.query.order_by)
-        )
-    clients = list(page.only(*LIST_FIELDS))
+    clients = PAGE_ROWS.rows(studio, timezone.now(), shape=studio.currency, args=(as_of, filters, low, high))
     ids = [client.pk for client in clients]
     contacts = contact_lines(studio, ids)
     tags = tag_names(studio, ids)
@@ -116,6 +125,25 @@ def client_rows(page: QuerySet[Client], *, studio: Studio, as_of: date) -> list[
         client.contact = contacts.get(client.pk)
         client.tag_names = tags.get(client.pk, [])
     return clients
+
+
+def page_rows_query(studio: Studio, now: datetime, as_of: date, filters: tuple, low: int, high: int | None) -> QuerySet:
+    """The clients of one page with their 12-month revenue.
+
+    Sorted by revenue, the page carries its sums already. Otherwise the page's ids stay a subquery
+    of the one query that sums revenue, so only the page's clients are summed.
+    """
+    page = client_list(studio=studio, as_of=as_of, **dict(filters))[low:high]
+    if "revenue_12m" not in page.query.annotations:
+        page = (
+            Client.objects.filter(pk__in=page.values("pk"))
+            .annotate(revenue_12m=revenue_12m(studio=studio, as_of=as_of))
+            .order_by(*page.query.order_by)
+        )
+    return page.only(*LIST_FIELDS)
+
+
+PAGE_ROWS = StudioQuery(page_rows_query)
 
 
 def _placeholders(values: Collection) -> str:

@@ -1,7 +1,6 @@
 from datetime import date
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -23,11 +22,13 @@ def index(request: HttpRequest) -> HttpResponse:
     filters = {key: request.GET.get(key, "").strip() for key in ("search", "status", "tier", "tag", "sort")}
     archived = request.GET.get("archived") == "1"
     today = _local_today(request)
-    clients = selectors.client_list(
-        studio=request.studio, as_of=today, archived=archived, **{k: v for k, v in filters.items() if v}
+    page = selectors.client_page(
+        studio=request.studio,
+        as_of=today,
+        number=request.GET.get("page"),
+        archived=archived,
+        **{k: v for k, v in filters.items() if v},
     )
-    page = Paginator(clients, 50).get_page(request.GET.get("page"))
-    page.object_list = selectors.client_rows(page.object_list, studio=request.studio, as_of=today)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from comms.models import Commitment, Message, OutboxEmail, Thread
 from kernel.models import Studio
+from kernel.queries import StudioQuery
 
 # --- Clocks (pure) ------------------------------------------------------------------------
 
@@ -139,6 +140,14 @@ def inbox_rows(studio: Studio, tab: str):
         )
     return Thread.objects.filter(studio=studio).select_related("client").order_by("-last_message_at", "-pk")
 
+
+def inbox_page_rows(studio: Studio, tab: str, page: QuerySet, now: datetime) -> list:
+    """The rows of ``page``, a slice of ``inbox_rows(studio, tab)``: its SQL built once per process, tab and page."""
+    bounds = page.query
+    return INBOX_PAGE.rows(studio, now, shape=tab, args=(tab, bounds.low_mark, bounds.high_mark))
+
+
+INBOX_PAGE = StudioQuery(lambda studio, now, tab, low, high: inbox_rows(studio, tab)[low:high])
 
 INBOX_COUNTS_SQL = """
     SELECT

@@ -24,6 +24,7 @@ from comms.inbox import (
     client_choices,
     clock_for,
     inbox_counts,
+    inbox_page_rows,
     inbox_rows,
     scheduled_answers,
     with_clocks,
@@ -73,6 +74,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     counts = inbox_counts(studio, now)
     paginator = CountedPaginator(inbox_rows(studio, tab), PER_PAGE, count=counts.get(tab))
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = inbox_page_rows(studio, tab, page.object_list, now)
     context: dict[str, Any] = {
         "tab": tab,
         "tabs": [(key, TAB_LABELS[key]) for key in INBOX_TABS],

@@ -54,24 +54,27 @@ class StudioQuery:
         self.build = build
         self.compiled: dict[Hashable, _StudioSQL] = {}
 
-    def rows(self, studio: Any, now: datetime, *, shape: Hashable) -> list[Any]:
-        """The query's rows for ``studio`` at ``now``: model instances, or dicts for a ``values()`` query."""
-        key = (connection.vendor, shape)
+    def rows(self, studio: Any, now: datetime, *, shape: Hashable, args: tuple = ()) -> list[Any]:
+        """The query's rows for ``studio`` at ``now``: model instances, or dicts for a ``values()`` query.
+
+        ``args`` go to ``build`` after the studio and the time, and count as part of the shape.
+        """
+        key = (connection.vendor, shape, args)
         compiled = self.compiled.get(key)
         if compiled is None:
-            compiled = self._compile(studio, now)
+            compiled = self._compile(studio, now, args)
             if compiled.slots is not None:
                 if len(self.compiled) >= self.MAX_SHAPES:
                     self.compiled.clear()
                 self.compiled[key] = compiled
         return compiled.run(studio.pk, now)
 
-    def _compile(self, studio: Any, now: datetime) -> _StudioSQL:
-        queryset = self.build(studio, now)
+    def _compile(self, studio: Any, now: datetime, args: tuple) -> _StudioSQL:
+        queryset = self.build(studio, now, *args)
         probe = copy.copy(studio)
         probe.pk = studio.pk + self.PROBE_ID_OFFSET
         probe_now = now + timedelta(microseconds=1)
-        probe_queryset = self.build(probe, probe_now)
+        probe_queryset = self.build(probe, probe_now, *args)
         if queryset is None:
             return _StudioSQL(None, [], [] if probe_queryset is None else None)
         compiler = queryset.query.get_compiler(using=queryset.db)

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import Value
+from django.db.models.functions import Concat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -143,3 +145,24 @@ def test_the_list_runs_the_same_queries_at_60_and_600_clients(owner_client, stud
     with django_assert_num_queries(len(small.captured_queries)):
         response = owner_client.get(url, params)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("params", [{}, {"sort": "revenue"}, {"tag": "retainer", "page": "2"}])
+def test_a_page_built_for_one_studio_serves_another_its_own_clients(
+    owner_client, charlie_client, studio, other_studio, params
+):
+    """The page's SQL is built once per process and shape: the next studio must get its own rows and sums."""
+    other_studio.currency = "USD"
+    other_studio.save(update_fields=["currency"])
+    seed_clients(studio, 60)
+    seed_clients(other_studio, 60)
+    Client.objects.filter(studio=other_studio).update(name=Concat(Value("Other "), "name"))
+
+    mine = page_rows(owner_client, **params)
+    theirs = page_rows(charlie_client, **params)
+
+    assert mine and theirs
+    assert {client.studio_id for client in Client.objects.filter(pk__in=[c.pk for c in mine])} == {studio.pk}
+    assert all(client.name.startswith("Other ") for client in theirs)
+    their_revenue = expected_revenue(other_studio)  # in USD: the other studio's own currency
+    assert {client.pk: client.revenue_12m for client in theirs} == {client.pk: their_revenue[client.pk] for client in theirs}

@@ -411,3 +411,24 @@ def test_the_client_page_shows_recent_mail_in_one_query(owner_client, acme, djan
     assert "Mail 0" in recent
     assert "Logo" not in recent
     assert f"{reverse('comms:compose')}?client={acme.pk}" in html
+
+
+@pytest.mark.parametrize("tab", ["owed", "unmatched", "automatic", "promised", "all"])
+def test_a_tab_built_for_one_studio_shows_another_only_its_own_mail(owner_client, charlie_client, acme, other_studio, tab):
+    """Each tab's page SQL is built once per process: the next studio must still read only its own rows."""
+    theirs = ClientFactory(studio=other_studio, name="Other Co")
+    for client, subject in ((acme, "Ours"), (theirs, "Theirs")):
+        message = owed(client, due=NOW + timedelta(hours=1), subject=subject)
+        Commitment.objects.create(
+            studio=client.studio, client=client, message=message, description=subject, promised_by=NOW
+        )
+        unmatched(client.studio, from_name=subject)
+        MessageFactory(thread=ThreadFactory(client=client, subject=subject), subject=subject, is_automatic=True)
+
+    pages = {}
+    for name, browser in (("ours", owner_client), ("theirs", charlie_client)):
+        response = browser.get(reverse("comms:inbox"), {"tab": tab})
+        assert response.status_code == 200
+        pages[name] = response.content.decode()
+    assert "Ours" in pages["ours"] and "Theirs" not in pages["ours"]
+    assert "Theirs" in pages["theirs"] and "Ours" not in pages["theirs"]
