@@ -186,16 +186,27 @@ def inbox_counts(studio: Studio, now: datetime) -> dict[str, int]:
     return {"owed": owed, "any_breached": bool(any_breached), "promised": promised, "unmatched": unmatched}
 
 
-def scheduled_answers(studio: Studio, message_ids) -> dict[int, OutboxEmail]:
-    """The queued reply or acknowledgment to each message, by message id (the earliest if several)."""
-    emails = (
+def scheduled_answers(studio: Studio, page: QuerySet[Message], now: datetime) -> dict[int, OutboxEmail]:
+    """The queued reply or acknowledgment to each message of ``page``, a slice of the owed tab, by message id.
+
+    The earliest if several. The page stays a subquery, so the SQL is built once per process and page.
+    """
+    bounds = page.query
+    emails = SCHEDULED_ANSWERS.rows(studio, now, shape=None, args=(bounds.low_mark, bounds.high_mark))
+    return {email.reply_to_message_id: email for email in emails}
+
+
+SCHEDULED_ANSWERS = StudioQuery(
+    lambda studio, now, low, high: (
         OutboxEmail.objects.filter(
-            studio=studio, status=OutboxEmail.Status.QUEUED, reply_to_message_id__in=list(message_ids)
+            studio=studio,
+            status=OutboxEmail.Status.QUEUED,
+            reply_to_message__in=inbox_rows(studio, "owed")[low:high].values("pk"),
         )
         .only("pk", "kind", "send_after", "confirm_before_sending", "reply_to_message_id")
         .order_by("-send_after", "-pk")
     )
-    return {email.reply_to_message_id: email for email in emails}
+)
 
 
 def client_choices(studio: Studio) -> list[tuple[int, str]]:

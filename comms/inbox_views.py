@@ -74,7 +74,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     counts = inbox_counts(studio, now)
     paginator = CountedPaginator(inbox_rows(studio, tab), PER_PAGE, count=counts.get(tab))
     page = paginator.get_page(request.GET.get("page"))
-    page.object_list = inbox_page_rows(studio, tab, page.object_list, now)
+    page_slice, page.object_list = page.object_list, inbox_page_rows(studio, tab, page.object_list, now)
     context: dict[str, Any] = {
         "tab": tab,
         "tabs": [(key, TAB_LABELS[key]) for key in INBOX_TABS],
@@ -84,7 +84,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     }
     if tab == "owed":
         rows = with_clocks(page.object_list, now)
-        answers = scheduled_answers(studio, [row.pk for row in rows])
+        answers = scheduled_answers(studio, page_slice, now)
         for row in rows:
             row.scheduled = answers.get(row.pk)
         context["rows"] = rows

@@ -8,6 +8,7 @@ Babel's CLDR data in their own order and grammar ("пятница, 4 декаб�
 """
 
 from datetime import UTC, date, datetime, time, tzinfo
+from functools import lru_cache
 
 from babel.core import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -71,7 +72,17 @@ def day_and_time(at: datetime) -> str:
     current time zone, without Django's format parser: a list printing two on every line spent a
     third of its time there."""
     local = timezone.localtime(at) if timezone.is_aware(at) else at
-    return f"{WEEKDAYS_ABBR[local.weekday()]} {local.day} {str(MONTHS_3[local.month]).title()}, {local:%H:%M}"
+    weekdays, months = _short_names(translation.get_language())
+    return f"{weekdays[local.weekday()]} {local.day} {months[local.month - 1]}, {local:%H:%M}"
+
+
+@lru_cache(maxsize=32)
+def _short_names(language: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Django's abbreviated weekday and month names in ``language``, translated once rather than per date."""
+    with translation.override(language):
+        return tuple(str(WEEKDAYS_ABBR[day]) for day in range(7)), tuple(
+            str(MONTHS_3[month]).title() for month in range(1, 13)
+        )
 
 
 def short_date(day: date, *, language: str | None = None) -> str:

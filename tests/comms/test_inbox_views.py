@@ -87,6 +87,17 @@ def test_a_queued_reply_shows_in_the_owed_row(owner_client, studio, acme):
     assert "reply leaves Wed 11:00" in owner_client.get(reverse("comms:inbox")).content.decode()
 
 
+def test_a_queued_reply_shows_in_its_owed_row_on_a_later_page(owner_client, studio, acme):
+    messages = [owed(acme, due=NOW + timedelta(hours=1, minutes=n), subject=f"Q{n:02d}") for n in range(30)]
+    OutboxEmailFactory(studio=studio, reply_to_message=messages[27], send_after=NOW + timedelta(seconds=30))
+
+    first = owner_client.get(reverse("comms:inbox")).context["rows"]
+    second = owner_client.get(reverse("comms:inbox"), {"page": "2"}).context["rows"]
+
+    assert [row.scheduled for row in first] == [None] * 25
+    assert [row.pk for row in second if row.scheduled] == [messages[27].pk]
+
+
 def test_the_inbox_only_shows_the_studios_own_mail(owner_client, acme, other_studio):
     owed(ClientFactory(studio=other_studio), due=NOW, subject="Not yours")
     unmatched(other_studio)
