@@ -22,7 +22,7 @@ from clients.models import Client, Contact, Payment, Tag, Touchpoint
 from clients.tiering import window_start
 from kernel.dates import local_midnight
 from kernel.models import Studio
-from kernel.queries import Prepared, StudioQuery
+from kernel.queries import Prepared, RowCount, StudioQuery
 
 SortKey = Literal["name", "revenue", "recent", "silent"]
 SORTS: dict[str, list] = {
@@ -99,13 +99,23 @@ PER_PAGE = 50
 
 
 def client_page(*, studio: Studio, as_of: date, number: Any, **filters: Any) -> Page:
-    """Page ``number`` of `client_list` (same filters) as the list shows it, its clients from `client_rows`."""
-    page = Paginator(client_list(studio=studio, as_of=as_of, **filters), PER_PAGE).get_page(number)
-    bounds = page.object_list.query
-    page.object_list = client_rows(
-        studio=studio, as_of=as_of, filters=tuple(sorted(filters.items())), low=bounds.low_mark, high=bounds.high_mark
-    )
+    """Page ``number`` of `client_list` (same filters) as the list shows it, its clients from `client_rows`.
+
+    The paginator pages through the list's positions; both queries are built once per process and shape.
+    """
+    shape = tuple(sorted(filters.items()))
+    total = LIST_SIZE.rows(studio, timezone.now(), shape=None, args=(as_of, shape))[0]["total"]
+    page = Paginator(range(total), PER_PAGE).get_page(number)
+    positions = page.object_list
+    page.object_list = client_rows(studio=studio, as_of=as_of, filters=shape, low=positions.start, high=positions.stop)
     return page
+
+
+LIST_SIZE = StudioQuery(
+    lambda studio, now, as_of, filters: Studio.objects.filter(pk=studio.pk).values(
+        total=RowCount(client_list(studio=studio, as_of=as_of, **dict(filters)))
+    )
+)
 
 
 def client_rows(*, studio: Studio, as_of: date, filters: tuple, low: int, high: int | None) -> list[Client]:

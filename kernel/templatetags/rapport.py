@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from django import template
@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kernel import formfields
-from kernel.dates import day_and_time, last_contact_day, long_date, long_datetime
+from kernel.dates import day_and_time, day_date, long_date, long_datetime
 from kernel.links import fixed_url, url_with_id, url_with_ids
 from kernel.markup import html_format
 from kernel.money import format_money
@@ -104,11 +104,12 @@ def last_contact(client: Any, studio: Any) -> str:
 
     Every page that shows it goes through here, so they all say the same thing.
     """
-    at = client.last_interaction_at
+    return last_contact_in(client.last_interaction_at, studio.zoneinfo)
+
+
+def last_contact_in(at: datetime | None, zone: tzinfo) -> str:
+    """`last_contact` for a zone already at hand: a list asks once, not once a line."""
     if at is None:
         return html_format('<span class="last-contact text-body-secondary">{}</span>', _("never"))
-    zone = studio.zoneinfo
-    return html_format(
-        '<time class="last-contact" datetime="{}">{}</time>', at.astimezone(zone).date().isoformat(),
-        last_contact_day(at, zone),
-    )  # fmt: skip
+    day = at.astimezone(zone).date()
+    return html_format('<time class="last-contact" datetime="{}">{}</time>', day.isoformat(), day_date(day))
