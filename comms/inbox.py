@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from clients.models import Client
@@ -142,12 +142,34 @@ def inbox_rows(studio: Studio, tab: str):
 
 
 def inbox_page_rows(studio: Studio, tab: str, page: QuerySet, now: datetime) -> list:
-    """The rows of ``page``, a slice of ``inbox_rows(studio, tab)``: its SQL built once per process, tab and page."""
+    """The rows of ``page``, a slice of ``inbox_rows(studio, tab)``: its SQL built once per process, tab and page.
+
+    Owed messages carry their queued answer (`with_queued_answer`).
+    """
     bounds = page.query
     return INBOX_PAGE.rows(studio, now, shape=tab, args=(tab, bounds.low_mark, bounds.high_mark))
 
 
-INBOX_PAGE = StudioQuery(lambda studio, now, tab, low, high: inbox_rows(studio, tab)[low:high])
+def with_queued_answer(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Each message with the reply or acknowledgment queued to answer it, the earliest if several.
+
+    ``answer_kind`` and ``answer_leaves`` (its ``send_after``) are None without one. Read per row
+    through the index on the answered message, so a page costs a page of lookups.
+    """
+    queued = OutboxEmail.objects.filter(reply_to_message=OuterRef("pk"), status=OutboxEmail.Status.QUEUED).order_by(
+        "send_after", "pk"
+    )
+    return messages.annotate(
+        answer_kind=Subquery(queued.values("kind")[:1]), answer_leaves=Subquery(queued.values("send_after")[:1])
+    )
+
+
+def _page_query(studio: Studio, tab: str, low: int, high: int | None) -> QuerySet:
+    rows = inbox_rows(studio, tab)
+    return (with_queued_answer(rows) if tab == "owed" else rows)[low:high]
+
+
+INBOX_PAGE = StudioQuery(lambda studio, now, tab, low, high: _page_query(studio, tab, low, high))
 
 INBOX_COUNTS_SQL = """
     SELECT
@@ -184,29 +206,6 @@ def inbox_counts(studio: Studio, now: datetime) -> dict[str, int]:
         cursor.execute(INBOX_COUNTS_SQL, params)
         owed, any_breached, promised, unmatched = cursor.fetchone()
     return {"owed": owed, "any_breached": bool(any_breached), "promised": promised, "unmatched": unmatched}
-
-
-def scheduled_answers(studio: Studio, page: QuerySet[Message], now: datetime) -> dict[int, OutboxEmail]:
-    """The queued reply or acknowledgment to each message of ``page``, a slice of the owed tab, by message id.
-
-    The earliest if several. The page stays a subquery, so the SQL is built once per process and page.
-    """
-    bounds = page.query
-    emails = SCHEDULED_ANSWERS.rows(studio, now, shape=None, args=(bounds.low_mark, bounds.high_mark))
-    return {email.reply_to_message_id: email for email in emails}
-
-
-SCHEDULED_ANSWERS = StudioQuery(
-    lambda studio, now, low, high: (
-        OutboxEmail.objects.filter(
-            studio=studio,
-            status=OutboxEmail.Status.QUEUED,
-            reply_to_message__in=inbox_rows(studio, "owed")[low:high].values("pk"),
-        )
-        .only("pk", "kind", "send_after", "confirm_before_sending", "reply_to_message_id")
-        .order_by("-send_after", "-pk")
-    )
-)
 
 
 def client_choices(studio: Studio) -> list[tuple[int, str]]:

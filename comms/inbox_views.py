@@ -26,7 +26,6 @@ from comms.inbox import (
     inbox_counts,
     inbox_page_rows,
     inbox_rows,
-    scheduled_answers,
     with_clocks,
     with_promise_countdowns,
 )
@@ -74,7 +73,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     counts = inbox_counts(studio, now)
     paginator = CountedPaginator(inbox_rows(studio, tab), PER_PAGE, count=counts.get(tab))
     page = paginator.get_page(request.GET.get("page"))
-    page_slice, page.object_list = page.object_list, inbox_page_rows(studio, tab, page.object_list, now)
+    page.object_list = inbox_page_rows(studio, tab, page.object_list, now)
     context: dict[str, Any] = {
         "tab": tab,
         "tabs": [(key, TAB_LABELS[key]) for key in INBOX_TABS],
@@ -83,11 +82,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "now": now,
     }
     if tab == "owed":
-        rows = with_clocks(page.object_list, now)
-        answers = scheduled_answers(studio, page_slice, now)
-        for row in rows:
-            row.scheduled = answers.get(row.pk)
-        context["rows"] = rows
+        context["rows"] = with_clocks(page.object_list, now)
     elif tab == "promised":
         context["rows"] = with_promise_countdowns(page.object_list, now)
     else:

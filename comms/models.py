@@ -354,6 +354,8 @@ class OutboxEmail(models.Model):
             ),
             models.Index(fields=["status", "claimed_at"], name="outbox_status_claimed"),
             models.Index(fields=["studio", "status", "-send_after"], name="outbox_studio_status"),
+            # The answer queued to a message, as each owed line of the inbox looks it up.
+            models.Index(fields=["reply_to_message", "status", "send_after"], name="outbox_queued_answer"),
         ]
 
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from datetime import datetime
 
 from django import template
 from django.template.defaultfilters import date as date_filter
@@ -91,7 +92,7 @@ def owed_lines(messages: Iterable[Message], *, here: str, csrf: str) -> SafeStri
                 _OWED_LINE,
                 row_class=_BREACHED if message.clock.breached else "",
                 clock=clock_badge(message.clock),
-                scheduled=_scheduled_note(message.scheduled),
+                scheduled=_scheduled_note(message.answer_kind, message.answer_leaves),
                 client=html_format('<a href="{}">{}</a>', url_with_id("clients:detail", client.pk), client.name)
                 if client
                 else "",
@@ -108,11 +109,11 @@ def owed_lines(messages: Iterable[Message], *, here: str, csrf: str) -> SafeStri
     return mark_safe("".join(lines))  # noqa: S308 - html_format escaped every value
 
 
-def _scheduled_note(scheduled: object | None) -> SafeString:
+def _scheduled_note(kind: str | None, leaves_at: datetime | None) -> SafeString:
     """The queued answer's kind and when it leaves, as the owed row says it; "" without one."""
-    if not scheduled:
+    if not kind or leaves_at is None:
         return mark_safe("")
-    kind = _("acknowledgment") if scheduled.kind == "acknowledgment" else _("reply")
-    when = escape(date_filter(template_localtime(scheduled.send_after), "D H:i"))
+    kind = _("acknowledgment") if kind == "acknowledgment" else _("reply")
+    when = escape(date_filter(template_localtime(leaves_at), "D H:i"))
     leaves = _("leaves %(when)s") % {"when": when}
     return html_format('<div class="small text-body-secondary">{} {}</div>', kind, mark_safe(leaves))  # noqa: S308

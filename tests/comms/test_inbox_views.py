@@ -94,8 +94,8 @@ def test_a_queued_reply_shows_in_its_owed_row_on_a_later_page(owner_client, stud
     first = owner_client.get(reverse("comms:inbox")).context["rows"]
     second = owner_client.get(reverse("comms:inbox"), {"page": "2"}).context["rows"]
 
-    assert [row.scheduled for row in first] == [None] * 25
-    assert [row.pk for row in second if row.scheduled] == [messages[27].pk]
+    assert [row.answer_kind for row in first] == [None] * 25
+    assert [(row.pk, row.answer_kind) for row in second if row.answer_kind] == [(messages[27].pk, "reply")]
 
 
 def test_the_inbox_only_shows_the_studios_own_mail(owner_client, acme, other_studio):
