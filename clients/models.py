@@ -110,6 +110,10 @@ class Client(models.Model):
             models.Index(fields=["studio", "next_touch_on"], name="client_studio_next_touch"),
             # Today's Friday updates are listed by client name: the first few are read in that order.
             models.Index(fields=["studio", "name"], name="client_studio_name"),
+            # The client list: its pages in name order and its count, read from the index alone.
+            models.Index(
+                fields=["studio", "name", "id"], condition=Q(archived_at__isnull=True), name="client_current_name"
+            ),
         ]
 
     def __str__(self) -> str:

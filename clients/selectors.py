@@ -112,9 +112,9 @@ def client_page(*, studio: Studio, as_of: date, number: Any, **filters: Any) -> 
 
 
 LIST_SIZE = StudioQuery(
-    lambda studio, now, as_of, filters: Studio.objects.filter(pk=studio.pk).values(
-        total=RowCount(client_list(studio=studio, as_of=as_of, **dict(filters)))
-    )
+    lambda studio, now, as_of, filters: Studio.objects.filter(pk=studio.pk)
+    .order_by()
+    .values(total=RowCount(client_list(studio=studio, as_of=as_of, **dict(filters))))
 )
 
 
