@@ -166,3 +166,4 @@ def test_a_page_built_for_one_studio_serves_another_its_own_clients(
     assert all(client.name.startswith("Other ") for client in theirs)
     their_revenue = expected_revenue(other_studio)  # in USD: the other studio's own currency
     assert {client.pk: client.revenue_12m for client in theirs} == {client.pk: their_revenue[client.pk] for client in theirs}
+
