@@ -119,7 +119,7 @@ LIST_SIZE = StudioQuery(
 
 
 def client_rows(*, studio: Studio, as_of: date, filters: tuple, low: int, high: int | None) -> list[Client]:
-    """Clients ``low`` to ``high`` of `client_list` with ``filters``: four queries at any size.
+    """Clients ``low`` to ``high`` of `client_list` with ``filters``: three queries at any size.
 
     Each client carries ``revenue_12m``, ``status_label``, ``contact`` (its primary or first contact,
     or None) and ``tag_names``. The clients and their sums come in one query, built once per process

@@ -113,7 +113,7 @@ def _scheduled_note(kind: str | None, leaves_at: datetime | None) -> SafeString:
     """The queued answer's kind and when it leaves, as the owed row says it; "" without one."""
     if not kind or leaves_at is None:
         return mark_safe("")
-    kind = _("acknowledgment") if kind == "acknowledgment" else _("reply")
+    label = _("acknowledgment") if kind == "acknowledgment" else _("reply")
     when = escape(date_filter(template_localtime(leaves_at), "D H:i"))
     leaves = _("leaves %(when)s") % {"when": when}
-    return html_format('<div class="small text-body-secondary">{} {}</div>', kind, mark_safe(leaves))  # noqa: S308
+    return html_format('<div class="small text-body-secondary">{} {}</div>', label, mark_safe(leaves))  # noqa: S308
