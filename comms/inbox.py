@@ -147,7 +147,7 @@ def inbox_page_rows(studio: Studio, tab: str, page: QuerySet, now: datetime) -> 
     Owed messages carry their queued answer (`with_queued_answer`).
     """
     bounds = page.query
-    return INBOX_PAGE.rows(studio, now, shape=tab, args=(tab, bounds.low_mark, bounds.high_mark))
+    return INBOX_PAGE.rows(studio, now, shape=None, args=(tab, bounds.low_mark, bounds.high_mark))
 
 
 def with_queued_answer(messages: QuerySet[Message]) -> QuerySet[Message]:
@@ -164,12 +164,12 @@ def with_queued_answer(messages: QuerySet[Message]) -> QuerySet[Message]:
     )
 
 
-def _page_query(studio: Studio, tab: str, low: int, high: int | None) -> QuerySet:
+def _page_query(studio: Studio, now: datetime, tab: str, low: int, high: int | None) -> QuerySet:
     rows = inbox_rows(studio, tab)
     return (with_queued_answer(rows) if tab == "owed" else rows)[low:high]
 
 
-INBOX_PAGE = StudioQuery(lambda studio, now, tab, low, high: _page_query(studio, tab, low, high))
+INBOX_PAGE = StudioQuery(_page_query)
 
 INBOX_COUNTS_SQL = """
     SELECT

@@ -83,5 +83,5 @@ def client_lines(clients: Iterable[Client], studio: Any, **labels: str) -> SafeS
 
 def _tag_badges(names: Iterable[str]) -> SafeString:
     return mark_safe(  # noqa: S308 - each name escaped
-        "".join(f'<span class="badge text-bg-light border">{escape(name)}</span> ' for name in names)
+        "".join(f'<span class="badge text-bg-light border">{escaped(name)}</span> ' for name in names)
     )
