@@ -14,8 +14,9 @@ reminders to the freelancer themselves (``FREELANCER_KINDS``) are sent again. Se
 A worker works in batches (``deliver_due``): one transaction claims up to ``batch`` rows, one
 backend connection sends them, and what the batch needs is read once. What stays per email is
 what the guarantee above needs: ``send_started_at`` committed before the ESP call and ``sent``
-committed after it (``_HandoverMarks``), and the client email's filing in its conversation.
-Those per-email commits do not wait for the disk; the next claim's commit flushes them.
+committed after it (``_HandoverMarks``: per run of the freelancer's own mail, per client email),
+and the client email's filing in its conversation. Those commits do not wait for the disk, except
+a client email's ``started``; the next claim's commit flushes them.
 """
 
 from __future__ import annotations
@@ -410,84 +411,97 @@ def _this_claim(email: OutboxEmail):
 
 
 class _HandoverMarks:
-    """The two writes around each ESP call, one UPDATE each, fenced by the claim like ``_this_claim``.
+    """The writes around the ESP calls, fenced by the claim like ``_this_claim``, written as SQL.
 
-    ``started`` is committed just before the call, ``sent`` just after, so a worker dying at any
-    point leaves at most the one email in flight unknown (see ``reclaim_stuck``). They run twice
-    per email, so they are written once as SQL: building them with the ORM costs more than sending.
+    ``started`` is committed before the ESP sees an email, ``sent`` after. Mail that
+    ``reclaim_stuck`` sends again on its own (``resent_after_a_crash``) goes in runs: a run's
+    emails are marked started in one statement, and their sent marks wait and are written in one
+    statement before anything else touches the database (the next run's start, a conversation
+    log) or at the end of the batch. A worker that dies mid-run leaves the run started, so it is
+    sent again, which that mail accepts. Client mail is a run of one, its ``started`` waits for
+    the disk, so at most the one client email in flight is in doubt.
 
-    On PostgreSQL an email's ``sent`` mark waits for the next one: it is committed in the same
-    statement as the next email's ``started`` (two UPDATEs in one WITH), one round trip instead of
-    two, and still before that email goes. Only building the next message comes in between.
-    ``flush`` writes a mark still waiting; ``send_batch`` calls it before anything else touches the
-    database (a conversation log, a failure) and at the end of the batch.
+    The statements name each row with its fence (id, attempts, claimed_at): one round trip per run
+    and one per client email, however many emails a run holds. Should fewer rows answer than were
+    named (a row reclaimed while this worker was slow), one more read finds which.
     """
 
-    STARTED = (
-        "UPDATE comms_outboxemail SET send_started_at = %s"
-        " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status = %s"
-    )
+    STARTED = "UPDATE comms_outboxemail SET send_started_at = %s WHERE status = %s AND id IN ({ids}) AND {fence}"
     SENT = (
-        "UPDATE comms_outboxemail SET status = %s, sent_at = %s, esp_message_id = %s, last_error = '', sealed = ''"
-        " WHERE id = %s AND attempts = %s AND claimed_at = %s AND status IN (%s, %s)"
+        "UPDATE comms_outboxemail SET status = %s, last_error = '', sealed = '',"
+        " sent_at = CASE id {sent_at} END, esp_message_id = CASE id {esp_message_id} END"
+        " WHERE status IN (%s, %s) AND id IN ({ids}) AND {fence}"
     )
-    SENT_THEN_STARTED = (
-        f"WITH sent AS ({SENT} RETURNING 1), started AS ({STARTED} RETURNING 1)"  # noqa: S608 - constants above
-        " SELECT (SELECT count(*) FROM sent), (SELECT count(*) FROM started)"
-    )
+    HELD = "SELECT id FROM comms_outboxemail WHERE id IN ({ids}) AND {fence} AND {condition}"
 
     def __init__(self, cursor, durability: _Durability) -> None:
         self.cursor = cursor
         self.durability = durability
         self.adapt = db_connection.ops.adapt_datetimefield_value
-        self.combine = db_connection.vendor == "postgresql"
-        self.waiting: tuple[OutboxEmail, list[Any]] | None = None
+        self.waiting: list[tuple[OutboxEmail, datetime, str]] = []
 
-    def _fence(self, email: OutboxEmail) -> list[Any]:
-        return [email.pk, email.attempts, self.adapt(email.claimed_at)]
+    def _named(self, emails: Sequence[OutboxEmail]) -> tuple[dict[str, str], list[Any]]:
+        """SQL naming ``emails`` by id, each only as long as its claim is this worker's, and its parameters."""
+        cases = " ".join("WHEN %s THEN %s" for _ in emails)
+        sql = {
+            "ids": ", ".join("%s" for _ in emails),
+            "fence": f"attempts = CASE id {cases} END AND claimed_at = CASE id {cases} END",
+        }
+        parameters = [email.pk for email in emails]
+        parameters += [value for email in emails for value in (email.pk, email.attempts)]
+        parameters += [value for email in emails for value in (email.pk, self.adapt(email.claimed_at))]
+        return sql, parameters
 
-    def started(self, email: OutboxEmail, at: datetime) -> bool:
-        """Mark the row handed to the ESP (on disk for client mail); False when this worker no longer holds it."""
-        parameters = [self.adapt(at), *self._fence(email), Status.SENDING.value]
-        if resent_after_a_crash(email):
-            return self._started(parameters)
-        with self.durability.flushed():
-            return self._started(parameters)
-
-    def _started(self, parameters: list[Any]) -> bool:
-        if self.waiting is None:
-            self.cursor.execute(self.STARTED, parameters)
-            return self.cursor.rowcount == 1
-        sent_email, sent_parameters = self.waiting
-        self.waiting = None
-        self.cursor.execute(self.SENT_THEN_STARTED, [*sent_parameters, *parameters])
-        marked_sent, marked_started = self.cursor.fetchone()
-        self._check_sent(sent_email, marked_sent == 1)
-        return marked_started == 1
+    def started(self, run: Sequence[OutboxEmail], at: datetime) -> list[OutboxEmail]:
+        """Mark ``run`` handed to the ESP (on disk for client mail); returns the emails this worker still holds."""
+        self.flush()
+        sql, named = self._named(run)
+        parameters = [self.adapt(at), Status.SENDING.value, *named]
+        statement = self.STARTED.format(**sql)
+        if all(resent_after_a_crash(email) for email in run):
+            held = self._execute(statement, parameters, run, "send_started_at = %s", [at])
+        else:
+            with self.durability.flushed():
+                held = self._execute(statement, parameters, run, "send_started_at = %s", [at])
+        for email in held:
+            email.send_started_at = at
+        for email in set(run).difference(held):
+            logger.warning("Outbox email %s is no longer claimed by this worker; not sent.", email.pk)
+        return held
 
     def sent(self, email: OutboxEmail, at: datetime, esp_message_id: str) -> None:
-        """Mark the row sent; "attention" too: reclaimed while this worker was slow, it is now known to have left."""
-        held = [Status.SENDING.value, Status.NEEDS_ATTENTION.value]
-        parameters = [Status.SENT.value, self.adapt(at), esp_message_id, *self._fence(email), *held]
-        self.flush()
-        if self.combine:
-            self.waiting = (email, parameters)
-        else:
-            self.cursor.execute(self.SENT, parameters)
-            self._check_sent(email, self.cursor.rowcount == 1)
+        """Note the row sent; written by ``flush``. "attention" too: reclaimed while this worker was slow, it left."""
+        self.waiting.append((email, at, esp_message_id))
 
     def flush(self) -> None:
-        """Write the ``sent`` mark still waiting for the next email's ``started``, if any."""
-        if self.waiting is not None:
-            email, parameters = self.waiting
-            self.waiting = None
-            self.cursor.execute(self.SENT, parameters)
-            self._check_sent(email, self.cursor.rowcount == 1)
-
-    @staticmethod
-    def _check_sent(email: OutboxEmail, marked: bool) -> None:
-        if not marked:
+        """Write the ``sent`` marks waiting, in one statement."""
+        if not self.waiting:
+            return
+        waiting, self.waiting = self.waiting, []
+        emails = [email for email, _, _ in waiting]
+        sql, named = self._named(emails)
+        sent_at = [value for email, at, _ in waiting for value in (email.pk, self.adapt(at))]
+        esp_message_ids = [value for email, _, esp_message_id in waiting for value in (email.pk, esp_message_id)]
+        cases = " ".join("WHEN %s THEN %s" for _ in waiting)
+        statement = self.SENT.format(sent_at=cases, esp_message_id=cases, **sql)
+        held = [Status.SENDING.value, Status.NEEDS_ATTENTION.value]
+        parameters = [Status.SENT.value, *sent_at, *esp_message_ids, *held, *named]
+        marked = self._execute(statement, parameters, emails, "status = %s", [Status.SENT.value])
+        for email in set(emails).difference(marked):
             logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
+
+    def _execute(
+        self, statement: str, parameters: list[Any], emails: Sequence[OutboxEmail], condition: str, values: list[Any]
+    ) -> list[OutboxEmail]:
+        """Run a mark over ``emails``; those it reached: all of them, or as read back when some were not."""
+        self.cursor.execute(statement, parameters)
+        if self.cursor.rowcount == len(emails):
+            return list(emails)
+        sql, named = self._named(emails)
+        adapted = [self.adapt(value) if isinstance(value, datetime) else value for value in values]
+        self.cursor.execute(self.HELD.format(condition=condition, **sql), [*named, *adapted])
+        reached = {pk for (pk,) in self.cursor.fetchall()}
+        return [email for email in emails if email.pk in reached]
 
 
 class _Durability:
@@ -554,10 +568,10 @@ def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None
     """Send rows this worker claimed over one backend connection; returns those that left.
 
     What the batch needs is read before the first send: the client each email reached and what
-    its conversation log refers to. Then each email costs the two hand-over marks
-    (``_HandoverMarks``), plus its conversation log when it went to a client. A message that
-    cannot be built or sent is rescheduled or failed with its error (``_record_failure``); the
-    others go on.
+    its conversation log refers to. Then the emails go in runs (``_handover_runs``), each run
+    costing its two hand-over marks (``_HandoverMarks``), plus a conversation log for each email
+    that went to a client. A message that cannot be built or sent is rescheduled or failed with
+    its error (``_record_failure``); the others go on.
     """
     clients = conversation.clients_reached(emails)
     prefetch_related_objects(
@@ -579,8 +593,10 @@ def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None
             with durability.relaxed():
                 marks = _HandoverMarks(cursor, durability)
                 try:
-                    for email in emails:
-                        if _hand_over(email, backend, marks):
+                    for run in _handover_runs(emails):
+                        for email in marks.started(run, timezone.now()):
+                            if not _hand_over(email, backend, marks):
+                                continue
                             sent.append(email)
                             client = clients.get(email.pk)
                             if client is not None:
@@ -597,20 +613,25 @@ def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None
     return sent
 
 
+def _handover_runs(emails: Sequence[OutboxEmail]) -> Iterator[list[OutboxEmail]]:
+    """``emails`` in order, cut into runs: consecutive mail that is resent after a crash, or one client email."""
+    run: list[OutboxEmail] = []
+    for email in emails:
+        if resent_after_a_crash(email):
+            run.append(email)
+            continue
+        if run:
+            yield run
+            run = []
+        yield [email]
+    if run:
+        yield run
+
+
 def _hand_over(email: OutboxEmail, backend: BaseEmailBackend, marks: _HandoverMarks) -> bool:
-    """Build, mark started, send, mark sent; True when the email left. Errors reschedule or fail the row."""
+    """Build and send an email marked started, then note it sent; True when it left. Errors reschedule or fail it."""
     try:
         message = build_message(email, connection=backend)
-    except Exception as error:
-        marks.flush()
-        _record_failure(email, error)
-        return False
-    started = timezone.now()
-    if not marks.started(email, started):
-        logger.warning("Outbox email %s is no longer claimed by this worker; not sent.", email.pk)
-        return False
-    email.send_started_at = started
-    try:
         message.send()
     except Exception as error:
         _record_failure(email, error)
