@@ -15,8 +15,9 @@ from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_c
 from django.conf import settings
 from django.forms import BoundField, Form
 from django.template.defaultfilters import unordered_list
-from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from kernel.markup import escaped
 
 INPUT_TEMPLATES = {
     f"django/forms/widgets/{kind}.html"
@@ -26,7 +27,7 @@ TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
 ASTERISK = '<span class="asteriskField">*</span>'
-esc = conditional_escape  # as the templates' autoescaping: markup stays, anything else is escaped
+esc = escaped  # as the templates' autoescaping: markup stays, anything else is escaped
 
 
 def attributes(attrs: dict[str, Any]) -> str:
