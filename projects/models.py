@@ -96,9 +96,15 @@ class Project(models.Model):
             models.Index(fields=["studio", "status"], name="project_studio_status"),
             # By status first: Today's deadlines read the active projects' dates, not every finished one's.
             models.Index(fields=["studio", "status", "deadline_on"], name="project_studio_status_deadline"),
-            # Today's longest-waiting deposits, read in this order (``services.projects_awaiting_deposit``).
+            # Today's longest-waiting deposits, read in this order (``services.projects_awaiting_deposit``) to the
+            # tie-breaks: projects accepted at the same moment (an import, a batch) are not sorted each time.
             models.Index(
-                F("studio"), F("status"), Coalesce("agreement_accepted_at", "created_at"), name="project_waiting_since"
+                F("studio"),
+                F("status"),
+                Coalesce("agreement_accepted_at", "created_at"),
+                F("title"),
+                F("id"),
+                name="project_waiting_order",
             ),
             # The reminder sweeps look across studios for what is due (kernel.sweeps). Not a partial index
             # on the active statuses: SQLite cannot match its condition to the sweep's bound parameters.
