@@ -505,6 +505,20 @@ def test_a_worker_that_lost_its_claim_does_not_send(studio, mailoutbox):
     assert (email.status, email.attempts) == (Status.SENT, 1)
 
 
+def test_a_run_of_reminders_sends_only_those_this_worker_still_holds(studio, mailoutbox):
+    rows = [queue(studio, kind="digest", to=[f"owner{n}@studio.example"]) for n in range(3)]
+    slow = outbox.claim_due()
+    # The middle row's claim was taken over by another worker while this one was slow.
+    OutboxEmail.objects.filter(pk=rows[1].pk).update(attempts=5, claimed_at=NOW + timedelta(hours=1))
+
+    sent = outbox.send_batch(slow)
+
+    assert [email.pk for email in sent] == [rows[0].pk, rows[2].pk]
+    assert sorted(message.to[0] for message in mailoutbox) == ["owner0@studio.example", "owner2@studio.example"]
+    states = dict(OutboxEmail.objects.filter(pk__in=[row.pk for row in rows]).values_list("pk", "status"))
+    assert [states[row.pk] for row in rows] == [Status.SENT, Status.SENDING, Status.SENT]
+
+
 def test_a_slow_worker_that_finishes_after_all_marks_an_attention_row_sent(studio, mailoutbox, sent_log, monkeypatch):
     email = queue(studio, kind="reply")
     (claimed,) = outbox.claim_due()
