@@ -21,22 +21,22 @@ def today_lines(items: Iterable[Mapping[str, Any]], csrf: str, next_url: str, **
     client's file or activity seen, each posting back to ``next_url``.
     """
     label = {name: escape(text) for name, text in labels.items()}
-    back = f'{csrf}<input type="hidden" name="next" value="{escaped(next_url)}">'
+    back = f'{escaped(csrf)}<input type="hidden" name="next" value="{escaped(next_url)}">'
     lines = []
     for item in items:
-        if item["kind"]:
-            testid = f' data-testid="activity-{escaped(item["kind"])}"'
+        if kind := item.get("kind"):
+            testid = f' data-testid="activity-{escaped(kind)}"'
         else:
-            testid = ' data-testid="client-file"' if item["download_url"] else ""
+            testid = ' data-testid="client-file"' if item.get("download_url") else ""
         url, title = escaped(item["url"]), escaped(item["title"])
         if item["flag"]:
             heading = f'<span class="badge text-bg-danger">{escaped(item["flag"])}</span> '
             heading += f'<a href="{url}" class="link-danger">{title}</a>'
         else:
             heading = f'<a href="{url}">{title}</a>'
-        if item["urgent"]:
+        if item.get("urgent"):
             heading += f' <span class="badge text-bg-warning">{label["urgent"]}</span>'
-        if item["angel"]:
+        if item.get("angel"):
             heading += f' <span class="badge text-bg-warning">{label["angel"]}</span>'
         tone = "text-danger" if item["flag"] else "text-body-secondary"
         lines.append(
@@ -49,22 +49,23 @@ def today_lines(items: Iterable[Mapping[str, Any]], csrf: str, next_url: str, **
 
 
 def _action(item: Mapping[str, Any], back: str, label: Mapping[str, str]) -> str:
-    if item["cancel_url"]:
+    if cancel_url := item.get("cancel_url"):
         return (
-            f'<form method="post" action="{escaped(item["cancel_url"])}">{back}\n'
+            f'<form method="post" action="{escaped(cancel_url)}">{back}\n'
             f'          <button class="btn btn-outline-danger btn-sm" type="submit">{label["undo"]}</button></form>'
         )
-    if not item["seen_url"]:
+    seen_url = item.get("seen_url")
+    if not seen_url:
         return ""
     download = ""
-    if item["download_url"]:
+    if download_url := item.get("download_url"):
         download = (
-            f'<a class="btn btn-outline-primary btn-sm" href="{escaped(item["download_url"])}"'
+            f'<a class="btn btn-outline-primary btn-sm" href="{escaped(download_url)}"'
             f' aria-label="{label["download"]}" title="{label["download"]}">↓</a>'
         )
     return (
         f'<span class="d-flex gap-1 flex-shrink-0">{download}'
-        f'<form method="post" action="{escaped(item["seen_url"])}">{back}\n'
+        f'<form method="post" action="{escaped(seen_url)}">{back}\n'
         '          <button class="btn btn-outline-secondary btn-sm" type="submit"'
         f' aria-label="{label["mark_seen"]}">✓</button></form></span>'
     )
