@@ -29,7 +29,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timedelta
 from email.utils import getaddresses, make_msgid, parseaddr
 from typing import Any
@@ -429,7 +429,7 @@ class _HandoverMarks:
     STARTED = "UPDATE comms_outboxemail SET send_started_at = %s WHERE status = %s AND id IN ({ids}) AND {fence}"
     SENT = (
         "UPDATE comms_outboxemail SET status = %s, last_error = '', sealed = '',"
-        " sent_at = CASE id {sent_at} END, esp_message_id = CASE id {esp_message_id} END"
+        " sent_at = CASE id {cases} END, esp_message_id = CASE id {cases} END"
         " WHERE status IN (%s, %s) AND id IN ({ids}) AND {fence}"
     )
     HELD = "SELECT id FROM comms_outboxemail WHERE id IN ({ids}) AND {fence} AND {condition}"
@@ -441,28 +441,31 @@ class _HandoverMarks:
         self.waiting: list[tuple[OutboxEmail, datetime, str]] = []
 
     def _named(self, emails: Sequence[OutboxEmail]) -> tuple[dict[str, str], list[Any]]:
-        """SQL naming ``emails`` by id, each only as long as its claim is this worker's, and its parameters."""
+        """SQL naming ``emails`` by id, each only as long as its claim is this worker's, and its parameters.
+
+        ``cases`` is the ``WHEN id THEN value`` list a per-row value is chosen by, one pair per email.
+        """
         cases = " ".join("WHEN %s THEN %s" for _ in emails)
         sql = {
             "ids": ", ".join("%s" for _ in emails),
             "fence": f"attempts = CASE id {cases} END AND claimed_at = CASE id {cases} END",
+            "cases": cases,
         }
         parameters = [email.pk for email in emails]
         parameters += [value for email in emails for value in (email.pk, email.attempts)]
         parameters += [value for email in emails for value in (email.pk, self.adapt(email.claimed_at))]
         return sql, parameters
 
-    def started(self, run: Sequence[OutboxEmail], at: datetime) -> list[OutboxEmail]:
+    def started(self, run: Sequence[OutboxEmail], at: datetime) -> Sequence[OutboxEmail]:
         """Mark ``run`` handed to the ESP (on disk for client mail); returns the emails this worker still holds."""
         self.flush()
         sql, named = self._named(run)
-        parameters = [self.adapt(at), Status.SENDING.value, *named]
-        statement = self.STARTED.format(**sql)
-        if all(resent_after_a_crash(email) for email in run):
-            held = self._execute(statement, parameters, run, "send_started_at = %s", [at])
-        else:
-            with self.durability.flushed():
-                held = self._execute(statement, parameters, run, "send_started_at = %s", [at])
+        started_at = self.adapt(at)
+        resent_anyway = all(resent_after_a_crash(email) for email in run)
+        with nullcontext() if resent_anyway else self.durability.flushed():
+            self.cursor.execute(self.STARTED.format(**sql), [started_at, Status.SENDING.value, *named])
+            marked = self.cursor.rowcount  # before the setting goes back, which is a statement too
+        held = self._reached(run, marked, "send_started_at = %s", started_at)
         for email in held:
             email.send_started_at = at
         for email in set(run).difference(held):
@@ -482,24 +485,19 @@ class _HandoverMarks:
         sql, named = self._named(emails)
         sent_at = [value for email, at, _ in waiting for value in (email.pk, self.adapt(at))]
         esp_message_ids = [value for email, _, esp_message_id in waiting for value in (email.pk, esp_message_id)]
-        cases = " ".join("WHEN %s THEN %s" for _ in waiting)
-        statement = self.SENT.format(sent_at=cases, esp_message_id=cases, **sql)
         held = [Status.SENDING.value, Status.NEEDS_ATTENTION.value]
         parameters = [Status.SENT.value, *sent_at, *esp_message_ids, *held, *named]
-        marked = self._execute(statement, parameters, emails, "status = %s", [Status.SENT.value])
-        for email in set(emails).difference(marked):
+        self.cursor.execute(self.SENT.format(**sql), parameters)
+        reached = self._reached(emails, self.cursor.rowcount, "status = %s", Status.SENT.value)
+        for email in set(emails).difference(reached):
             logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
 
-    def _execute(
-        self, statement: str, parameters: list[Any], emails: Sequence[OutboxEmail], condition: str, values: list[Any]
-    ) -> list[OutboxEmail]:
-        """Run a mark over ``emails``; those it reached: all of them, or as read back when some were not."""
-        self.cursor.execute(statement, parameters)
-        if self.cursor.rowcount == len(emails):
-            return list(emails)
+    def _reached(self, emails: Sequence[OutboxEmail], marked: int, condition: str, value: Any) -> Sequence[OutboxEmail]:
+        """The ``emails`` a mark reached (``marked`` rows): all of them, or those read back by ``condition``."""
+        if marked == len(emails):
+            return emails
         sql, named = self._named(emails)
-        adapted = [self.adapt(value) if isinstance(value, datetime) else value for value in values]
-        self.cursor.execute(self.HELD.format(condition=condition, **sql), [*named, *adapted])
+        self.cursor.execute(self.HELD.format(condition=condition, **sql), [*named, value])
         reached = {pk for (pk,) in self.cursor.fetchall()}
         return [email for email in emails if email.pk in reached]
 

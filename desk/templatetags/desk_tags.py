@@ -4,7 +4,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from kernel.markup import escaped
@@ -20,7 +19,7 @@ def today_lines(items: Iterable[Mapping[str, Any]], csrf: str, next_url: str, **
     angel badges, the detail under it, and its action: undo a queued email, or download and mark a
     client's file or activity seen, each posting back to ``next_url``.
     """
-    label = {name: escape(text) for name, text in labels.items()}
+    label = {name: escaped(text) for name, text in labels.items()}
     back = f'{escaped(csrf)}<input type="hidden" name="next" value="{escaped(next_url)}">'
     lines = []
     for item in items:
