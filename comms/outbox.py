@@ -13,10 +13,12 @@ reminders to the freelancer themselves (``FREELANCER_KINDS``) are sent again. Se
 
 A worker works in batches (``deliver_due``): one transaction claims up to ``batch`` rows, one
 backend connection sends them, and what the batch needs is read once. What stays per email is
-what the guarantee above needs: ``send_started_at`` committed before the ESP call and ``sent``
-committed after it (``_HandoverMarks``: per run of the freelancer's own mail, per client email),
-and the client email's filing in its conversation. Those commits do not wait for the disk, except
-a client email's ``started``; the next claim's commit flushes them.
+what the guarantee above needs (``_HandoverMarks``): a client email's ``send_started_at``
+committed before its ESP call, and ``sent`` committed after it, before its filing in the
+conversation. The freelancer's own mail, sent again after a crash whatever its marks say, is
+marked started by its claim and its ``sent`` marks are written together at the end of the batch.
+Those commits do not wait for the disk, except a client email's ``started``; the next claim's
+commit flushes them.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.db import connection as db_connection
-from django.db.models import DateTimeField, F, Value, prefetch_related_objects
+from django.db.models import Case, DateTimeField, F, Q, Value, When, prefetch_related_objects
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -73,6 +75,10 @@ SEALED_MASK = "••••••••"
 # The task that delivers due rows (``comms.tasks``), found in Celery's registry by name: the task calls
 # this module, so this module does not import it back.
 DELIVER_OUTBOX_TASK = "comms.tasks.deliver_outbox"
+# Rows a worker claims at once, and the most "sent" marks of the freelancer's own mail that wait
+# for one statement (what a worker that dies sends again).
+BATCH_SIZE = 200
+MARKS_PER_STATEMENT = 50
 
 FREELANCER_KINDS = frozenset(
     {
@@ -87,6 +93,8 @@ When a worker died while handing one of these to the ESP, ``reclaim_stuck`` send
 reminder that arrives twice is harmless, one that never arrives is not. Mail of any other kind,
 or linked to a client, is client mail: it is never resent without the freelancer's say.
 """
+RESENT_AFTER_A_CRASH = Q(kind__in=FREELANCER_KINDS, client__isnull=True)
+"""``resent_after_a_crash`` as a query: the freelancer's own mail."""
 
 
 # --- Enqueue ---------------------------------------------------------------------------------
@@ -353,13 +361,17 @@ def due_emails(now: datetime):
     )
 
 
-def claim_due(now: datetime | None = None, limit: int = 50) -> list[OutboxEmail]:
+def claim_due(now: datetime | None = None, limit: int = BATCH_SIZE) -> list[OutboxEmail]:
     """Mark up to ``limit`` due rows ``sending`` for this worker, in one transaction; no two workers get the same row.
 
     Two queries however many rows: read the due rows, then one conditional UPDATE of them all.
     PostgreSQL skips rows another worker has locked (FOR UPDATE SKIP LOCKED); SQLite runs write
     transactions one at a time (``transaction_mode`` IMMEDIATE), so the rows read are still due
     when updated. Should another writer get in between anyway, only the rows this UPDATE took are ours.
+
+    The freelancer's own mail (``resent_after_a_crash``) is marked started by the claim: should the
+    worker die anywhere in the batch, it goes again, counted as an attempt, which that mail accepts
+    and which stops an email that kills its worker from going round for ever.
     """
     now = now or timezone.now()
     due = due_emails(now)
@@ -371,13 +383,19 @@ def claim_due(now: datetime | None = None, limit: int = 50) -> list[OutboxEmail]
         taken = (
             due_emails(now)
             .filter(pk__in=pks)
-            .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, send_started_at=None)
+            .update(
+                status=Status.SENDING,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                send_started_at=Case(When(RESENT_AFTER_A_CRASH, then=Value(now)), default=None),
+            )
         )
         if taken != len(claimed):  # another writer got in between the read and the UPDATE: keep what we took
             mine = OutboxEmail.objects.filter(pk__in=pks, status=Status.SENDING, claimed_at=now)
             return list(mine.order_by("send_after", "pk"))
     for email in claimed:
-        email.status, email.claimed_at, email.send_started_at = Status.SENDING, now, None
+        email.status, email.claimed_at = Status.SENDING, now
+        email.send_started_at = now if resent_after_a_crash(email) else None
         email.attempts += 1
     return claimed
 
@@ -413,17 +431,16 @@ def _this_claim(email: OutboxEmail):
 class _HandoverMarks:
     """The writes around the ESP calls, fenced by the claim like ``_this_claim``, written as SQL.
 
-    ``started`` is committed before the ESP sees an email, ``sent`` after. Mail that
-    ``reclaim_stuck`` sends again on its own (``resent_after_a_crash``) goes in runs: a run's
-    emails are marked started in one statement, and their sent marks wait and are written in one
-    statement before anything else touches the database (the next run's start, a conversation
-    log) or at the end of the batch. A worker that dies mid-run leaves the run started, so it is
-    sent again, which that mail accepts. Client mail is a run of one, its ``started`` waits for
-    the disk, so at most the one client email in flight is in doubt.
+    ``started`` is committed before the ESP sees a client email, and waits for the disk, so at
+    most the one client email in flight is in doubt. ``sent`` marks wait and are written in one
+    statement before anything else touches the database (the next client email's start, a
+    conversation log), at the end of the batch, or once ``MARKS_PER_STATEMENT`` wait: the
+    freelancer's own mail, marked started by its claim, costs one mark per fifty emails. A worker
+    that dies before that statement leaves them started, so they are sent again, which that mail
+    accepts.
 
-    The statements name each row with its fence (id, attempts, claimed_at): one round trip per run
-    and one per client email, however many emails a run holds. Should fewer rows answer than were
-    named (a row reclaimed while this worker was slow), one more read finds which.
+    The statements name each row with its fence (id, attempts, claimed_at). Should fewer rows
+    answer than were named (a row reclaimed while this worker was slow), one more read finds which.
     """
 
     STARTED = "UPDATE comms_outboxemail SET send_started_at = %s WHERE status = %s AND id IN ({ids}) AND {fence}"
@@ -431,6 +448,10 @@ class _HandoverMarks:
         "UPDATE comms_outboxemail SET status = %s, last_error = '', sealed = '',"
         " sent_at = CASE id {cases} END, esp_message_id = CASE id {cases} END"
         " WHERE status IN (%s, %s) AND id IN ({ids}) AND {fence}"
+    )
+    RELEASED = (
+        "UPDATE comms_outboxemail SET status = %s, claimed_at = NULL, send_started_at = NULL, attempts = attempts - 1"
+        " WHERE status = %s AND id IN ({ids}) AND {fence}"
     )
     HELD = "SELECT id FROM comms_outboxemail WHERE id IN ({ids}) AND {fence} AND {condition}"
 
@@ -456,25 +477,27 @@ class _HandoverMarks:
         parameters += [value for email in emails for value in (email.pk, self.adapt(email.claimed_at))]
         return sql, parameters
 
-    def started(self, run: Sequence[OutboxEmail], at: datetime) -> Sequence[OutboxEmail]:
-        """Mark ``run`` handed to the ESP (on disk for client mail); returns the emails this worker still holds."""
+    def started(self, email: OutboxEmail, at: datetime) -> bool:
+        """Mark ``email`` handed to the ESP (on disk for client mail); False when this worker no longer holds it."""
+        if email.send_started_at is not None:
+            return True  # marked by its claim
         self.flush()
-        sql, named = self._named(run)
+        sql, named = self._named([email])
         started_at = self.adapt(at)
-        resent_anyway = all(resent_after_a_crash(email) for email in run)
-        with nullcontext() if resent_anyway else self.durability.flushed():
+        with nullcontext() if resent_after_a_crash(email) else self.durability.flushed():
             self.cursor.execute(self.STARTED.format(**sql), [started_at, Status.SENDING.value, *named])
             marked = self.cursor.rowcount  # before the setting goes back, which is a statement too
-        held = self._reached(run, marked, "send_started_at = %s", started_at)
-        for email in held:
-            email.send_started_at = at
-        for email in set(run).difference(held):
+        if not self._reached([email], marked, "send_started_at = %s", started_at):
             logger.warning("Outbox email %s is no longer claimed by this worker; not sent.", email.pk)
-        return held
+            return False
+        email.send_started_at = at
+        return True
 
     def sent(self, email: OutboxEmail, at: datetime, esp_message_id: str) -> None:
         """Note the row sent; written by ``flush``. "attention" too: reclaimed while this worker was slow, it left."""
         self.waiting.append((email, at, esp_message_id))
+        if len(self.waiting) >= MARKS_PER_STATEMENT:
+            self.flush()
 
     def flush(self) -> None:
         """Write the ``sent`` marks waiting, in one statement."""
@@ -491,6 +514,17 @@ class _HandoverMarks:
         reached = self._reached(emails, self.cursor.rowcount, "status = %s", Status.SENT.value)
         for email in set(emails).difference(reached):
             logger.warning("Outbox email %s was sent but was no longer marked sending.", email.pk)
+
+    def release(self, emails: Sequence[OutboxEmail]) -> None:
+        """Give ``emails``, claimed and not sent, back to the queue as they were: the claim was not an attempt."""
+        self.flush()
+        if not emails:
+            return
+        sql, named = self._named(emails)
+        self.cursor.execute(self.RELEASED.format(**sql), [Status.QUEUED.value, Status.SENDING.value, *named])
+        for email in self._reached(emails, self.cursor.rowcount, "status = %s", Status.QUEUED.value):
+            email.status, email.claimed_at, email.send_started_at = Status.QUEUED, None, None
+            email.attempts -= 1
 
     def _reached(self, emails: Sequence[OutboxEmail], marked: int, condition: str, value: Any) -> Sequence[OutboxEmail]:
         """The ``emails`` a mark reached (``marked`` rows): all of them, or those read back by ``condition``."""
@@ -562,16 +596,21 @@ def send_claimed(email: OutboxEmail, *, connection: BaseEmailBackend | None = No
     return len(send_batch([email], connection=connection)) == 1
 
 
-def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None = None) -> list[OutboxEmail]:
+def send_batch(
+    emails: list[OutboxEmail], *, connection: BaseEmailBackend | None = None, deadline: float | None = None
+) -> list[OutboxEmail]:
     """Send rows this worker claimed over one backend connection; returns those that left.
 
-    What the batch needs is read before the first send: the client each email reached and what
-    its conversation log refers to. Then the emails go in runs (``_handover_runs``), each run
-    costing its two hand-over marks (``_HandoverMarks``), plus a conversation log for each email
-    that went to a client. A message that cannot be built or sent is rescheduled or failed with
-    its error (``_record_failure``); the others go on.
+    Past ``deadline`` (``time.monotonic()``) the emails not yet sent go back to the queue, so that a
+    large batch behind a slow email provider still ends inside the task's time limit.
+
+    What the batch needs is read before the first send: the client each email reached (the
+    freelancer's own mail reaches none) and what its conversation log refers to. Then each email
+    goes with its hand-over marks (``_HandoverMarks``), and is filed in its conversation when it
+    went to a client. A message that cannot be built or sent is rescheduled or failed with its
+    error (``_record_failure``); the others go on.
     """
-    clients = conversation.clients_reached(emails)
+    clients = conversation.clients_reached([email for email in emails if not resent_after_a_crash(email)])
     prefetch_related_objects(
         [email for email in emails if email.pk in clients], "studio", "project", "reply_to_message"
     )
@@ -591,15 +630,17 @@ def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None
             with durability.relaxed():
                 marks = _HandoverMarks(cursor, durability)
                 try:
-                    for run in _handover_runs(emails):
-                        for email in marks.started(run, timezone.now()):
-                            if not _hand_over(email, backend, marks):
-                                continue
-                            sent.append(email)
-                            client = clients.get(email.pk)
-                            if client is not None:
-                                marks.flush()
-                            _log_in_conversation(email, client)
+                    for index, email in enumerate(emails):
+                        if deadline is not None and time.monotonic() >= deadline:
+                            marks.release(emails[index:])
+                            break
+                        if not (marks.started(email, timezone.now()) and _hand_over(email, backend, marks)):
+                            continue
+                        sent.append(email)
+                        client = clients.get(email.pk)
+                        if client is not None:
+                            marks.flush()
+                        _log_in_conversation(email, client)
                 finally:
                     marks.flush()
     finally:
@@ -609,21 +650,6 @@ def send_batch(emails: list[OutboxEmail], *, connection: BaseEmailBackend | None
             except Exception:
                 logger.warning("Could not close the email backend connection.", exc_info=True)
     return sent
-
-
-def _handover_runs(emails: Sequence[OutboxEmail]) -> Iterator[list[OutboxEmail]]:
-    """``emails`` in order, cut into runs: consecutive mail that is resent after a crash, or one client email."""
-    run: list[OutboxEmail] = []
-    for email in emails:
-        if resent_after_a_crash(email):
-            run.append(email)
-            continue
-        if run:
-            yield run
-            run = []
-        yield [email]
-    if run:
-        yield run
 
 
 def _hand_over(email: OutboxEmail, backend: BaseEmailBackend, marks: _HandoverMarks) -> bool:
@@ -699,7 +725,7 @@ def _record_failure(email: OutboxEmail, error: BaseException) -> None:
     permanent = isinstance(error, PERMANENT_ERRORS)
     mine = _this_claim(email).filter(status=Status.SENDING)
     settled = {"last_error": description, "claimed_at": None, "send_started_at": None}
-    if not permanent and outcome_unknown(error) and not (email.kind in FREELANCER_KINDS and email.client_id is None):
+    if not permanent and outcome_unknown(error) and not resent_after_a_crash(email):
         note = (
             f"The email provider did not answer in time ({description}), so it may or may not have left. Rapport "
             "will not send it again on its own: if it reached the recipients, mark it as sent; if not, send it "
@@ -729,9 +755,10 @@ def reclaim_stuck(now: datetime | None = None) -> int:
     * Never handed to the ESP (``send_started_at`` empty): back in the queue as they were; the
       claim does not count as an attempt.
     * Handed to the ESP, never marked sent: it may or may not have left. Freelancer mail
-      (``FREELANCER_KINDS``, no client linked) is queued again, with the same Message-ID;
-      anything else becomes ``attention`` with an explanation, and the freelancer decides on the
-      Outbox page (send again, mark as sent, or cancel). It is never resent on its own.
+      (``FREELANCER_KINDS``, no client linked; marked started by its claim) is queued again, with
+      the same Message-ID, the claim counted as an attempt; anything else becomes ``attention``
+      with an explanation, and the freelancer decides on the Outbox page (send again, mark as
+      sent, or cancel). It is never resent on its own.
     * Rows out of attempts fail instead of going back to the queue.
 
     Why a timeout, and not "every row claimed before this worker started": several workers on
@@ -752,9 +779,12 @@ def reclaim_stuck(now: datetime | None = None) -> int:
     requeued = not_started.update(status=Status.QUEUED, attempts=Greatest(F("attempts") - 1, Value(0)), **released)
 
     in_flight = stuck.filter(send_started_at__isnull=False)
-    for_freelancer = in_flight.filter(kind__in=FREELANCER_KINDS, client__isnull=True)
+    for_freelancer = in_flight.filter(RESENT_AFTER_A_CRASH)
     interrupted = f"Found interrupted at {when}: the worker stopped while handing this email to the email provider"
-    resend_note = f"{interrupted}. A reminder to you, so it goes again (it may arrive twice)."
+    resend_note = (
+        f"Found interrupted at {when}: the worker stopped while sending it. "
+        "A reminder to you, so it goes again (it may arrive twice)."
+    )
     failed = for_freelancer.filter(**worn_out).update(status=Status.FAILED, last_error=resend_note, **released)
     resent = for_freelancer.update(status=Status.QUEUED, last_error=resend_note, **released)
     attention = in_flight.update(
@@ -774,17 +804,18 @@ def reclaim_stuck(now: datetime | None = None) -> int:
     return requeued + failed + resent + attention
 
 
-def deliver_due(now: datetime | None = None, batch: int = 50, *, time_budget: float | None = None) -> int:
+def deliver_due(now: datetime | None = None, batch: int = BATCH_SIZE, *, time_budget: float | None = None) -> int:
     """Reclaim stuck rows, then claim and send due rows in batches until none is due; returns how many left.
 
-    Safe to run in several workers at once. ``time_budget`` (seconds) stops taking new batches
-    after that long, so a task ends inside its time limit; the rest goes at the next tick.
+    Safe to run in several workers at once. ``time_budget`` (seconds) stops sending after that
+    long, inside a batch too, so a task ends inside its time limit however slow the email provider
+    is; the rest goes at the next tick.
     """
     reclaim_stuck(now)
     deadline = time.monotonic() + time_budget if time_budget is not None else None
     sent = 0
     while claimed := claim_due(now, limit=batch):
-        sent += len(send_batch(claimed))
+        sent += len(send_batch(claimed, deadline=deadline))
         if deadline is not None and time.monotonic() >= deadline:
             break
     return sent

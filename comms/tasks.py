@@ -5,7 +5,8 @@ from celery import shared_task
 from comms.imap import poll_all
 from comms.outbox import deliver_due
 
-# Stop taking new batches after this long, well inside CELERY_TASK_SOFT_TIME_LIMIT.
+# Stop sending after this long (the rest of a batch goes back to the queue), well inside
+# CELERY_TASK_SOFT_TIME_LIMIT: at most one send more can run past it.
 DELIVERY_TIME_BUDGET_SECONDS = 120
 
 

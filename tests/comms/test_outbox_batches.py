@@ -2,8 +2,9 @@
 
 A failure stays with its email; a worker that dies after its claim, or in the middle of a batch,
 leaves rows the next worker takes after the lease: of client mail only the email in flight is in
-doubt, of the freelancer's own mail the run in flight goes again. The freelancer's own mail costs
-two marks per batch, client mail two per email.
+doubt, of the freelancer's own mail, marked started by its claim, whatever was not yet marked sent
+goes again. The freelancer's own mail costs one mark per fifty emails, client mail two per email.
+A batch still sending when the task's time is up gives the rest back to the queue.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -149,18 +150,19 @@ def test_a_worker_that_dies_mid_batch_leaves_only_the_email_in_flight_in_doubt(s
     with pytest.raises(WorkerDied):
         outbox.deliver_due()
 
-    # What left before the death is marked sent and filed; the one in flight is marked started; the rest are not.
+    # What left before the death is marked sent and filed; the one in flight is marked started, as is the
+    # freelancer's own mail by its claim; the client mail after it is not.
     rows = list(OutboxEmail.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk"))
     assert [(row.status, row.send_started_at is not None) for row in rows] == [
         (Status.SENT, True), (Status.SENT, True), (Status.SENDING, True), (Status.SENDING, False),
-        (Status.SENDING, False),
+        (Status.SENDING, True),
     ]  # fmt: skip
     assert [message.subject for message in mailoutbox] == ["Email 0", "Email 1"]
     assert list(Message.objects.filter(client=client).values_list("subject", flat=True)) == ["Email 0"]
 
     assert outbox.reclaim_stuck(now=NOW + timedelta(seconds=601)) == 3
     assert statuses(rows) == [
-        (Status.SENT, 1), (Status.SENT, 1), (Status.NEEDS_ATTENTION, 1), (Status.QUEUED, 0), (Status.QUEUED, 0),
+        (Status.SENT, 1), (Status.SENT, 1), (Status.NEEDS_ATTENTION, 1), (Status.QUEUED, 0), (Status.QUEUED, 1),
     ]  # fmt: skip
 
     assert outbox.deliver_due(now=NOW + timedelta(seconds=601)) == 2
@@ -168,7 +170,9 @@ def test_a_worker_that_dies_mid_batch_leaves_only_the_email_in_flight_in_doubt(s
     assert sorted(Message.objects.filter(client=client).values_list("subject", flat=True)) == ["Email 0", "Email 3"]
 
 
-def test_a_worker_that_dies_in_a_run_of_the_freelancers_own_mail_sends_the_run_again(studio, picky, settings):
+def test_a_worker_that_dies_in_a_batch_of_the_freelancers_own_mail_sends_what_was_not_marked_sent(
+    studio, picky, settings
+):
     settings.OUTBOX_SENDING_TIMEOUT = 600
     rows = [
         queue(studio, "owner@studio.example", 0, kind="digest"),
@@ -179,7 +183,7 @@ def test_a_worker_that_dies_in_a_run_of_the_freelancers_own_mail_sends_the_run_a
     with pytest.raises(WorkerDied):
         outbox.deliver_due()
 
-    # The run was marked started in one go; the "sent" mark waiting was written on the way out (not after a SIGKILL).
+    # The claim marked the batch started; the "sent" mark waiting was written on the way out (not after a SIGKILL).
     rows = list(OutboxEmail.objects.filter(pk__in=[row.pk for row in rows]).order_by("pk"))
     assert [(row.status, row.send_started_at) for row in rows] == [
         (Status.SENT, NOW), (Status.SENDING, NOW), (Status.SENDING, NOW),
@@ -191,6 +195,22 @@ def test_a_worker_that_dies_in_a_run_of_the_freelancers_own_mail_sends_the_run_a
     assert all("so it goes again" in row.last_error for row in resent)
 
 
+def test_the_freelancers_own_mail_that_kills_its_worker_every_time_fails_once_its_attempts_are_used_up(
+    studio, picky, settings
+):
+    settings.OUTBOX_SENDING_TIMEOUT = 600
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    poison = queue(studio, PickyBackend.dies_on, 0, kind="digest")
+    later = NOW
+    for _ in range(3):
+        with pytest.raises(WorkerDied):
+            outbox.deliver_due(now=later)  # each claim counts: the email was marked started by it
+        later += timedelta(seconds=601)
+
+    assert outbox.reclaim_stuck(now=later) == 1
+    assert statuses([poison]) == [(Status.FAILED, 3)]
+
+
 def queries_to_deliver(studio, count: int, *, batch: int, **fields) -> int:
     for n in range(count):
         queue(studio, f"reader{n}@example.com", n, **fields)
@@ -200,15 +220,19 @@ def queries_to_deliver(studio, count: int, *, batch: int, **fields) -> int:
 
 
 RECLAIM = 4  # the four kinds of stuck rows, one UPDATE each
-PER_BATCH = 6  # the claim (SELECT, UPDATE, in a savepoint inside the test's transaction) and the client look-up (2)
+PER_BATCH = 4  # the claim (SELECT, UPDATE, in a savepoint inside the test's transaction); the freelancer's own
+# mail reaches no client, so there is no client look-up
 LAST_CLAIM = 3  # the claim that finds nothing more (SELECT, in its savepoint)
 
 
-@pytest.mark.parametrize(("count", "batch", "batches"), [(1, 50, 1), (5, 50, 1), (50, 50, 1), (120, 50, 3)])
-def test_the_freelancers_own_mail_costs_two_marks_per_batch_however_many_it_holds(studio, count, batch, batches):
+@pytest.mark.parametrize(
+    ("count", "batch", "batches", "marks"),
+    [(1, 50, 1, 1), (5, 50, 1, 1), (50, 50, 1, 1), (120, 50, 3, 3), (120, 200, 1, 3), (200, 200, 1, 4)],
+)
+def test_the_freelancers_own_mail_costs_one_mark_per_fifty_emails(studio, count, batch, batches, marks):
     queries = queries_to_deliver(studio, count, batch=batch, kind="digest")
 
-    assert queries == RECLAIM + batches * (PER_BATCH + 2) + LAST_CLAIM
+    assert queries == RECLAIM + batches * PER_BATCH + marks + LAST_CLAIM
 
 
 @pytest.mark.django_db(transaction=True)
@@ -230,4 +254,48 @@ def test_only_the_mark_that_keeps_client_mail_from_a_silent_resend_waits_for_the
             relaxed = query.endswith(("NORMAL", "off"))
         elif "UPDATE comms_outboxemail SET send_started_at" in query:
             settings_in_force.append(relaxed)
-    assert settings_in_force == [False, True]  # the reply's mark flushed, the digest's relaxed
+    assert settings_in_force == [False]  # the reply's mark flushed; the digest was marked started by its claim
+
+
+class SlowBackend(LocmemBackend):
+    """Each send takes a minute of the worker's clock (``Clock``)."""
+
+    clock: "Clock"
+
+    def send_messages(self, messages):
+        self.clock.now += 60
+        return super().send_messages(messages)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_a_batch_still_sending_when_the_time_is_up_gives_the_rest_back_to_the_queue(
+    studio, settings, monkeypatch, mailoutbox
+):
+    settings.OUTBOX_DELIVERY_BACKEND = "tests.comms.test_outbox_batches.SlowBackend"
+    clock = Clock()
+    monkeypatch.setattr(SlowBackend, "clock", clock, raising=False)
+    monkeypatch.setattr(outbox, "time", clock)
+    client = ClientFactory(studio=studio)
+    ContactFactory(client=client, email="ann@client.example")
+    rows = [
+        queue(studio, "owner@studio.example", n, kind="digest") if n % 2 else queue(studio, "ann@client.example", n)
+        for n in range(6)
+    ]
+
+    assert outbox.deliver_due(time_budget=150) == 3  # three minutes of sends: the budget ran out after the third
+
+    assert statuses(rows) == [(Status.SENT, 1)] * 3 + [(Status.QUEUED, 0)] * 3
+    given_back = OutboxEmail.objects.filter(pk__in=[row.pk for row in rows[3:]])
+    assert {(row.claimed_at, row.send_started_at) for row in given_back} == {(None, None)}
+    assert [message.subject for message in mailoutbox] == ["Email 0", "Email 1", "Email 2"]
+
+    assert outbox.deliver_due() == 3  # the next tick sends the rest, each once
+    assert statuses(rows) == [(Status.SENT, 1)] * 6
+    assert [message.subject for message in mailoutbox] == [f"Email {n}" for n in range(6)]
