@@ -262,6 +262,8 @@ def test_the_other_benches_have_verdicts_with_or_without_their_floors():
     outbox = {"emails": 500, "emails_per_second": 999.0, "enqueue_per_second": 800.0}
     assert "999 emails/s delivered FAIL (target ≥ 1,000)" in outbox_lines(outbox)[0]
     assert "1,000 emails/s delivered PASS" in outbox_lines({**outbox, "emails_per_second": 1000})[0]
+    rounds = {**outbox, "rounds": 5, "slowest_round_per_second": 700.0, "fastest_round_per_second": 1200.0}
+    assert "999 emails/s delivered (median of 5 rounds, 700–1,200) FAIL" in outbox_lines(rounds)[0]
 
 
 def test_scales_and_percentiles_parse():
