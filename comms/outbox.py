@@ -16,9 +16,9 @@ backend connection sends them, and what the batch needs is read once. What stays
 what the guarantee above needs (``_HandoverMarks``): a client email's ``send_started_at``
 committed before its ESP call, and ``sent`` committed after it, before its filing in the
 conversation. The freelancer's own mail, sent again after a crash whatever its marks say, is
-marked started by its claim and its ``sent`` marks are written together at the end of the batch.
-Those commits do not wait for the disk, except a client email's ``started``; the next claim's
-commit flushes them.
+marked started by its claim and its ``sent`` marks are written fifty to a statement. Those
+commits do not wait for the disk, except a client email's ``started``; the next claim's commit
+flushes them. Past the task's time budget the rest of a batch goes back to the queue unclaimed.
 """
 
 from __future__ import annotations
