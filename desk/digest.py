@@ -278,7 +278,7 @@ def deadlines(studio: Studio, *, today: date, limit: int = SECTION_LIMIT + 1) ->
 
 def deadlines_listed(studio: Studio, *, today: date) -> tuple[QuerySet, QuerySet]:
     project_rows, milestone_rows = deadline_rows(studio, today=today)
-    projects = project_rows.order_by("deadline_on", "pk").values("pk", "title", "deadline_on", "client__name")
+    projects = project_rows.order_by("active_deadline_on", "pk").values("pk", "title", "deadline_on", "client__name")
     milestones = milestone_rows.order_by("due_on", "pk").values(
         "pk", "title", "due_on", "project_id", "project__title", "project__client__name"
     )
@@ -529,7 +529,7 @@ def promises_due_rows(studio: Studio, *, today: date) -> QuerySet[Commitment]:
 def deadline_rows(studio: Studio, *, today: date) -> tuple[QuerySet[Project], QuerySet[Milestone]]:
     """Active projects due within the horizon (or overdue), and their open milestones likewise."""
     horizon = today + timedelta(days=DEADLINE_HORIZON_DAYS)
-    projects = Project.objects.for_studio(studio).filter(status__in=Project.ACTIVE_STATUSES, deadline_on__lte=horizon)
+    projects = Project.objects.for_studio(studio).filter(active_deadline_on__lte=horizon)
     milestones = Milestone.objects.filter(
         project__studio=studio,
         project__status__in=Project.ACTIVE_STATUSES,

@@ -196,7 +196,7 @@ def counts_query(studio: Studio, now: datetime) -> QuerySet[Studio]:
             mail=counted(waiting_mail_rows(studio, now=now)),
             friday=counted(friday_due_rows(studio, week)),
             project_deadlines=counted(projects),
-            project_deadlines_alarm=counted(projects.filter(deadline_on__lt=today), capped=False),
+            project_deadlines_alarm=counted(projects.filter(active_deadline_on__lt=today), capped=False),
             milestones=counted(milestones),
             milestones_alarm=counted(milestones.filter(due_on__lt=today), capped=False),
             steps=counted(digest.client_steps_overdue_rows(studio, today=today)),

@@ -701,12 +701,12 @@ class TableWriter:
 
     Values pass through the backend's adapters only where they need it (dates on SQLite, JSON);
     a default that is a callable (a token, a uuid) is evaluated once, so unique fields must be
-    given per row.
+    given per row. Generated columns are left to the database.
     """
 
     def __init__(self, model: type[models.Model], *, now: datetime) -> None:
         self.model = model
-        self.fields = list(model._meta.concrete_fields)
+        self.fields = [field for field in model._meta.concrete_fields if not field.generated]  # the database's to write
         self.attnames = [field.attname for field in self.fields]
         self.adapters: dict[str, Callable[[Any], Any]] = {}
         template: dict[str, Any] = {}
