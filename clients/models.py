@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kernel.models import Studio, StudioScopedQuerySet
 from kernel.money import format_money
+from kernel.queries import MonthDay
 
 
 class Tag(models.Model):
@@ -83,6 +84,15 @@ class Client(models.Model):
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="clients", verbose_name=_("tags"))
     client_since = models.DateField(_("client since"), null=True, blank=True)
+    # Anniversaries compare month and day ('MM-DD'): stored by the database, so the yearly look is a
+    # string test per row, not a date formatted per row (the creation date's is its UTC day, a
+    # prefilter for the studio's local day, which no stored column can know).
+    since_month_day = models.GeneratedField(
+        expression=MonthDay("client_since"), output_field=models.CharField(max_length=5), db_persist=True
+    )
+    created_utc_month_day = models.GeneratedField(
+        expression=MonthDay("created_at"), output_field=models.CharField(max_length=5), db_persist=True
+    )
 
     tier = models.CharField(max_length=10, choices=Tier, default=Tier.REGULAR)
     tier_pin = models.CharField(_("tier"), max_length=10, choices=Pin, blank=True, default=Pin.AUTO)
@@ -108,6 +118,9 @@ class Client(models.Model):
             models.Index(fields=["studio", "status"], name="client_studio_status"),
             models.Index(fields=["studio", "last_interaction_at"], name="client_studio_last_interaction"),
             models.Index(fields=["studio", "next_touch_on"], name="client_studio_next_touch"),
+            # The week's anniversaries: the dated clients by month-day, the undated by their UTC creation day.
+            models.Index(fields=["studio", "since_month_day"], name="client_since_month_day"),
+            models.Index(fields=["studio", "created_utc_month_day"], name="client_created_month_day"),
             # Today's Friday updates are listed by client name: the first few are read in that order.
             models.Index(fields=["studio", "name"], name="client_studio_name"),
             # The client list: its pages in name order and its count, read from the index alone.

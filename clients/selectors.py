@@ -12,7 +12,7 @@ from typing import Any, Literal, NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import CharField, Count, Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from clients.models import Client, Contact, Payment, Tag, Touchpoint
 from clients.tiering import window_start
 from kernel.dates import local_midnight
 from kernel.models import Studio
-from kernel.queries import Prepared, RowCount, StudioQuery
+from kernel.queries import MonthDay, Prepared, RowCount, StudioQuery
 
 SortKey = Literal["name", "revenue", "recent", "silent"]
 SORTS: dict[str, list] = {
@@ -262,19 +262,6 @@ def studio_cadence(studio: Studio) -> Cadence:
 IN_TOUCH_STATUSES = (Client.Status.ACTIVE, Client.Status.PAST)
 
 
-class MonthDay(Func):
-    """``'MM-DD'`` of a date (or of a datetime's UTC date), native SQL on both backends: no Python per row."""
-
-    output_field = CharField()
-
-    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
-        return super().as_sql(compiler, connection, template="to_char(%(expressions)s, 'MM-DD')", **extra_context)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
-        # Dates are stored as 'YYYY-MM-DD', datetimes as 'YYYY-MM-DD HH:MM:SS…'.
-        return super().as_sql(compiler, connection, template="substr(%(expressions)s, 6, 5)", **extra_context)
-
-
 def month_days(days: Collection[date], *, year: int) -> list[str]:
     """The ``'MM-DD'`` of each day, and 29 February with 28 February in a common ``year``; sorted."""
     found = {f"{day:%m-%d}" for day in days}
@@ -319,9 +306,9 @@ def touch_rows(*, studio: Studio, today: date) -> TouchRows:
     Check-ins and personal touches read the stored ``next_touch_on`` (``clients.touch_clock``) through
     its index; cards are the clients since before the card month (``client_since``, else the day they
     were added) without a card logged this year, in the card month only;
-    anniversaries compare month and day of ``client_since`` (else the local creation date) with the
-    days ahead in native SQL (SQLite converts time zones in Python: only for the few undated rows
-    created near those days).
+    anniversaries compare the stored month and day of ``client_since`` (else of the creation date's
+    UTC day, then its local day) with the days ahead, through their indexes (SQLite converts time
+    zones in Python: only for the few undated rows created near those days).
     """
     cadence = studio_cadence(studio)
     clients = in_touch_clients(studio)
@@ -349,11 +336,7 @@ def touch_rows(*, studio: Studio, today: date) -> TouchRows:
             & Q(created_month_day__in=wanted)
         )
         anniversaries = (
-            clients.alias(
-                since_month_day=MonthDay("client_since"),
-                created_utc_month_day=MonthDay("created_at"),
-                created_month_day=MonthDay(TruncDate("created_at", tzinfo=zone)),
-            )
+            clients.alias(created_month_day=MonthDay(TruncDate("created_at", tzinfo=zone)))
             .filter(dated | undated)
             .order_by("pk")
         )

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections
-from django.db.models import IntegerField, QuerySet, Subquery
+from django.db.models import CharField, DateTimeField, Func, IntegerField, QuerySet, Subquery
 from django.db.models.query import (
     FlatValuesListIterable,
     ModelIterable,
@@ -18,6 +18,29 @@ from django.db.models.query import (
     get_related_populators,
 )
 from django.db.models.sql.compiler import SQLCompiler
+
+
+class MonthDay(Func):
+    """``'MM-DD'`` of a date, or of a datetime's UTC date, in native SQL on both backends.
+
+    Immutable on PostgreSQL (``EXTRACT`` from a date or a UTC timestamp, where ``to_char`` is only
+    stable), so a generated column can store it.
+    """
+
+    output_field = CharField(max_length=5)
+    arity = 1
+
+    def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        (source,) = self.get_source_expressions()
+        sql, params = compiler.compile(source)
+        if isinstance(source.output_field, DateTimeField):
+            sql = f"({sql} AT TIME ZONE 'UTC')"
+        month, day = (f"lpad(EXTRACT({part} FROM {sql})::integer::text, 2, '0')" for part in ("MONTH", "DAY"))
+        return f"({month} || '-' || {day})", [*params, *params]
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, list]:
+        # Dates are stored as 'YYYY-MM-DD', datetimes in UTC as 'YYYY-MM-DD HH:MM:SS…'.
+        return super().as_sql(compiler, connection, template="substr(%(expressions)s, 6, 5)", **extra_context)
 
 
 class RowCount(Subquery):
