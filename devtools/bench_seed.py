@@ -706,7 +706,7 @@ class TableWriter:
 
     def __init__(self, model: type[models.Model], *, now: datetime) -> None:
         self.model = model
-        self.fields = [field for field in model._meta.concrete_fields if not field.generated]  # the database's to write
+        self.fields = [field for field in model._meta.concrete_fields if not field.generated]
         self.attnames = [field.attname for field in self.fields]
         self.adapters: dict[str, Callable[[Any], Any]] = {}
         template: dict[str, Any] = {}

@@ -31,8 +31,8 @@ class Project(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
 
     # Work is under way in these: they get a Friday update (R2).
-    # A tuple in the order of the partial indexes' conditions below: SQLite uses such an index only
-    # when the query's IN list is written the same way (a set's order changes from run to run).
+    # A tuple, not a set: ``active_deadline_on``'s expression is written into a migration, and a set's
+    # order changes from run to run.
     ACTIVE_STATUSES = (Status.IN_PROGRESS, Status.IN_REVIEW, Status.WAITING_ON_CLIENT)
 
     studio = models.ForeignKey(Studio, on_delete=models.CASCADE, related_name="projects")
